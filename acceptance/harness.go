@@ -1,0 +1,144 @@
+// Package acceptance holds black-box tests that drive a cloudmap server
+// started in-process with the official aws-sdk-go-v2 client and a real DNS
+// client, and the helpers (MustStart, NewClient) that start one.
+package acceptance
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/servicediscovery"
+	"github.com/aws/aws-sdk-go-v2/service/servicediscovery/types"
+	"github.com/aws/smithy-go/middleware"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
+	"github.com/miekg/dns"
+
+	"github.com/cloudmap/cloudmap/embed"
+)
+
+// Node is a cloudmap server started for a test, with an SDK client.
+type Node struct {
+	*embed.Server
+	Config embed.Config
+	Client *servicediscovery.Client
+}
+
+// TestConfig returns a configuration for tests: loopback addresses on free
+// ports, a temporary data directory, a fast health check interval.
+func TestConfig(t testing.TB) embed.Config {
+	cfg := embed.DefaultConfig()
+	cfg.APIAddr = "127.0.0.1:0"
+	cfg.DNSAddr = "127.0.0.1:0"
+	cfg.DataDir = t.TempDir()
+	cfg.HealthCheckInterval = 50 * time.Millisecond
+	cfg.Logger = testLogger()
+	return cfg
+}
+
+func testLogger() *slog.Logger {
+	if os.Getenv("CLOUDMAP_TEST_LOG") != "" {
+		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	return slog.New(slog.NewTextHandler(io.Discard, nil))
+}
+
+// MustStart starts a server with TestConfig changed by mods and closes it at
+// the end of the test.
+func MustStart(t testing.TB, mods ...func(*embed.Config)) *Node {
+	t.Helper()
+	cfg := TestConfig(t)
+	for _, m := range mods {
+		m(&cfg)
+	}
+	return StartConfig(t, cfg)
+}
+
+// StartConfig starts a server with exactly cfg and closes it at the end of
+// the test.
+func StartConfig(t testing.TB, cfg embed.Config) *Node {
+	t.Helper()
+	srv, err := embed.Start(context.Background(), cfg)
+	if err != nil {
+		t.Fatalf("start cloudmap: %v", err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	return &Node{Server: srv, Config: cfg, Client: NewClient(srv.APIURL(), "AKIDEXAMPLE", "secret")}
+}
+
+// Restart closes the node and starts a new one on the same data and
+// addresses given by port 0 again.
+func (n *Node) Restart(t testing.TB) *Node {
+	t.Helper()
+	if err := n.Server.Close(); err != nil {
+		t.Fatalf("close: %v", err)
+	}
+	return StartConfig(t, n.Config)
+}
+
+// NewClient returns an aws-sdk-go-v2 Cloud Map client for the endpoint,
+// signing with the given key, with the data- host prefix turned off.
+func NewClient(endpoint, accessKey, secret string) *servicediscovery.Client {
+	cfg := aws.Config{
+		Region:      "us-east-1",
+		Credentials: credentials.NewStaticCredentialsProvider(accessKey, secret, ""),
+	}
+	return servicediscovery.NewFromConfig(cfg, func(o *servicediscovery.Options) {
+		o.BaseEndpoint = aws.String(endpoint)
+		o.APIOptions = append(o.APIOptions, DisableHostPrefix)
+	})
+}
+
+// DisableHostPrefix is the aws-sdk-go-v2 middleware that keeps the SDK from
+// prefixing the endpoint host with "data-" for DiscoverInstances.
+func DisableHostPrefix(stack *middleware.Stack) error {
+	return stack.Initialize.Add(middleware.InitializeMiddlewareFunc("DisableHostPrefix",
+		func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (
+			middleware.InitializeOutput, middleware.Metadata, error) {
+			return next.HandleInitialize(smithyhttp.DisableEndpointHostPrefix(ctx, true), in)
+		}), middleware.Before)
+}
+
+// WaitOperation polls GetOperation until the operation is done and returns it.
+func (n *Node) WaitOperation(t testing.TB, id string) *types.Operation {
+	t.Helper()
+	return WaitOperation(t, n.Client, id)
+}
+
+// WaitOperation polls GetOperation through c until the operation is done.
+func WaitOperation(t testing.TB, c *servicediscovery.Client, id string) *types.Operation {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		out, err := c.GetOperation(context.Background(), &servicediscovery.GetOperationInput{OperationId: &id})
+		if err != nil {
+			t.Fatalf("GetOperation %s: %v", id, err)
+		}
+		switch out.Operation.Status {
+		case types.OperationStatusSuccess, types.OperationStatusFail:
+			return out.Operation
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("operation %s still %s after 20s", id, out.Operation.Status)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// Query sends one DNS question to the node over proto ("udp" or "tcp").
+func (n *Node) Query(t testing.TB, proto, name string, qtype uint16) *dns.Msg {
+	t.Helper()
+	m := new(dns.Msg)
+	m.SetQuestion(dns.Fqdn(name), qtype)
+	c := &dns.Client{Net: proto, Timeout: 5 * time.Second}
+	r, _, err := c.Exchange(m, n.DNSAddr())
+	if err != nil {
+		t.Fatalf("dns %s %s %s: %v", proto, name, dns.TypeToString[qtype], err)
+	}
+	return r
+}

@@ -1,0 +1,166 @@
+package main
+
+import (
+	"bytes"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+
+func TestParseServeFlags_EnvAndFlags(t *testing.T) {
+	cfg, err := parseServeFlags([]string{"--api-addr", "127.0.0.1:9999"}, env(map[string]string{
+		"CLOUDMAP_API_ADDR":              "127.0.0.1:1111", // the flag wins
+		"CLOUDMAP_DNS_ADDR":              "127.0.0.1:2222",
+		"CLOUDMAP_DATA_DIR":              "/tmp/x",
+		"CLOUDMAP_REGION":                "eu-west-1",
+		"CLOUDMAP_ACCOUNT_ID":            "210987654321",
+		"CLOUDMAP_HEALTH_CHECK_INTERVAL": "2s",
+		"CLOUDMAP_ETCD_ENDPOINTS":        "127.0.0.1:2379, 127.0.0.1:2479",
+		"CLOUDMAP_DNS_PRIVATE_CIDRS":     "10.0.0.0/8",
+		"CLOUDMAP_ACCESS_KEY_ID":         "AK",
+		"CLOUDMAP_SECRET_ACCESS_KEY":     "SK",
+	}), &bytes.Buffer{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checks := []struct{ name, got, want string }{
+		{"api", cfg.APIAddr, "127.0.0.1:9999"},
+		{"dns", cfg.DNSAddr, "127.0.0.1:2222"},
+		{"data", cfg.DataDir, "/tmp/x"},
+		{"region", cfg.Region, "eu-west-1"},
+		{"account", cfg.AccountID, "210987654321"},
+		{"interval", cfg.HealthCheckInterval.String(), "2s"},
+		{"etcd", strings.Join(cfg.EtcdEndpoints, "|"), "127.0.0.1:2379|127.0.0.1:2479"},
+		{"cidrs", cfg.DNSPrivateCIDRs[0].String(), "10.0.0.0/8"},
+		{"key", cfg.AccessKeyID + "/" + cfg.SecretAccessKey, "AK/SK"},
+	}
+	for _, c := range checks {
+		if c.got != c.want {
+			t.Errorf("%s = %q, want %q", c.name, c.got, c.want)
+		}
+	}
+}
+
+func TestParseServeFlags_Defaults(t *testing.T) {
+	cfg, err := parseServeFlags(nil, env(nil), &bytes.Buffer{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.APIAddr != "127.0.0.1:8080" || cfg.DNSAddr != "127.0.0.1:8053" || cfg.DataDir != "./cloudmap-data" ||
+		cfg.Region != "us-east-1" || cfg.AccountID != "123456789012" {
+		t.Errorf("defaults = %+v", cfg)
+	}
+}
+
+func TestParseServeFlags_Errors(t *testing.T) {
+	cases := [][]string{
+		{"--account-id", "12"},
+		{"--log-level", "loud"},
+		{"--dns-private-cidrs", "nope"},
+		{"--no-such-flag"},
+		{"extra"},
+	}
+	for _, args := range cases {
+		if _, err := parseServeFlags(args, env(nil), &bytes.Buffer{}); err == nil {
+			t.Errorf("%v: no error", args)
+		}
+	}
+	if _, err := parseServeFlags(nil, env(map[string]string{"CLOUDMAP_HEALTH_CHECK_INTERVAL": "soon"}), &bytes.Buffer{}); err == nil {
+		t.Error("bad duration in the environment: no error")
+	}
+}
+
+func TestRun_Version(t *testing.T) {
+	var out bytes.Buffer
+	if code := run([]string{"version"}, env(nil), &out, &out, nil); code != 0 || !strings.HasPrefix(out.String(), "cloudmap ") {
+		t.Errorf("version: code %d, output %q", code, out.String())
+	}
+	if code := run([]string{"bogus"}, env(nil), &out, &out, nil); code != 2 {
+		t.Errorf("unknown command: code %d, want 2", code)
+	}
+}
+
+func TestRun_ServeAndStop(t *testing.T) {
+	logs := &lockedBuffer{}
+	sigs := make(chan os.Signal, 1)
+	done := make(chan int)
+	dir := t.TempDir()
+	go func() {
+		done <- run([]string{"serve", "--api-addr", "127.0.0.1:0", "--dns-addr", "127.0.0.1:0", "--data-dir", dir},
+			env(nil), logs, logs, sigs)
+	}()
+	deadline := time.Now().Add(20 * time.Second)
+	for !strings.Contains(logs.String(), "cloudmap ready") {
+		if time.Now().After(deadline) {
+			t.Fatalf("no ready line: %s", logs.String())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	url := field(logs.String(), "api=")
+	resp, err := http.Post(url, "application/x-amz-json-1.1", strings.NewReader("{}"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	sigs <- syscall.SIGTERM
+	if code := <-done; code != 0 {
+		t.Errorf("exit code after SIGTERM = %d, want 0; logs: %s", code, logs.String())
+	}
+}
+
+func TestRun_AddressInUse(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	logs := &lockedBuffer{}
+	code := run([]string{"serve", "--api-addr", ln.Addr().String(), "--dns-addr", "127.0.0.1:0", "--data-dir", t.TempDir()},
+		env(nil), logs, logs, make(chan os.Signal))
+	if code != 1 || !strings.Contains(logs.String(), "address already in use") {
+		t.Errorf("code %d, logs %s; want 1 and a clear error", code, logs.String())
+	}
+}
+
+func TestRun_UnwritableDataDir(t *testing.T) {
+	// A path below a regular file cannot be created, even by root.
+	f := filepath.Join(t.TempDir(), "file")
+	if err := os.WriteFile(f, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	logs := &lockedBuffer{}
+	code := run([]string{"serve", "--api-addr", "127.0.0.1:0", "--dns-addr", "127.0.0.1:0", "--data-dir", filepath.Join(f, "data")},
+		env(nil), logs, logs, make(chan os.Signal))
+	if code != 1 || !strings.Contains(logs.String(), "data dir") {
+		t.Errorf("code %d, logs %s; want 1 and a data dir error", code, logs.String())
+	}
+}
+
+func TestRun_RefusesNonLoopbackWithoutCredentials(t *testing.T) {
+	logs := &lockedBuffer{}
+	code := run([]string{"serve", "--api-addr", "0.0.0.0:0", "--dns-addr", "", "--data-dir", t.TempDir()},
+		env(nil), logs, logs, make(chan os.Signal))
+	if code != 1 || !strings.Contains(logs.String(), "--insecure-no-auth") {
+		t.Errorf("code %d, logs %s; want 1 and a refusal naming --insecure-no-auth", code, logs.String())
+	}
+}
+
+// field returns the value after key up to the next space in s.
+func field(s, key string) string {
+	i := strings.Index(s, key)
+	if i < 0 {
+		return ""
+	}
+	v := s[i+len(key):]
+	if j := strings.IndexAny(v, " \n"); j >= 0 {
+		v = v[:j]
+	}
+	return strings.Trim(v, `"`)
+}

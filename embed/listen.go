@@ -1,0 +1,144 @@
+package embed
+
+import (
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/cloudmap/cloudmap/auth"
+	"github.com/cloudmap/cloudmap/awsapi"
+	"github.com/cloudmap/cloudmap/dnsserver"
+	"golang.org/x/net/netutil"
+)
+
+// checkAuthPolicy refuses to serve unsigned requests beyond loopback.
+func (s *Server) checkAuthPolicy() error {
+	if s.hasKeys() || s.cfg.InsecureNoAuth {
+		return nil
+	}
+	for _, addr := range []string{s.cfg.APIAddr, s.cfg.DNSAddr} {
+		if addr != "" && !auth.IsLoopback(addr) {
+			return fmt.Errorf("refusing to listen on %s without credentials: configure "+
+				"--credentials-file or CLOUDMAP_ACCESS_KEY_ID/CLOUDMAP_SECRET_ACCESS_KEY, "+
+				"or pass --insecure-no-auth", addr)
+		}
+	}
+	return nil
+}
+
+func (s *Server) hasKeys() bool {
+	return s.cfg.CredentialsFile != "" || s.cfg.AccessKeyID != ""
+}
+
+func (s *Server) authMode() string {
+	switch {
+	case s.hasKeys():
+		return "sigv4"
+	case s.cfg.InsecureNoAuth:
+		return "none (insecure: --insecure-no-auth)"
+	default:
+		return "none (unsigned requests accepted on loopback only)"
+	}
+}
+
+// loadKeys reads the configured credentials: the file plus the single key
+// from the environment.
+func loadKeys(cfg Config) ([]auth.Key, error) {
+	var keys []auth.Key
+	if cfg.CredentialsFile != "" {
+		k, err := auth.LoadCredentialsFile(cfg.CredentialsFile)
+		if err != nil {
+			return nil, err
+		}
+		keys = append(keys, k...)
+	}
+	if cfg.AccessKeyID != "" {
+		keys = append(keys, auth.Key{Name: "env", AccessKeyID: cfg.AccessKeyID, SecretAccessKey: cfg.SecretAccessKey})
+	}
+	return keys, nil
+}
+
+func (s *Server) startAPI() error {
+	keys, err := loadKeys(s.cfg)
+	if err != nil {
+		return err
+	}
+	s.auth = auth.New(auth.Config{
+		Region: s.cfg.Region, Service: "servicediscovery", Keys: keys,
+		RateLimit: s.cfg.RateLimit, Resolver: s.view, Logger: s.log.With("component", "auth"),
+	})
+	handler := awsapi.NewHandler(api{s.reg, s.view}, awsapi.Config{
+		Logger: s.log.With("component", "api"), Authorizer: s.auth,
+	})
+	ln, err := net.Listen("tcp", s.cfg.APIAddr)
+	if err != nil {
+		return fmt.Errorf("api: listen on %s: %w", s.cfg.APIAddr, err)
+	}
+	maxConns := s.cfg.MaxConnections
+	if maxConns <= 0 {
+		maxConns = 4096
+	}
+	ln = netutil.LimitListener(ln, maxConns)
+	s.scheme = "http"
+	s.api = &http.Server{
+		Handler:           handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          nil,
+	}
+	if s.cfg.TLSCert != "" {
+		s.certs, err = auth.NewCertReloader(s.cfg.TLSCert, s.cfg.TLSKey)
+		if err != nil {
+			ln.Close()
+			return fmt.Errorf("tls: %w", err)
+		}
+		s.api.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12, GetCertificate: s.certs.GetCertificate}
+		ln = tls.NewListener(ln, s.api.TLSConfig)
+		s.scheme = "https"
+	}
+	s.apiLn = ln
+	go func() {
+		if err := s.api.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			s.log.Error("api server stopped", "err", err)
+		}
+	}()
+	return nil
+}
+
+func (s *Server) startDNS() error {
+	if s.cfg.DNSAddr == "" {
+		return nil
+	}
+	s.dns = dnsserver.New(s.view, dnsserver.Config{
+		Addr: s.cfg.DNSAddr, PrivateCIDRs: s.cfg.DNSPrivateCIDRs, RateLimit: s.cfg.DNSRateLimit,
+		Logger: s.log.With("component", "dns"),
+	})
+	if err := s.dns.Start(); err != nil {
+		s.dns = nil
+		return fmt.Errorf("dns: %w", err)
+	}
+	return nil
+}
+
+// CheckDataDir reports whether dir can be created and written, for a clear
+// error before anything starts.
+func CheckDataDir(dir string) error {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("data dir %s: %w", dir, err)
+	}
+	f, err := os.CreateTemp(dir, ".probe-*")
+	if err != nil {
+		return fmt.Errorf("data dir %s is not writable: %w", dir, err)
+	}
+	name := f.Name()
+	f.Close()
+	return os.Remove(strings.TrimSpace(name))
+}
