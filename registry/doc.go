@@ -1,0 +1,34 @@
+// Package registry holds every rule of the AWS Cloud Map control plane, once:
+// validation, idempotency by CreatorRequestId, ResourceInUse preconditions,
+// quotas, operation records and the operations worker that drives them to
+// SUCCESS or FAIL. It implements cloudmap.ControlPlane over a cloudmap.Store
+// and writes one Store.Update per request.
+//
+// # Key layout
+//
+// The records the view reads use the root key functions: cloudmap.NamespaceKey,
+// cloudmap.ServiceKey, cloudmap.InstanceKey and cloudmap.HealthKey, with values
+// encoded by cloudmap.Encode. Everything else lives under registry's own
+// prefixes:
+//
+//	op/<operation-id>                 operation record (JSON opRecord: the Operation plus what to do)
+//	opq/<operation-id>                queue marker of an unfinished (SUBMITTED or PENDING) operation
+//	busy/ns/<namespace-id>            in-progress marker of a namespace; value is the operation id
+//	busy/svc/<service-id>             in-progress marker of a service (UpdateService)
+//	busy/inst/<service-id>/<inst-id>  in-progress marker of an instance (register, deregister)
+//	idx/nsname/<TYPE>/<name>          namespace name of its type family -> namespace id (DNS names lower case)
+//	idx/httpname/<http-name>          HttpName -> namespace id (unique over all namespaces)
+//	idx/svcname/<namespace-id>/<name> service name in its namespace -> service id
+//	                                  (lower case in DNS namespaces); counts ServiceCount
+//	tag/<resource-id>/<key>           tag value of a namespace or service
+//	attr/<service-id>                 service attributes (JSON map)
+//	idem/ns/<creator-request-id>      CreatorRequestId of a namespace create -> {hash, operation id}
+//	idem/nsupd/<updater-request-id>   UpdaterRequestId of a namespace update -> {hash, operation id}
+//	idem/svc/<creator-request-id>     CreatorRequestId of a service -> {hash, service id}
+//	idem/inst/<creator-request-id>    CreatorRequestId of a registration -> {hash, operation id}
+//
+// Namespaces are created by the worker: the request reserves the name (the
+// idx keys) and stores the operation; GetNamespace finds the namespace once
+// the operation succeeded. Counts (ServiceCount, InstanceCount, quotas) are
+// computed with ReadTx.Count when read, never stored.
+package registry

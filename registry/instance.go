@@ -1,0 +1,340 @@
+package registry
+
+import (
+	"context"
+	"net/netip"
+	"strconv"
+	"strings"
+
+	"github.com/cloudmap/cloudmap"
+)
+
+// Limits of RegisterInstanceRequest.Attributes (model).
+const (
+	maxCustomAttributes = 30
+	maxAttributesSize   = 5000
+	maxAttrKey          = 255
+	maxAttrValue        = 1024
+)
+
+// instRequest is what a reused CreatorRequestId of RegisterInstance must match.
+type instRequest struct {
+	ServiceId, InstanceId string
+	Attributes            map[string]string
+}
+
+// RegisterInstance submits the creation or update (upsert) of an instance.
+// The request is one Store.Update: the operation, its queue marker, the
+// instance's in-progress marker and the idempotency record. Errors:
+// InvalidInput, ServiceNotFound, DuplicateRequest, ResourceLimitExceeded.
+func (r *Registry) RegisterInstance(ctx context.Context, in *cloudmap.RegisterInstanceInput) (*cloudmap.OperationOutput, error) {
+	if in == nil {
+		return nil, invalid("ServiceId is required")
+	}
+	svcID, err := r.serviceIDInput(in.ServiceId)
+	if err != nil {
+		return nil, err
+	}
+	if err := validateInstanceID(in.InstanceId); err != nil {
+		return nil, err
+	}
+	if err := validateAttributeShapes(in.Attributes); err != nil {
+		return nil, err
+	}
+	opID := newOperationID()
+	var hash string
+	if in.CreatorRequestId != "" {
+		hash = requestHash(instRequest{svcID, in.InstanceId, in.Attributes})
+	}
+	var result string
+	_, err = r.store.Update(ctx, func(tx cloudmap.Tx) error {
+		rec, err := checkIdem(tx, "inst", in.CreatorRequestId, hash)
+		if err != nil || rec != nil {
+			if rec != nil {
+				result = rec.OperationId
+			}
+			return err
+		}
+		svc, err := loadService(tx, svcID)
+		if err != nil {
+			return err
+		}
+		var nsType cloudmap.NamespaceType
+		if _, ec2 := in.Attributes[cloudmap.AttrEC2InstanceID]; ec2 {
+			ns, err := loadNamespace(tx, svc.NamespaceId)
+			if err != nil {
+				return err
+			}
+			nsType = ns.Type
+		}
+		if err := validateInstanceAttributes(svc, nsType, in.Attributes); err != nil {
+			return err
+		}
+		if err := checkBusy(tx, busyInstKey(svcID, in.InstanceId), "instance "+in.InstanceId); err != nil {
+			return err
+		}
+		if err := r.checkInstanceQuota(tx, svcID, in.InstanceId); err != nil {
+			return err
+		}
+		op := r.newOp(opID, cloudmap.OpRegisterInstance,
+			map[string]string{cloudmap.TargetService: svcID, cloudmap.TargetInstance: in.InstanceId})
+		op.NamespaceId, op.ServiceId, op.Busy = svc.NamespaceId, svcID, busyInstKey(svcID, in.InstanceId)
+		op.Instance = &cloudmap.Instance{Id: in.InstanceId, CreatorRequestId: in.CreatorRequestId,
+			Attributes: in.Attributes, CreatedByAccount: r.cfg.AccountID, ServiceId: svcID}
+		if in.CreatorRequestId != "" {
+			if err := put(tx, idemKey("inst", in.CreatorRequestId), idemRecord{Hash: hash, OperationId: opID}); err != nil {
+				return err
+			}
+		}
+		result = opID
+		return submit(tx, op)
+	})
+	if err != nil {
+		return nil, wrap("RegisterInstance", err)
+	}
+	return r.submitted(result), nil
+}
+
+// checkInstanceQuota returns ResourceLimitExceeded when registering a new
+// instance would exceed MaxInstancesPerService.
+func (r *Registry) checkInstanceQuota(tx cloudmap.ReadTx, svcID, instID string) error {
+	if r.cfg.MaxInstancesPerService <= 0 {
+		return nil
+	}
+	exists, err := getRecordRaw(tx, cloudmap.InstanceKey(svcID, instID))
+	if err != nil || exists {
+		return err
+	}
+	n, err := count(tx, cloudmap.InstancePrefix(svcID))
+	if err != nil {
+		return err
+	}
+	if n >= r.cfg.MaxInstancesPerService {
+		return cloudmap.Errorf(cloudmap.ErrResourceLimitExceeded,
+			"service %s already has the maximum of %d instances", svcID, r.cfg.MaxInstancesPerService)
+	}
+	return nil
+}
+
+// DeregisterInstance submits the removal of an instance and its health
+// record. Errors: InvalidInput, ServiceNotFound, InstanceNotFound,
+// DuplicateRequest.
+func (r *Registry) DeregisterInstance(ctx context.Context, in *cloudmap.InstanceInput) (*cloudmap.OperationOutput, error) {
+	if in == nil {
+		return nil, invalid("ServiceId is required")
+	}
+	svcID, err := r.serviceIDInput(in.ServiceId)
+	if err != nil {
+		return nil, err
+	}
+	if in.InstanceId == "" {
+		return nil, invalid("InstanceId is required")
+	}
+	opID := newOperationID()
+	_, err = r.store.Update(ctx, func(tx cloudmap.Tx) error {
+		svc, err := loadService(tx, svcID)
+		if err != nil {
+			return err
+		}
+		if err := checkBusy(tx, busyInstKey(svcID, in.InstanceId), "instance "+in.InstanceId); err != nil {
+			return err
+		}
+		if _, err := loadInstance(tx, svcID, in.InstanceId); err != nil {
+			return err
+		}
+		op := r.newOp(opID, cloudmap.OpDeregisterInstance,
+			map[string]string{cloudmap.TargetService: svcID, cloudmap.TargetInstance: in.InstanceId})
+		op.NamespaceId, op.ServiceId, op.Busy = svc.NamespaceId, svcID, busyInstKey(svcID, in.InstanceId)
+		op.Instance = &cloudmap.Instance{Id: in.InstanceId, ServiceId: svcID}
+		return submit(tx, op)
+	})
+	if err != nil {
+		return nil, wrap("DeregisterInstance", err)
+	}
+	return r.submitted(opID), nil
+}
+
+// GetInstance returns a registered instance. Errors: InvalidInput,
+// ServiceNotFound, InstanceNotFound.
+func (r *Registry) GetInstance(ctx context.Context, in *cloudmap.InstanceInput) (*cloudmap.GetInstanceOutput, error) {
+	if in == nil {
+		return nil, invalid("ServiceId is required")
+	}
+	svcID, err := r.serviceIDInput(in.ServiceId)
+	if err != nil {
+		return nil, err
+	}
+	if in.InstanceId == "" {
+		return nil, invalid("InstanceId is required")
+	}
+	var inst *cloudmap.Instance
+	err = r.store.View(ctx, func(tx cloudmap.ReadTx) error {
+		if _, err := loadService(tx, svcID); err != nil {
+			return err
+		}
+		inst, err = loadInstance(tx, svcID, in.InstanceId)
+		return err
+	})
+	if err != nil {
+		return nil, wrap("GetInstance", err)
+	}
+	return &cloudmap.GetInstanceOutput{ResourceOwner: r.cfg.AccountID, Instance: inst}, nil
+}
+
+// loadInstance reads an instance or returns InstanceNotFound.
+func loadInstance(tx cloudmap.ReadTx, svcID, instID string) (*cloudmap.Instance, error) {
+	var inst cloudmap.Instance
+	found, err := getRecord(tx, cloudmap.InstanceKey(svcID, instID), &inst)
+	if err != nil {
+		return nil, err
+	}
+	if !found {
+		return nil, cloudmap.Errorf(cloudmap.ErrInstanceNotFound, "service %s has no instance %q", svcID, instID)
+	}
+	return &inst, nil
+}
+
+// validateInstanceID checks the model's InstanceId: 1-64 of [0-9a-zA-Z_/:.@-].
+func validateInstanceID(id string) error {
+	if id == "" {
+		return invalid("InstanceId is required")
+	}
+	if len(id) > 64 {
+		return invalid("InstanceId is longer than 64 characters")
+	}
+	for i := 0; i < len(id); i++ {
+		c := id[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte("_/:.@-", c) >= 0) {
+			return invalid("InstanceId %q may only contain letters, digits and _/:.@-", id)
+		}
+	}
+	return nil
+}
+
+// validateAttributeShapes checks what needs no service: sizes and counts.
+func validateAttributeShapes(attrs map[string]string) error {
+	if len(attrs) == 0 {
+		return invalid("Attributes is required and needs at least one attribute")
+	}
+	custom, size := 0, 0
+	for k, v := range attrs {
+		if k == "" || len(k) > maxAttrKey {
+			return invalid("attribute key %q must be 1-%d characters", k, maxAttrKey)
+		}
+		if len(v) > maxAttrValue {
+			return invalid("the value of attribute %s is longer than %d characters", k, maxAttrValue)
+		}
+		size += len(k) + len(v)
+		if !reservedAttribute(k) {
+			custom++
+		}
+	}
+	if custom > maxCustomAttributes {
+		return invalid("Attributes has %d custom attributes, at most %d are allowed", custom, maxCustomAttributes)
+	}
+	if size > maxAttributesSize {
+		return invalid("Attributes keys and values total %d characters, at most %d are allowed", size, maxAttributesSize)
+	}
+	return nil
+}
+
+func reservedAttribute(k string) bool {
+	switch k {
+	case cloudmap.AttrIPv4, cloudmap.AttrIPv6, cloudmap.AttrPort, cloudmap.AttrCNAME,
+		cloudmap.AttrAliasDNSName, cloudmap.AttrEC2InstanceID, cloudmap.AttrInitHealth:
+		return true
+	}
+	return false
+}
+
+// validateInstanceAttributes checks the attributes a service's records and
+// health check need (model doc of RegisterInstanceRequest.Attributes).
+// nsType is only set when AWS_EC2_INSTANCE_ID is present.
+func validateInstanceAttributes(svc *cloudmap.Service, nsType cloudmap.NamespaceType, attrs map[string]string) error {
+	ipv4, hasV4 := attrs[cloudmap.AttrIPv4]
+	ipv6, hasV6 := attrs[cloudmap.AttrIPv6]
+	port, hasPort := attrs[cloudmap.AttrPort]
+	if hasV4 {
+		if a, err := netip.ParseAddr(ipv4); err != nil || !a.Is4() {
+			return invalid("AWS_INSTANCE_IPV4 %q is not an IPv4 address", ipv4)
+		}
+	}
+	if hasV6 {
+		if a, err := netip.ParseAddr(ipv6); err != nil || !a.Is6() || a.Is4In6() {
+			return invalid("AWS_INSTANCE_IPV6 %q is not an IPv6 address", ipv6)
+		}
+	}
+	if hasPort {
+		if p, err := strconv.Atoi(port); err != nil || p < 1 || p > 65535 {
+			return invalid("AWS_INSTANCE_PORT %q is not a port 1-65535", port)
+		}
+	}
+	if st, ok := attrs[cloudmap.AttrInitHealth]; ok {
+		if svc.HealthCheckCustomConfig == nil {
+			return invalid("AWS_INIT_HEALTH_STATUS applies only to services with HealthCheckCustomConfig")
+		}
+		if st != string(cloudmap.Healthy) && st != string(cloudmap.Unhealthy) {
+			return invalid("AWS_INIT_HEALTH_STATUS %q is not HEALTHY or UNHEALTHY", st)
+		}
+	}
+	if _, ok := attrs[cloudmap.AttrEC2InstanceID]; ok {
+		if nsType != cloudmap.NamespaceHTTP {
+			return invalid("AWS_EC2_INSTANCE_ID is only allowed in HTTP namespaces")
+		}
+		for k := range attrs {
+			if k != cloudmap.AttrEC2InstanceID && k != cloudmap.AttrInitHealth {
+				return invalid("with AWS_EC2_INSTANCE_ID the only other attribute allowed is AWS_INIT_HEALTH_STATUS, not %s", k)
+			}
+		}
+		return nil
+	}
+	if _, alias := attrs[cloudmap.AttrAliasDNSName]; alias {
+		return validateAlias(svc, attrs)
+	}
+	if svc.HealthCheckConfig != nil && (!hasPort || !hasV4) {
+		return invalid("service %s has a HealthCheckConfig: AWS_INSTANCE_IPV4 and AWS_INSTANCE_PORT are required", svc.Id)
+	}
+	return requiredRecordAttributes(svc, attrs, hasV4, hasV6, hasPort)
+}
+
+func requiredRecordAttributes(svc *cloudmap.Service, attrs map[string]string, hasV4, hasV6, hasPort bool) error {
+	if _, ok := svc.Record(cloudmap.RecordA); ok && !hasV4 {
+		return invalid("service %s has an A record: AWS_INSTANCE_IPV4 is required", svc.Id)
+	}
+	if _, ok := svc.Record(cloudmap.RecordAAAA); ok && !hasV6 {
+		return invalid("service %s has an AAAA record: AWS_INSTANCE_IPV6 is required", svc.Id)
+	}
+	if _, ok := svc.Record(cloudmap.RecordSRV); ok {
+		if !hasPort {
+			return invalid("service %s has an SRV record: AWS_INSTANCE_PORT is required", svc.Id)
+		}
+		if !hasV4 && !hasV6 {
+			return invalid("service %s has an SRV record: AWS_INSTANCE_IPV4 or AWS_INSTANCE_IPV6 is required", svc.Id)
+		}
+	}
+	if _, ok := svc.Record(cloudmap.RecordCNAME); ok {
+		if v := attrs[cloudmap.AttrCNAME]; v == "" {
+			return invalid("service %s has a CNAME record: AWS_INSTANCE_CNAME is required", svc.Id)
+		}
+	}
+	return nil
+}
+
+// validateAlias checks AWS_ALIAS_DNS_NAME: A and/or AAAA records, WEIGHTED,
+// and no AWS_INSTANCE_* attribute.
+func validateAlias(svc *cloudmap.Service, attrs map[string]string) error {
+	_, a := svc.Record(cloudmap.RecordA)
+	_, aaaa := svc.Record(cloudmap.RecordAAAA)
+	if !a && !aaaa {
+		return invalid("AWS_ALIAS_DNS_NAME needs a service with an A or AAAA record")
+	}
+	if svc.DnsConfig.RoutingPolicy != cloudmap.RoutingWeighted {
+		return invalid("AWS_ALIAS_DNS_NAME needs a service with the WEIGHTED routing policy")
+	}
+	for k := range attrs {
+		if strings.HasPrefix(k, "AWS_INSTANCE_") {
+			return invalid("AWS_ALIAS_DNS_NAME cannot be combined with %s", k)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,282 @@
+package registry
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/cloudmap/cloudmap"
+)
+
+// Config configures a Registry.
+type Config struct {
+	// Region and AccountID appear in ARNs and in owner fields.
+	Region, AccountID string
+	// Now returns the current time; nil means time.Now.
+	Now func() time.Time
+	// Logger receives the worker's messages; nil discards them.
+	Logger *slog.Logger
+	// WaitApplied blocks until the in-memory view has applied rev; GetOperation
+	// calls it before reporting a final status. nil means no wait.
+	WaitApplied func(ctx context.Context, rev int64) error
+	// MaxNamespaces, MaxServices and MaxInstancesPerService are account
+	// quotas; 0 means unlimited. Reaching one is ResourceLimitExceeded.
+	MaxNamespaces, MaxServices, MaxInstancesPerService int
+}
+
+// Registry implements cloudmap.ControlPlane over a cloudmap.Store.
+type Registry struct {
+	store cloudmap.Store
+	cfg   Config
+	log   *slog.Logger
+	// nudge wakes the worker in this process right after a submission.
+	nudge chan struct{}
+}
+
+var _ cloudmap.ControlPlane = (*Registry)(nil)
+
+// New returns a Registry that keeps its records in store.
+func New(store cloudmap.Store, cfg Config) *Registry {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	return &Registry{store: store, cfg: cfg, log: log, nudge: make(chan struct{}, 1)}
+}
+
+// now returns the current time in UTC with the millisecond precision AWS
+// reports dates with.
+func (r *Registry) now() time.Time {
+	return r.cfg.Now().UTC().Truncate(time.Millisecond)
+}
+
+// wake nudges the worker without blocking.
+func (r *Registry) wake() {
+	select {
+	case r.nudge <- struct{}{}:
+	default:
+	}
+}
+
+// Registry-owned key prefixes (see doc.go).
+const (
+	prefixOp       = "op/"
+	prefixOpQueue  = "opq/"
+	prefixBusy     = "busy/"
+	prefixNSName   = "idx/nsname/"
+	prefixHTTPName = "idx/httpname/"
+	prefixSvcName  = "idx/svcname/"
+	prefixTag      = "tag/"
+	prefixAttr     = "attr/"
+	prefixIdem     = "idem/"
+)
+
+func opKey(id string) string       { return prefixOp + id }
+func opQueueKey(id string) string  { return prefixOpQueue + id }
+func busyNSKey(id string) string   { return prefixBusy + "ns/" + id }
+func busySvcKey(id string) string  { return prefixBusy + "svc/" + id }
+func busyInstPrefix(svc string) string {
+	return prefixBusy + "inst/" + svc + "/"
+}
+func busyInstKey(svc, inst string) string { return busyInstPrefix(svc) + inst }
+func svcNamePrefix(nsID string) string    { return prefixSvcName + nsID + "/" }
+func tagPrefix(resID string) string       { return prefixTag + resID + "/" }
+func attrKey(svcID string) string         { return prefixAttr + svcID }
+func idemKey(kind, token string) string   { return prefixIdem + kind + "/" + token }
+
+// nsNameKey is the uniqueness key of a namespace name within its type
+// family. DNS names compare case-insensitively.
+func nsNameKey(t cloudmap.NamespaceType, name string) string {
+	if t.IsDNS() {
+		name = strings.ToLower(strings.TrimSuffix(name, "."))
+	}
+	return prefixNSName + string(t) + "/" + name
+}
+
+func httpNameKey(name string) string { return prefixHTTPName + name }
+
+// svcNameKey is the uniqueness key of a service name in its namespace;
+// names differing only in case collide in DNS namespaces (model doc of
+// CreateServiceRequest.Name).
+func svcNameKey(nsID string, dns bool, name string) string {
+	if dns {
+		name = strings.ToLower(name)
+	}
+	return svcNamePrefix(nsID) + name
+}
+
+// IDs look like AWS's: ns-/srv- plus 16 lowercase base32 characters,
+// operations 32 + "-" + 8 characters, hosted zones "Z" + 20 upper case.
+func newNamespaceID() string { return "ns-" + strings.ToLower(rand.Text()[:16]) }
+func newServiceID() string   { return "srv-" + strings.ToLower(rand.Text()[:16]) }
+func newOperationID() string {
+	return strings.ToLower((rand.Text() + rand.Text())[:32] + "-" + rand.Text()[:8])
+}
+func newHostedZoneID() string { return "Z" + rand.Text()[:20] }
+
+func (r *Registry) arn(kind, id string) string {
+	return "arn:aws:servicediscovery:" + r.cfg.Region + ":" + r.cfg.AccountID + ":" + kind + "/" + id
+}
+
+// resourceID returns the id of an input typed Arn, which takes the bare id
+// or the full ARN of a resource of kind ("namespace" or "service"). ok is
+// false for an ARN of another kind, region or account.
+func (r *Registry) resourceID(kind, v string) (id string, ok bool) {
+	if !strings.HasPrefix(v, "arn:") {
+		return v, v != ""
+	}
+	parts := strings.SplitN(v, ":", 6)
+	if len(parts) != 6 || parts[2] != "servicediscovery" || parts[3] != r.cfg.Region || parts[4] != r.cfg.AccountID {
+		return "", false
+	}
+	id, found := strings.CutPrefix(parts[5], kind+"/")
+	return id, found && id != ""
+}
+
+// getRecord decodes the value of key into v; found is false for a missing key.
+func getRecord(tx cloudmap.ReadTx, key string, v any) (found bool, err error) {
+	b, err := tx.Get(key)
+	if errors.Is(err, cloudmap.ErrKeyNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("registry: get %s: %w", key, err)
+	}
+	if err := cloudmap.Decode(b, v); err != nil {
+		return false, fmt.Errorf("registry: %s: %w", key, err)
+	}
+	return true, nil
+}
+
+// getString returns the raw value of key as a string, "" when missing.
+func getString(tx cloudmap.ReadTx, key string) (string, error) {
+	b, err := tx.Get(key)
+	if errors.Is(err, cloudmap.ErrKeyNotFound) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("registry: get %s: %w", key, err)
+	}
+	return string(b), nil
+}
+
+func put(tx cloudmap.Tx, key string, v any) error {
+	if err := tx.Put(key, cloudmap.Encode(v)); err != nil {
+		return fmt.Errorf("registry: put %s: %w", key, err)
+	}
+	return nil
+}
+
+func putString(tx cloudmap.Tx, key, v string) error {
+	if err := tx.Put(key, []byte(v)); err != nil {
+		return fmt.Errorf("registry: put %s: %w", key, err)
+	}
+	return nil
+}
+
+func del(tx cloudmap.Tx, key string) error {
+	if err := tx.Delete(key); err != nil {
+		return fmt.Errorf("registry: delete %s: %w", key, err)
+	}
+	return nil
+}
+
+func count(tx cloudmap.ReadTx, prefix string) (int, error) {
+	n, err := tx.Count(prefix)
+	if err != nil {
+		return 0, fmt.Errorf("registry: count %s: %w", prefix, err)
+	}
+	return n, nil
+}
+
+// deletePrefix deletes every key with the prefix.
+func deletePrefix(tx cloudmap.Tx, prefix string) error {
+	var keys []string
+	if err := tx.Range(prefix, "", func(k string, _ []byte) bool {
+		keys = append(keys, k)
+		return true
+	}); err != nil {
+		return fmt.Errorf("registry: range %s: %w", prefix, err)
+	}
+	for _, k := range keys {
+		if err := del(tx, k); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// wrap returns err unchanged when it is an *cloudmap.Error and wraps it with
+// the operation name otherwise.
+func wrap(op string, err error) error {
+	var e *cloudmap.Error
+	if err == nil || errors.As(err, &e) {
+		return err
+	}
+	return fmt.Errorf("registry: %s: %w", op, err)
+}
+
+func invalid(format string, args ...any) error {
+	return cloudmap.Errorf(cloudmap.ErrInvalidInput, format, args...)
+}
+
+// requestHash fingerprints the parameters of a request for idempotency.
+func requestHash(v any) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		b = []byte(fmt.Sprint(v))
+	}
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:16])
+}
+
+// idemRecord is what a CreatorRequestId or UpdaterRequestId remembers.
+type idemRecord struct {
+	Hash        string
+	OperationId string `json:",omitempty"`
+	ServiceId   string `json:",omitempty"`
+}
+
+// checkIdem looks the request token up: it returns the first result when the
+// same token came with the same parameters, DuplicateRequest when it came
+// with others, and nil, nil when the token is new (or empty).
+func checkIdem(tx cloudmap.ReadTx, kind, token, hash string) (*idemRecord, error) {
+	if token == "" {
+		return nil, nil
+	}
+	var rec idemRecord
+	found, err := getRecord(tx, idemKey(kind, token), &rec)
+	if err != nil || !found {
+		return nil, err
+	}
+	if rec.Hash != hash {
+		e := cloudmap.Errorf(cloudmap.ErrDuplicateRequest,
+			"the request token %q was already used with different parameters", token)
+		if rec.OperationId != "" {
+			e.With("DuplicateOperationId", rec.OperationId)
+		}
+		return nil, e
+	}
+	return &rec, nil
+}
+
+// checkBusy returns DuplicateRequest when an operation on the target is in progress.
+func checkBusy(tx cloudmap.ReadTx, key, what string) error {
+	opID, err := getString(tx, key)
+	if err != nil || opID == "" {
+		return err
+	}
+	return cloudmap.Errorf(cloudmap.ErrDuplicateRequest,
+		"operation %s on %s is still in progress", opID, what).With("DuplicateOperationId", opID)
+}

@@ -1,0 +1,379 @@
+package registry
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/cloudmap/cloudmap"
+)
+
+// workerBatch bounds the operations the worker moves in one transaction.
+const workerBatch = 1000
+
+// retryDelay is how long the worker waits after a store failure.
+const retryDelay = 500 * time.Millisecond
+
+// RunWorker drives operations to SUCCESS or FAIL until ctx is done; it
+// resumes every unfinished (SUBMITTED or PENDING) operation first. It learns
+// of new operations from the store's change feed, so operations submitted on
+// other nodes are seen too, and from an in-process nudge. Each batch takes
+// two Store.Updates: one moves its operations to PENDING, one applies them,
+// each succeeding or failing on its own. It returns nil when ctx is done and
+// an error when the change feed ends before.
+func (r *Registry) RunWorker(ctx context.Context) error {
+	rev, err := r.store.Revision(ctx)
+	if err != nil {
+		return fmt.Errorf("registry: worker: revision: %w", err)
+	}
+	feed, err := r.store.Watch(ctx, rev)
+	if err != nil {
+		return fmt.Errorf("registry: worker: watch: %w", err)
+	}
+	signal := make(chan struct{}, 1)
+	feedDone := make(chan struct{})
+	go func() {
+		defer close(feedDone)
+		for c := range feed {
+			if queued(c) {
+				notify(signal)
+			}
+		}
+	}()
+	notify(signal) // resume what a previous run left unfinished
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-feedDone:
+			if ctx.Err() != nil {
+				return nil
+			}
+			return errors.New("registry: worker: the change feed ended")
+		case <-signal:
+		case <-r.nudge:
+		}
+		if err := r.drain(ctx); err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			r.log.Warn("operations worker: batch failed, retrying", "err", err)
+			select {
+			case <-ctx.Done():
+				return nil
+			case <-time.After(retryDelay):
+			}
+			notify(signal)
+		}
+	}
+}
+
+func notify(c chan struct{}) {
+	select {
+	case c <- struct{}{}:
+	default:
+	}
+}
+
+// queued reports whether a commit submitted an operation.
+func queued(c cloudmap.Change) bool {
+	for _, e := range c.Events {
+		if !e.Deleted && strings.HasPrefix(e.Key, prefixOpQueue) {
+			return true
+		}
+	}
+	return false
+}
+
+// drain processes batches until the queue is empty.
+func (r *Registry) drain(ctx context.Context) error {
+	for ctx.Err() == nil {
+		n, err := r.processBatch(ctx)
+		if err != nil || n < workerBatch {
+			return err
+		}
+	}
+	return nil
+}
+
+// processBatch moves up to workerBatch queued operations to PENDING, then
+// applies them, and returns how many it found.
+func (r *Registry) processBatch(ctx context.Context) (int, error) {
+	var ids []string
+	err := r.store.View(ctx, func(tx cloudmap.ReadTx) error {
+		ids = ids[:0]
+		return tx.Range(prefixOpQueue, "", func(k string, _ []byte) bool {
+			ids = append(ids, strings.TrimPrefix(k, prefixOpQueue))
+			return len(ids) < workerBatch
+		})
+	})
+	if err != nil || len(ids) == 0 {
+		return 0, wrap("worker: scan queue", err)
+	}
+	if _, err := r.store.Update(ctx, func(tx cloudmap.Tx) error { return r.markPending(tx, ids) }); err != nil {
+		return 0, wrap("worker: mark pending", err)
+	}
+	var done []*opRecord
+	_, err = r.store.Update(ctx, func(tx cloudmap.Tx) error {
+		var err error
+		done, err = r.applyBatch(tx, ids)
+		return err
+	})
+	if err != nil {
+		return 0, wrap("worker: apply", err)
+	}
+	for _, op := range done {
+		if op.Status == cloudmap.OpFail {
+			r.log.Info("operation failed", "id", op.Id, "type", op.Type, "code", op.ErrorCode, "message", op.ErrorMessage)
+		}
+	}
+	r.log.Debug("operations applied", "count", len(done))
+	return len(ids), nil
+}
+
+// markPending moves the SUBMITTED operations among ids to PENDING.
+func (r *Registry) markPending(tx cloudmap.Tx, ids []string) error {
+	now := r.now()
+	for _, id := range ids {
+		var op opRecord
+		found, err := getRecord(tx, opKey(id), &op)
+		if err != nil {
+			return err
+		}
+		if !found || op.Status != cloudmap.OpSubmitted {
+			continue
+		}
+		op.Status, op.UpdateDate = cloudmap.OpPending, now
+		if err := put(tx, opKey(id), &op); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// applyBatch applies the queued operations among ids in submission order.
+// A rule that no longer holds fails that operation alone; a store error
+// fails the transaction.
+func (r *Registry) applyBatch(tx cloudmap.Tx, ids []string) ([]*opRecord, error) {
+	var ops []*opRecord
+	for _, id := range ids {
+		op := &opRecord{}
+		found, err := getRecord(tx, opKey(id), op)
+		if err != nil {
+			return nil, err
+		}
+		if !found || op.Status.Done() {
+			if err := del(tx, opQueueKey(id)); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		ops = append(ops, op)
+	}
+	slices.SortFunc(ops, func(a, b *opRecord) int {
+		return cmp.Or(a.CreateDate.Compare(b.CreateDate), strings.Compare(a.Id, b.Id))
+	})
+	now := r.now()
+	for _, op := range ops {
+		err := r.apply(tx, op)
+		var e *cloudmap.Error
+		switch {
+		case err == nil:
+			op.Status = cloudmap.OpSuccess
+		case errors.As(err, &e):
+			op.Status, op.ErrorCode, op.ErrorMessage = cloudmap.OpFail, e.Code, e.Message
+		default:
+			return nil, err
+		}
+		if err := finish(tx, op, now); err != nil {
+			return nil, err
+		}
+	}
+	return ops, nil
+}
+
+// finish stores a final operation without its payload and releases its
+// queue and in-progress markers.
+func finish(tx cloudmap.Tx, op *opRecord, now time.Time) error {
+	op.UpdateDate = now
+	op.Namespace, op.Tags, op.Change, op.ServiceChange, op.Instance = nil, nil, nil, nil, nil
+	if err := put(tx, opKey(op.Id), op); err != nil {
+		return err
+	}
+	if err := del(tx, opQueueKey(op.Id)); err != nil {
+		return err
+	}
+	if op.Busy == "" {
+		return nil
+	}
+	holder, err := getString(tx, op.Busy)
+	if err != nil || holder != op.Id {
+		return err
+	}
+	return del(tx, op.Busy)
+}
+
+// apply performs one operation: it checks every precondition before it
+// writes, so a failing operation writes nothing.
+func (r *Registry) apply(tx cloudmap.Tx, op *opRecord) error {
+	switch op.Type {
+	case cloudmap.OpCreateNamespace:
+		return r.applyCreateNamespace(tx, op)
+	case cloudmap.OpUpdateNamespace:
+		return applyUpdateNamespace(tx, op)
+	case cloudmap.OpDeleteNamespace:
+		return applyDeleteNamespace(tx, op)
+	case cloudmap.OpUpdateService:
+		return applyUpdateService(tx, op)
+	case cloudmap.OpRegisterInstance:
+		return r.applyRegister(tx, op)
+	case cloudmap.OpDeregisterInstance:
+		return applyDeregister(tx, op)
+	}
+	return cloudmap.Errorf(cloudmap.ErrInternalFailure, "unknown operation type %q", op.Type)
+}
+
+func (r *Registry) applyCreateNamespace(tx cloudmap.Tx, op *opRecord) error {
+	ns := op.Namespace
+	if ns == nil {
+		return cloudmap.Errorf(cloudmap.ErrInternalFailure, "operation %s has no namespace to create", op.Id)
+	}
+	if exists, err := getRecordRaw(tx, cloudmap.NamespaceKey(ns.Id)); err != nil || exists {
+		return err
+	}
+	if err := put(tx, cloudmap.NamespaceKey(ns.Id), ns); err != nil {
+		return err
+	}
+	return putTags(tx, ns.Id, ns.Arn, op.Tags)
+}
+
+func applyUpdateNamespace(tx cloudmap.Tx, op *opRecord) error {
+	ns, err := loadNamespace(tx, op.NamespaceId)
+	if err != nil {
+		return err
+	}
+	if c := op.Change; c != nil {
+		if c.Description != nil {
+			ns.Description = *c.Description
+		}
+		if c.Properties != nil && c.Properties.DnsProperties != nil && c.Properties.DnsProperties.SOA != nil {
+			if ns.Properties.DnsProperties == nil {
+				ns.Properties.DnsProperties = &cloudmap.DnsProperties{}
+			}
+			ns.Properties.DnsProperties.SOA = &cloudmap.SOA{TTL: c.Properties.DnsProperties.SOA.TTL}
+		}
+	}
+	return put(tx, cloudmap.NamespaceKey(ns.Id), ns)
+}
+
+func applyDeleteNamespace(tx cloudmap.Tx, op *opRecord) error {
+	ns, err := loadNamespace(tx, op.NamespaceId)
+	if err != nil {
+		return err
+	}
+	if err := checkNoServices(tx, ns.Id); err != nil {
+		return err
+	}
+	keys := []string{cloudmap.NamespaceKey(ns.Id), nsNameKey(ns.Type, ns.Name), httpNameKey(ns.HttpName())}
+	if ns.CreatorRequestId != "" {
+		keys = append(keys, idemKey("ns", ns.CreatorRequestId))
+	}
+	for _, k := range keys {
+		if err := del(tx, k); err != nil {
+			return err
+		}
+	}
+	return deletePrefix(tx, tagPrefix(ns.Id))
+}
+
+func applyUpdateService(tx cloudmap.Tx, op *opRecord) error {
+	svc, err := loadService(tx, op.ServiceId)
+	if err != nil {
+		return err
+	}
+	c := op.ServiceChange
+	if c == nil {
+		return cloudmap.Errorf(cloudmap.ErrInternalFailure, "operation %s has no service change", op.Id)
+	}
+	if c.Description != nil {
+		svc.Description = *c.Description
+	}
+	if c.DnsConfig != nil && svc.DnsConfig != nil {
+		ttl := map[cloudmap.RecordType]int64{}
+		for _, rec := range c.DnsConfig.DnsRecords {
+			ttl[rec.Type] = rec.TTL
+		}
+		for i, rec := range svc.DnsConfig.DnsRecords {
+			if t, ok := ttl[rec.Type]; ok {
+				svc.DnsConfig.DnsRecords[i].TTL = t
+			}
+		}
+	}
+	old := svc.HealthCheckConfig
+	svc.HealthCheckConfig = c.HealthCheckConfig
+	if err := put(tx, cloudmap.ServiceKey(svc.Id), svc); err != nil {
+		return err
+	}
+	switch {
+	case old != nil && svc.HealthCheckConfig == nil:
+		return deletePrefix(tx, cloudmap.HealthPrefix(svc.Id))
+	case old == nil && svc.HealthCheckConfig != nil:
+		return initHealthRecords(tx, svc.Id)
+	}
+	return nil
+}
+
+// initHealthRecords gives every instance of a service that just got a
+// HealthCheckConfig the status of a new Route 53 health check, HEALTHY.
+func initHealthRecords(tx cloudmap.Tx, svcID string) error {
+	var ids []string
+	prefix := cloudmap.InstancePrefix(svcID)
+	if err := tx.Range(prefix, "", func(k string, _ []byte) bool {
+		ids = append(ids, strings.TrimPrefix(k, prefix))
+		return true
+	}); err != nil {
+		return fmt.Errorf("registry: range %s: %w", prefix, err)
+	}
+	for _, id := range ids {
+		if err := put(tx, cloudmap.HealthKey(svcID, id), cloudmap.Health{Status: cloudmap.Healthy}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (r *Registry) applyRegister(tx cloudmap.Tx, op *opRecord) error {
+	inst := op.Instance
+	if inst == nil {
+		return cloudmap.Errorf(cloudmap.ErrInternalFailure, "operation %s has no instance to register", op.Id)
+	}
+	svc, err := loadService(tx, op.ServiceId)
+	if err != nil {
+		return err
+	}
+	if err := r.checkInstanceQuota(tx, svc.Id, inst.Id); err != nil {
+		return err
+	}
+	if err := put(tx, cloudmap.InstanceKey(svc.Id, inst.Id), inst); err != nil {
+		return err
+	}
+	if h, ok := initialHealth(svc, inst.Attributes); ok {
+		return put(tx, cloudmap.HealthKey(svc.Id, inst.Id), h)
+	}
+	return nil // services without a health check keep no health records
+}
+
+func applyDeregister(tx cloudmap.Tx, op *opRecord) error {
+	instID := op.Targets[cloudmap.TargetInstance]
+	if _, err := loadInstance(tx, op.ServiceId, instID); err != nil {
+		return err
+	}
+	if err := del(tx, cloudmap.InstanceKey(op.ServiceId, instID)); err != nil {
+		return err
+	}
+	return del(tx, cloudmap.HealthKey(op.ServiceId, instID))
+}
