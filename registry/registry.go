@@ -82,10 +82,10 @@ const (
 	prefixIdem     = "idem/"
 )
 
-func opKey(id string) string       { return prefixOp + id }
-func opQueueKey(id string) string  { return prefixOpQueue + id }
-func busyNSKey(id string) string   { return prefixBusy + "ns/" + id }
-func busySvcKey(id string) string  { return prefixBusy + "svc/" + id }
+func opKey(id string) string      { return prefixOp + id }
+func opQueueKey(id string) string { return prefixOpQueue + id }
+func busyNSKey(id string) string  { return prefixBusy + "ns/" + id }
+func busySvcKey(id string) string { return prefixBusy + "svc/" + id }
 func busyInstPrefix(svc string) string {
 	return prefixBusy + "inst/" + svc + "/"
 }
