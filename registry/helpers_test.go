@@ -201,3 +201,22 @@ func manyTags(n int) []cloudmap.Tag {
 	}
 	return tags
 }
+
+// seedNamespace creates a private DNS namespace on a registry whose worker
+// is not running, by running a worker just for it.
+func seedNamespace(t testing.TB, e *env, name string) string {
+	t.Helper()
+	out, err := e.reg.CreatePrivateDnsNamespace(e.ctx, &cloudmap.CreatePrivateDnsNamespaceInput{Name: name, Vpc: "vpc-1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(e.ctx)
+	done := make(chan error, 1)
+	go func() { done <- e.reg.RunWorker(ctx) }()
+	op := e.wait(t, out.OperationId)
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	return op.Targets[cloudmap.TargetNamespace]
+}
