@@ -1,0 +1,169 @@
+package bolt
+
+import (
+	"bytes"
+	"fmt"
+
+	"go.etcd.io/bbolt"
+
+	"github.com/cloudmap/cloudmap"
+)
+
+// rangeChunk is how many entries Range copies out before calling fn, so fn
+// may write to the transaction while it ranges.
+const rangeChunk = 128
+
+// readTx reads the kv bucket. Every value it returns is a copy, valid after
+// the transaction ends.
+type readTx struct {
+	b *bbolt.Bucket
+}
+
+// lookup returns the stored value of key (memory of the transaction) and
+// whether the key exists; empty values exist.
+func (t *readTx) lookup(key []byte) ([]byte, bool) {
+	k, v := t.b.Cursor().Seek(key)
+	if k == nil || !bytes.Equal(k, key) {
+		return nil, false
+	}
+	return v, true
+}
+
+// Get returns a copy of the value of key, or cloudmap.ErrKeyNotFound.
+func (t *readTx) Get(key string) ([]byte, error) {
+	v, ok := t.lookup([]byte(key))
+	if !ok {
+		return nil, cloudmap.ErrKeyNotFound
+	}
+	return append([]byte{}, v...), nil
+}
+
+// Range calls fn for each key with prefix after startAfter, in key order,
+// until fn returns false.
+func (t *readTx) Range(prefix, startAfter string, fn func(key string, value []byte) bool) error {
+	type entry struct {
+		key   string
+		value []byte
+	}
+	after := startAfter
+	if after < prefix {
+		after = ""
+	}
+	buf := make([]entry, 0, rangeChunk)
+	for {
+		buf = buf[:0]
+		c := t.b.Cursor()
+		var k, v []byte
+		if after == "" {
+			k, v = c.Seek([]byte(prefix))
+		} else {
+			k, v = c.Seek([]byte(after))
+			if k != nil && string(k) == after {
+				k, v = c.Next()
+			}
+		}
+		for ; k != nil && bytes.HasPrefix(k, []byte(prefix)) && len(buf) < rangeChunk; k, v = c.Next() {
+			buf = append(buf, entry{string(k), append([]byte{}, v...)})
+		}
+		for _, e := range buf {
+			if !fn(e.key, e.value) {
+				return nil
+			}
+		}
+		if len(buf) < rangeChunk {
+			return nil
+		}
+		after = buf[len(buf)-1].key
+	}
+}
+
+// Count returns the number of keys with prefix.
+func (t *readTx) Count(prefix string) (int, error) {
+	p := []byte(prefix)
+	n := 0
+	c := t.b.Cursor()
+	for k, _ := c.Seek(p); k != nil && bytes.HasPrefix(k, p); k, _ = c.Next() {
+		n++
+	}
+	return n, nil
+}
+
+// writeTx writes the kv bucket and records the final state of every key it
+// touched, for the change log.
+type writeTx struct {
+	readTx
+	touched []touch
+	index   map[string]int
+}
+
+// touch is the state of one key written by a transaction.
+type touch struct {
+	key     string
+	value   []byte // nil when deleted
+	deleted bool
+	existed bool // the key existed when the transaction first touched it
+}
+
+// newWriteTx returns a transaction over the kv bucket b.
+func newWriteTx(b *bbolt.Bucket) *writeTx {
+	return &writeTx{readTx: readTx{b: b}}
+}
+
+// Put sets key to a copy of value.
+func (t *writeTx) Put(key string, value []byte) error {
+	existed := t.existedBefore(key)
+	v := append([]byte{}, value...)
+	if err := t.b.Put([]byte(key), v); err != nil {
+		return fmt.Errorf("bolt: put %q: %w", key, err)
+	}
+	t.record(touch{key: key, value: v, existed: existed})
+	return nil
+}
+
+// Delete removes key; deleting a missing key writes nothing.
+func (t *writeTx) Delete(key string) error {
+	if _, ok := t.lookup([]byte(key)); !ok {
+		return nil
+	}
+	existed := t.existedBefore(key)
+	if err := t.b.Delete([]byte(key)); err != nil {
+		return fmt.Errorf("bolt: delete %q: %w", key, err)
+	}
+	t.record(touch{key: key, deleted: true, existed: existed})
+	return nil
+}
+
+// existedBefore reports whether key existed when the transaction began.
+func (t *writeTx) existedBefore(key string) bool {
+	if i, ok := t.index[key]; ok {
+		return t.touched[i].existed
+	}
+	_, ok := t.lookup([]byte(key))
+	return ok
+}
+
+// record sets the final state of a key the transaction wrote.
+func (t *writeTx) record(w touch) {
+	if i, ok := t.index[w.key]; ok {
+		t.touched[i] = w
+		return
+	}
+	if t.index == nil {
+		t.index = make(map[string]int)
+	}
+	t.index[w.key] = len(t.touched)
+	t.touched = append(t.touched, w)
+}
+
+// changes returns the events of the transaction in first-touch order: the
+// final value of every key put, and every key deleted that existed before.
+func (t *writeTx) changes() []cloudmap.Event {
+	events := make([]cloudmap.Event, 0, len(t.touched))
+	for _, w := range t.touched {
+		if w.deleted && !w.existed {
+			continue
+		}
+		events = append(events, cloudmap.Event{Key: w.key, Value: w.value, Deleted: w.deleted})
+	}
+	return events
+}
