@@ -1,0 +1,36 @@
+package registry_test
+
+import (
+	"fmt"
+	"sync/atomic"
+	"testing"
+
+	"github.com/cloudmap/cloudmap"
+	"github.com/cloudmap/cloudmap/registry"
+)
+
+// BenchmarkRegisterInstance measures acknowledged registrations (one
+// Store.Update each) from parallel clients while the worker applies them in
+// batches. Run with -tags boltstore for the durable figure.
+func BenchmarkRegisterInstance(b *testing.B) {
+	e := newEnv(b, registry.Config{})
+	svc := e.service(b, &cloudmap.CreateServiceInput{Name: "bench", NamespaceId: e.httpNamespace(b, "bench")})
+	var n atomic.Int64
+	b.SetParallelism(32) // 32 x GOMAXPROCS clients
+	b.ReportAllocs()
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			i := n.Add(1)
+			_, err := e.reg.RegisterInstance(e.ctx, &cloudmap.RegisterInstanceInput{ServiceId: svc.Id,
+				InstanceId: fmt.Sprintf("i-%d", i), CreatorRequestId: fmt.Sprintf("c-%d", i),
+				Attributes: map[string]string{"AWS_INSTANCE_IPV4": "10.0.0.1", "AWS_INSTANCE_PORT": "80"}})
+			if err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+	b.StopTimer()
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "registrations/s")
+}
