@@ -13,8 +13,20 @@ import (
 // Store.Update each) from parallel clients while the worker applies them in
 // batches. Run with -tags boltstore for the durable figure.
 func BenchmarkRegisterInstance(b *testing.B) {
-	e := newEnv(b, registry.Config{})
-	svc := e.service(b, &cloudmap.CreateServiceInput{Name: "bench", NamespaceId: e.httpNamespace(b, "bench")})
+	b.Run("worker", func(b *testing.B) {
+		e := newEnv(b, registry.Config{})
+		svc := e.service(b, &cloudmap.CreateServiceInput{Name: "bench", NamespaceId: e.httpNamespace(b, "bench")})
+		benchRegister(b, e, svc.Id)
+	})
+	// Requests alone: the cost of acknowledging, without applying.
+	b.Run("requests-only", func(b *testing.B) {
+		e := newIdleEnv(b, registry.Config{})
+		svc := e.service(b, &cloudmap.CreateServiceInput{Name: "bench", NamespaceId: seedNamespace(b, e, "bench")})
+		benchRegister(b, e, svc.Id)
+	})
+}
+
+func benchRegister(b *testing.B, e *env, svcID string) {
 	var n atomic.Int64
 	b.SetParallelism(32) // 32 x GOMAXPROCS clients
 	b.ReportAllocs()
@@ -22,7 +34,7 @@ func BenchmarkRegisterInstance(b *testing.B) {
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
 			i := n.Add(1)
-			_, err := e.reg.RegisterInstance(e.ctx, &cloudmap.RegisterInstanceInput{ServiceId: svc.Id,
+			_, err := e.reg.RegisterInstance(e.ctx, &cloudmap.RegisterInstanceInput{ServiceId: svcID,
 				InstanceId: fmt.Sprintf("i-%d", i), CreatorRequestId: fmt.Sprintf("c-%d", i),
 				Attributes: map[string]string{"AWS_INSTANCE_IPV4": "10.0.0.1", "AWS_INSTANCE_PORT": "80"}})
 			if err != nil {

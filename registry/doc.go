@@ -12,7 +12,8 @@
 // prefixes:
 //
 //	op/<operation-id>                 operation record (JSON opRecord: the Operation plus what to do)
-//	opq/<operation-id>                queue marker of an unfinished (SUBMITTED or PENDING) operation
+//	opq/<operation-id>                queue marker of an unfinished operation: "" while SUBMITTED,
+//	                                  "PENDING <unix ms>" once the worker took it (overlaid on op/)
 //	busy/ns/<namespace-id>            in-progress marker of a namespace; value is the operation id
 //	busy/svc/<service-id>             in-progress marker of a service (UpdateService)
 //	busy/inst/<service-id>/<inst-id>  in-progress marker of an instance (register, deregister)

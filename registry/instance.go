@@ -55,7 +55,7 @@ func (r *Registry) RegisterInstance(ctx context.Context, in *cloudmap.RegisterIn
 			}
 			return err
 		}
-		svc, err := loadService(tx, svcID)
+		svc, err := r.sharedService(tx, svcID)
 		if err != nil {
 			return err
 		}

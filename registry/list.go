@@ -331,6 +331,9 @@ func (r *Registry) ListOperations(ctx context.Context, in *cloudmap.ListInput) (
 				if err := cloudmap.Decode(v, &op); err != nil {
 					return cloudmap.OperationSummary{}, false, err
 				}
+				if err := overlayPending(tx, &op); err != nil {
+					return cloudmap.OperationSummary{}, false, err
+				}
 				ok := matchAll(preds, func(name string) string {
 					switch name {
 					case "NAMESPACE_ID":

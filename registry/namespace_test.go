@@ -82,9 +82,6 @@ func TestNamespace_Lifecycle(t *testing.T) {
 	wantCode(t, err, cloudmap.ErrNamespaceNotFound)
 }
 
-
-
-
 func TestNamespace_DNSProperties(t *testing.T) {
 	e := newEnv(t, registry.Config{})
 	ttl := int64(60)

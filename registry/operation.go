@@ -68,7 +68,10 @@ func (r *Registry) GetOperation(ctx context.Context, in *cloudmap.GetOperationIn
 	err := r.store.View(ctx, func(tx cloudmap.ReadTx) error {
 		var err error
 		found, err = getRecord(tx, opKey(in.OperationId), &op)
-		return err
+		if err != nil || !found {
+			return err
+		}
+		return overlayPending(tx, &op)
 	})
 	if err != nil {
 		return nil, wrap("GetOperation", err)

@@ -1,6 +1,7 @@
 package registry
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
@@ -11,6 +12,7 @@ import (
 	"io"
 	"log/slog"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/cloudmap/cloudmap"
@@ -39,6 +41,50 @@ type Registry struct {
 	log   *slog.Logger
 	// nudge wakes the worker in this process right after a submission.
 	nudge chan struct{}
+
+	// svcMu guards svcCache: decoded services keyed by id with the stored
+	// bytes they were decoded from, so that the hot paths (register, apply)
+	// skip decoding an unchanged service.
+	svcMu    sync.Mutex
+	svcCache map[string]cachedService
+}
+
+type cachedService struct {
+	raw []byte
+	svc *cloudmap.Service
+}
+
+// maxCachedServices bounds svcCache; it is emptied when full.
+const maxCachedServices = 4096
+
+// sharedService returns the service id as stored in tx, decoded once per
+// stored value. The result is shared: callers must not modify it.
+// Errors: ServiceNotFound.
+func (r *Registry) sharedService(tx cloudmap.ReadTx, id string) (*cloudmap.Service, error) {
+	b, err := tx.Get(cloudmap.ServiceKey(id))
+	if errors.Is(err, cloudmap.ErrKeyNotFound) {
+		return nil, serviceNotFound(id)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("registry: get %s: %w", cloudmap.ServiceKey(id), err)
+	}
+	r.svcMu.Lock()
+	c, ok := r.svcCache[id]
+	r.svcMu.Unlock()
+	if ok && bytes.Equal(c.raw, b) {
+		return c.svc, nil
+	}
+	svc := &cloudmap.Service{}
+	if err := cloudmap.Decode(b, svc); err != nil {
+		return nil, fmt.Errorf("registry: %s: %w", cloudmap.ServiceKey(id), err)
+	}
+	r.svcMu.Lock()
+	if len(r.svcCache) >= maxCachedServices {
+		clear(r.svcCache)
+	}
+	r.svcCache[id] = cachedService{raw: bytes.Clone(b), svc: svc}
+	r.svcMu.Unlock()
+	return svc, nil
 }
 
 var _ cloudmap.ControlPlane = (*Registry)(nil)
@@ -52,7 +98,8 @@ func New(store cloudmap.Store, cfg Config) *Registry {
 	if log == nil {
 		log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	return &Registry{store: store, cfg: cfg, log: log, nudge: make(chan struct{}, 1)}
+	return &Registry{store: store, cfg: cfg, log: log, nudge: make(chan struct{}, 1),
+		svcCache: map[string]cachedService{}}
 }
 
 // now returns the current time in UTC with the millisecond precision AWS

@@ -157,8 +157,8 @@ func TestUpdateService(t *testing.T) {
 	}
 	desc := "new"
 	op := e.succeed(e.reg.UpdateService(e.ctx, &cloudmap.UpdateServiceInput{Id: svc.Id, Service: &cloudmap.ServiceChange{
-		Description: &desc,
-		DnsConfig: &cloudmap.DnsConfigChange{DnsRecords: []cloudmap.DnsRecord{{Type: "AAAA", TTL: 7}, {Type: "A", TTL: 5}}},
+		Description:       &desc,
+		DnsConfig:         &cloudmap.DnsConfigChange{DnsRecords: []cloudmap.DnsRecord{{Type: "AAAA", TTL: 7}, {Type: "A", TTL: 5}}},
 		HealthCheckConfig: &cloudmap.HealthCheckConfig{Type: "TCP"}}}))
 	if op.Type != cloudmap.OpUpdateService || op.Targets[cloudmap.TargetService] != svc.Id {
 		t.Errorf("operation = %+v", op)

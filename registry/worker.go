@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -135,22 +136,48 @@ func (r *Registry) processBatch(ctx context.Context) (int, error) {
 	return len(ids), nil
 }
 
-// markPending moves the SUBMITTED operations among ids to PENDING.
+// markPending moves the SUBMITTED operations among ids to PENDING. The
+// status lives in the small queue marker ("" SUBMITTED, "PENDING <unix ms>")
+// so that this step rewrites no operation record; readers overlay it.
 func (r *Registry) markPending(tx cloudmap.Tx, ids []string) error {
-	now := r.now()
+	mark := pendingMark + strconv.FormatInt(r.now().UnixMilli(), 10)
 	for _, id := range ids {
-		var op opRecord
-		found, err := getRecord(tx, opKey(id), &op)
-		if err != nil {
-			return err
-		}
-		if !found || op.Status != cloudmap.OpSubmitted {
+		b, err := tx.Get(opQueueKey(id))
+		if errors.Is(err, cloudmap.ErrKeyNotFound) {
 			continue
 		}
-		op.Status, op.UpdateDate = cloudmap.OpPending, now
-		if err := put(tx, opKey(id), &op); err != nil {
+		if err != nil {
+			return fmt.Errorf("registry: get %s: %w", opQueueKey(id), err)
+		}
+		if len(b) != 0 {
+			continue
+		}
+		if err := putString(tx, opQueueKey(id), mark); err != nil {
 			return err
 		}
+	}
+	return nil
+}
+
+const pendingMark = "PENDING "
+
+// overlayPending reports a stored SUBMITTED operation whose queue marker says
+// PENDING as PENDING, with the time it became so.
+func overlayPending(tx cloudmap.ReadTx, op *opRecord) error {
+	if op.Status != cloudmap.OpSubmitted {
+		return nil
+	}
+	v, err := getString(tx, opQueueKey(op.Id))
+	if err != nil {
+		return err
+	}
+	ms, ok := strings.CutPrefix(v, pendingMark)
+	if !ok {
+		return nil
+	}
+	op.Status = cloudmap.OpPending
+	if n, err := strconv.ParseInt(ms, 10, 64); err == nil {
+		op.UpdateDate = time.UnixMilli(n).UTC()
 	}
 	return nil
 }
@@ -351,7 +378,7 @@ func (r *Registry) applyRegister(tx cloudmap.Tx, op *opRecord) error {
 	if inst == nil {
 		return cloudmap.Errorf(cloudmap.ErrInternalFailure, "operation %s has no instance to register", op.Id)
 	}
-	svc, err := loadService(tx, op.ServiceId)
+	svc, err := r.sharedService(tx, op.ServiceId)
 	if err != nil {
 		return err
 	}
