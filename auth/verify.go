@@ -1,0 +1,137 @@
+package auth
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/cloudmap/cloudmap"
+)
+
+// amzDateFormat is the ISO 8601 basic format of X-Amz-Date.
+const amzDateFormat = "20060102T150405Z"
+
+// maxPresignExpiry is the longest X-Amz-Expires SigV4 allows (7 days).
+const maxPresignExpiry = 7 * 24 * time.Hour
+
+// Messages AWS returns for these failures.
+const (
+	msgMissingToken   = "Missing Authentication Token"
+	msgUnknownKey     = "The security token included in the request is invalid."
+	msgSignatureWrong = "The request signature we calculated does not match the signature you provided. " +
+		"Check your AWS Secret Access Key and signing method. Consult the service documentation for details."
+	msgPayloadHash = "The provided 'x-amz-content-sha256' header does not match what was computed."
+)
+
+// signedRequest is what the verifier needs from a request's authorization.
+type signedRequest struct {
+	auth    *Authorization
+	amzDate string
+	// expires is X-Amz-Expires of a presigned URL, 0 for the header form.
+	expires time.Duration
+}
+
+// authenticate verifies the SigV4 signature of r over body and returns the
+// key that signed it.
+func (a *Authorizer) authenticate(r *http.Request, body []byte, ks *keySet) (*compiledKey, error) {
+	sr, err := parseRequest(r)
+	if err != nil {
+		return nil, err
+	}
+	if err := a.checkScope(sr); err != nil {
+		return nil, err
+	}
+	k, ok := ks.byID[sr.auth.AccessKeyID]
+	if !ok {
+		return nil, cloudmap.Errorf(cloudmap.ErrUnrecognizedClient, msgUnknownKey)
+	}
+	sum := sha256.Sum256(body)
+	payloadHash := hex.EncodeToString(sum[:])
+	if h := r.Header.Get("X-Amz-Content-Sha256"); h != "" && !hmac.Equal([]byte(strings.ToLower(h)), []byte(payloadHash)) {
+		return nil, cloudmap.Errorf(cloudmap.ErrInvalidSignature, msgPayloadHash)
+	}
+	canonical := canonicalRequest(r, sr.auth.SignedHeaders, payloadHash)
+	sts := stringToSign(sr.amzDate, sr.auth.Scope(), canonical)
+	want := hex.EncodeToString(hmacSHA256(k.signingKey(sr.auth.Date, a.region, a.service), sts))
+	if !hmac.Equal([]byte(want), []byte(sr.auth.Signature)) {
+		return nil, cloudmap.Errorf(cloudmap.ErrInvalidSignature, msgSignatureWrong)
+	}
+	return k, nil
+}
+
+// parseRequest finds the authorization of r: the Authorization header, or
+// the X-Amz-* query parameters of a presigned URL.
+func parseRequest(r *http.Request) (*signedRequest, error) {
+	switch hs := r.Header.Values("Authorization"); {
+	case len(hs) > 1:
+		return nil, incomplete("Request carries %d Authorization headers; want one.", len(hs))
+	case len(hs) == 1:
+		auth, err := ParseAuthorization(hs[0])
+		if err != nil {
+			return nil, err
+		}
+		d := r.Header.Get("X-Amz-Date")
+		if d == "" {
+			return nil, incomplete("Authorization header requires existence of a 'X-Amz-Date' header.")
+		}
+		return &signedRequest{auth: auth, amzDate: d}, nil
+	}
+	q := r.URL.Query()
+	if !q.Has("X-Amz-Algorithm") && !q.Has("X-Amz-Credential") && !q.Has("X-Amz-Signature") {
+		return nil, cloudmap.Errorf(cloudmap.ErrMissingAuthenticationToken, msgMissingToken)
+	}
+	auth, err := ParseQueryAuthorization(q)
+	if err != nil {
+		return nil, err
+	}
+	sr := &signedRequest{auth: auth, amzDate: q.Get("X-Amz-Date")}
+	if sr.amzDate == "" {
+		return nil, incomplete("Query-string authentication requires the 'X-Amz-Date' parameter.")
+	}
+	secs, err := strconv.Atoi(q.Get("X-Amz-Expires"))
+	if err != nil || secs < 1 || time.Duration(secs)*time.Second > maxPresignExpiry {
+		return nil, incomplete("X-Amz-Expires must be a number of seconds from 1 to %d.", int(maxPresignExpiry/time.Second))
+	}
+	sr.expires = time.Duration(secs) * time.Second
+	return sr, nil
+}
+
+// checkScope checks the date, region and service of the signature.
+func (a *Authorizer) checkScope(sr *signedRequest) error {
+	t, err := time.Parse(amzDateFormat, sr.amzDate)
+	if err != nil {
+		return incomplete("X-Amz-Date %q is not in ISO 8601 basic format (YYYYMMDD'T'HHMMSS'Z').", clip(sr.amzDate))
+	}
+	if day := sr.amzDate[:8]; sr.auth.Date != day {
+		return cloudmap.Errorf(cloudmap.ErrInvalidSignature,
+			"Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '%s' != '%s', from '%s'.",
+			sr.auth.Date, day, sr.amzDate)
+	}
+	now := a.now().UTC()
+	if late := now.Add(MaxSkew); t.After(late) {
+		return cloudmap.Errorf(cloudmap.ErrInvalidSignature, "Signature not yet current: %s is still later than %s (%s + 5 min.)",
+			sr.amzDate, late.Format(amzDateFormat), now.Format(amzDateFormat))
+	}
+	if sr.expires > 0 {
+		if end := t.Add(sr.expires); now.After(end) {
+			return cloudmap.Errorf(cloudmap.ErrInvalidSignature, "Request has expired: X-Amz-Date %s plus X-Amz-Expires %d sec. ended at %s, before %s.",
+				sr.amzDate, int(sr.expires/time.Second), end.Format(amzDateFormat), now.Format(amzDateFormat))
+		}
+	} else if early := now.Add(-MaxSkew); t.Before(early) {
+		return cloudmap.Errorf(cloudmap.ErrInvalidSignature, "Signature expired: %s is now earlier than %s (%s - 5 min.)",
+			sr.amzDate, early.Format(amzDateFormat), now.Format(amzDateFormat))
+	}
+	if sr.auth.Region != a.region {
+		return cloudmap.Errorf(cloudmap.ErrInvalidSignature, "Credential should be scoped to a valid region, not '%s'; this endpoint serves '%s'.",
+			clip(sr.auth.Region), a.region)
+	}
+	if sr.auth.Service != a.service {
+		return cloudmap.Errorf(cloudmap.ErrInvalidSignature, "Credential should be scoped to correct service: '%s', not '%s'.",
+			a.service, clip(sr.auth.Service))
+	}
+	return nil
+}
