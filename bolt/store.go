@@ -25,7 +25,7 @@ const FileName = "cloudmap.db"
 // Defaults of the tuning fields of Store.
 const (
 	DefaultRetention     = 100_000
-	DefaultMaxBatchDelay = 2 * time.Millisecond
+	DefaultMaxBatchDelay = time.Millisecond
 	DefaultMaxBatchSize  = 1000
 	DefaultWatchBatch    = 512
 )
@@ -85,7 +85,11 @@ func Open(dir string, logger *slog.Logger) (*Store, error) {
 		return nil, fmt.Errorf("bolt: create data directory %s: %w", dir, err)
 	}
 	path := filepath.Join(dir, FileName)
-	db, err := bbolt.Open(path, 0o600, &bbolt.Options{Timeout: 2 * time.Second})
+	db, err := bbolt.Open(path, 0o600, &bbolt.Options{
+		Timeout:        2 * time.Second,
+		NoFreelistSync: true,
+		FreelistType:   bbolt.FreelistMapType,
+	})
 	if errors.Is(err, bbolt.ErrTimeout) {
 		return nil, fmt.Errorf("bolt: open %s: file is locked by another process: %w", path, err)
 	}

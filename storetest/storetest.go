@@ -41,6 +41,7 @@ var suite = []struct {
 	{"ConcurrentUpdates", testConcurrentUpdates},
 	{"ConcurrentCounters", testConcurrentCounters},
 	{"ConflictingTransfers", testConflictingTransfers},
+	{"ConcurrentFailures", testConcurrentFailures},
 	{"CanceledContext", testCanceledContext},
 	{"WatchFromZero", testWatchFromZero},
 	{"WatchFromOld", testWatchFromOld},

@@ -291,6 +291,54 @@ func testConflictingTransfers(t *testing.T, open Open) {
 	}
 }
 
+// testConcurrentFailures mixes failing and succeeding Updates from many
+// goroutines: a failing one returns its own error and writes nothing, and
+// it does not fail or undo the others.
+func testConcurrentFailures(t *testing.T, open Open) {
+	s := mustOpen(t, open)
+	const workers, each = 16, 8
+	var wg sync.WaitGroup
+	errs := make(chan error, workers*each)
+	for w := range workers {
+		wg.Go(func() {
+			for i := range each {
+				key := fmt.Sprintf("f/%02d/%d", w, i)
+				fail := (w+i)%2 == 0
+				want := fmt.Errorf("refused %s", key)
+				_, err := s.Update(context.Background(), func(tx cloudmap.Tx) error {
+					if err := tx.Put(key, []byte("x")); err != nil || !fail {
+						return err
+					}
+					return want
+				})
+				switch {
+				case fail && err != want:
+					errs <- fmt.Errorf("%s: err = %v, want its own error", key, err)
+				case !fail && err != nil:
+					errs <- fmt.Errorf("%s: %w", key, err)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	got := contents(t, s)
+	for w := range workers {
+		for i := range each {
+			key := fmt.Sprintf("f/%02d/%d", w, i)
+			if _, ok := got[key]; ok == ((w+i)%2 == 0) {
+				t.Errorf("%s present = %v after its Update failed = %v", key, ok, !ok)
+			}
+		}
+	}
+	if got, want := revision(t, s), int64(workers*each/2); got != want {
+		t.Errorf("Revision = %d, want %d (one per successful Update)", got, want)
+	}
+}
+
 // testCanceledContext refuses work under a canceled context and writes nothing.
 func testCanceledContext(t *testing.T, open Open) {
 	s := mustOpen(t, open)
