@@ -1,0 +1,154 @@
+package dnsserver
+
+import (
+	"net/netip"
+
+	"github.com/miekg/dns"
+
+	cloudmap "github.com/cloudmap/cloudmap"
+)
+
+// Protocol choices (RFC references in the package documentation):
+//
+//   - opcode other than QUERY: NOTIMP;
+//   - zero or several questions: FORMERR;
+//   - EDNS version other than 0: BADVERS;
+//   - class other than IN (CHAOS, HESIOD, ANY, ...): NOTIMP;
+//   - AXFR and IXFR: REFUSED (no zone transfers);
+//   - meta types that are not questions (OPT, TSIG, TKEY): FORMERR;
+//   - names outside every visible DNS namespace: REFUSED, without AA.
+const (
+	// advertisedUDPSize is the payload size this server advertises in its
+	// OPT record (the DNS flag day 2020 value).
+	advertisedUDPSize = 1232
+	// maxUDPSize caps the client's advertised EDNS0 buffer size.
+	maxUDPSize = 4096
+)
+
+// UDPSize returns the response size limit for a query received over UDP:
+// 512 without EDNS0, else the client's advertised size, at least 512 and at
+// most 4096.
+func UDPSize(q *dns.Msg) int {
+	opt := q.IsEdns0()
+	if opt == nil {
+		return dns.MinMsgSize
+	}
+	return min(max(int(opt.UDPSize()), dns.MinMsgSize), maxUDPSize)
+}
+
+// Answer is the whole DNS logic, callable without a socket. client is the
+// querier's address (it decides which namespaces are visible). maxSize is
+// the UDP payload limit (512, or the EDNS0 size); 0 means TCP (no limit up
+// to 65535). Answer returns nil when nothing must be sent (q is nil or is a
+// response).
+func (s *Server) Answer(q *dns.Msg, client netip.Addr, maxSize int) *dns.Msg {
+	if q == nil || q.Response {
+		return nil
+	}
+	m := &dns.Msg{}
+	m.Id, m.Response, m.Opcode = q.Id, true, q.Opcode
+	m.RecursionDesired, m.CheckingDisabled = q.RecursionDesired, q.CheckingDisabled
+	opt := q.IsEdns0()
+	switch {
+	case q.Opcode != dns.OpcodeQuery:
+		m.Rcode = dns.RcodeNotImplemented
+		return s.finish(m, opt, maxSize)
+	case len(q.Question) != 1:
+		m.Rcode = dns.RcodeFormatError
+		return s.finish(m, opt, maxSize)
+	}
+	m.Question = q.Question
+	question := q.Question[0]
+	switch {
+	case opt != nil && opt.Version() != 0:
+		m.Rcode = dns.RcodeBadVers
+	case question.Qclass != dns.ClassINET:
+		m.Rcode = dns.RcodeNotImplemented
+	case question.Qtype == dns.TypeAXFR || question.Qtype == dns.TypeIXFR:
+		m.Rcode = dns.RcodeRefused
+	case question.Qtype == dns.TypeOPT || question.Qtype == dns.TypeTSIG || question.Qtype == dns.TypeTKEY:
+		m.Rcode = dns.RcodeFormatError
+	default:
+		s.answerQuestion(m, question, client)
+	}
+	return s.finish(m, opt, maxSize)
+}
+
+// answerQuestion fills m for one IN question.
+func (s *Server) answerQuestion(m *dns.Msg, question dns.Question, client netip.Addr) {
+	name := question.Name
+	if !dns.IsFqdn(name) {
+		name = dns.Fqdn(name)
+	}
+	ns, zoneOff := s.findZone(name, client)
+	if ns == nil {
+		m.Rcode = dns.RcodeRefused
+		return
+	}
+	m.Authoritative = true
+	z := zone{ns: ns, apex: name[zoneOff:], serial: s.src.ZoneSerial(ns.Id)}
+	if zoneOff == 0 {
+		s.answerApex(m, &z, name, question.Qtype)
+		return
+	}
+	s.answerName(m, &z, name, name[:zoneOff-1], question.Qtype)
+}
+
+// findZone returns the most specific DNS namespace visible to client that
+// contains name (a fully qualified name), and the offset in name where the
+// zone's name starts; nil when there is none.
+func (s *Server) findZone(name string, client netip.Addr) (*cloudmap.Namespace, int) {
+	private := s.isPrivate(client)
+	for off := 0; off < len(name)-1; {
+		if ns := visible(s.src.ZonesNamed(name[off:len(name)-1]), private); ns != nil {
+			return ns, off
+		}
+		next, end := dns.NextLabel(name, off)
+		if end || next <= off {
+			break
+		}
+		off = next
+	}
+	return nil, 0
+}
+
+// isPrivate reports whether client may see private namespaces.
+func (s *Server) isPrivate(client netip.Addr) bool {
+	client = client.Unmap()
+	for _, p := range s.private {
+		if p.Contains(client) {
+			return true
+		}
+	}
+	return false
+}
+
+// visible picks the namespace a client sees among namespaces of the same
+// name: the private one for private clients, else the public one.
+func visible(zones []*cloudmap.Namespace, private bool) *cloudmap.Namespace {
+	var public *cloudmap.Namespace
+	for _, ns := range zones {
+		switch ns.Type {
+		case cloudmap.NamespaceDNSPrivate:
+			if private {
+				return ns
+			}
+		case cloudmap.NamespaceDNSPublic:
+			public = ns
+		}
+	}
+	return public
+}
+
+// finish adds the OPT record when the query had one and fits the message
+// into maxSize (0: no limit).
+func (s *Server) finish(m *dns.Msg, opt *dns.OPT, maxSize int) *dns.Msg {
+	if opt != nil {
+		o := &dns.OPT{Hdr: dns.RR_Header{Name: ".", Rrtype: dns.TypeOPT}}
+		o.SetUDPSize(advertisedUDPSize)
+		o.SetDo(opt.Do()) // RFC 3225: the DO bit is copied; the extended rcode is set by Pack
+		m.Extra = append(m.Extra, o)
+	}
+	fit(m, maxSize)
+	return m
+}

@@ -1,0 +1,43 @@
+package dnsserver
+
+import (
+	"log/slog"
+	"net/netip"
+)
+
+// Config configures a Server.
+type Config struct {
+	// Addr is the address for UDP and TCP, e.g. "127.0.0.1:8053". With port
+	// 0 the UDP port is picked first and TCP binds the same port.
+	Addr string
+	// PrivateCIDRs are the client networks that see DNS_PRIVATE namespaces;
+	// nil means DefaultPrivateCIDRs().
+	PrivateCIDRs []netip.Prefix
+	// RateLimit is the responses per second per client IP over UDP (a token
+	// bucket with a burst of one second); 0 turns rate limiting off.
+	RateLimit int
+	// UDPSockets is the number of UDP sockets bound to Addr with
+	// SO_REUSEPORT, each served by its own goroutine; 0 means one per CPU.
+	// Platforms without SO_REUSEPORT always use one.
+	UDPSockets int
+	// Logger receives errors; nil discards them.
+	Logger *slog.Logger
+}
+
+// DefaultPrivateCIDRs returns the client networks that see private
+// namespaces by default: loopback (127.0.0.0/8, ::1/128), the RFC 1918
+// ranges (10/8, 172.16/12, 192.168/16), unique local IPv6 (fc00::/7) and
+// link-local (169.254/16, fe80::/10), none of which is routable from the
+// Internet. Carrier-grade NAT space (100.64/10) is not included.
+func DefaultPrivateCIDRs() []netip.Prefix {
+	return []netip.Prefix{
+		netip.MustParsePrefix("127.0.0.0/8"),
+		netip.MustParsePrefix("::1/128"),
+		netip.MustParsePrefix("10.0.0.0/8"),
+		netip.MustParsePrefix("172.16.0.0/12"),
+		netip.MustParsePrefix("192.168.0.0/16"),
+		netip.MustParsePrefix("fc00::/7"),
+		netip.MustParsePrefix("169.254.0.0/16"),
+		netip.MustParsePrefix("fe80::/10"),
+	}
+}

@@ -1,0 +1,208 @@
+package dnsserver
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/netip"
+	"runtime"
+	"sync"
+	"sync/atomic"
+
+	"github.com/miekg/dns"
+)
+
+// Server is an authoritative DNS server for every DNS namespace of a
+// Source, over UDP and TCP. Make one with New, then Start and Close it.
+type Server struct {
+	src     Source
+	cfg     Config
+	private []netip.Prefix
+	log     *slog.Logger
+	limiter *limiter
+
+	udp    []*net.UDPConn
+	tcp    *dns.Server
+	tcpLn  net.Listener
+	wg     sync.WaitGroup
+	closed atomic.Bool
+}
+
+// New returns a server answering from src; it does not bind until Start.
+func New(src Source, cfg Config) *Server {
+	s := &Server{src: src, cfg: cfg, private: cfg.PrivateCIDRs, log: cfg.Logger}
+	if s.private == nil {
+		s.private = DefaultPrivateCIDRs()
+	}
+	if s.log == nil {
+		s.log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	if cfg.RateLimit > 0 {
+		s.limiter = newLimiter(cfg.RateLimit, nil)
+	}
+	return s
+}
+
+// Start binds UDP and TCP on cfg.Addr and serves both until Close. It
+// returns an error naming the address when it is in use.
+func (s *Server) Start() error {
+	n := s.cfg.UDPSockets
+	if n <= 0 {
+		n = runtime.NumCPU()
+	}
+	if !reusePortSupported {
+		n = 1
+	}
+	var err error
+	for attempt := 0; attempt < 5; attempt++ {
+		if err = s.bind(n); err == nil || !s.portZero() {
+			break
+		}
+	}
+	if err != nil {
+		return err
+	}
+	for _, c := range s.udp {
+		s.wg.Add(1)
+		go func() {
+			defer s.wg.Done()
+			s.serveUDP(c)
+		}()
+	}
+	s.tcp = &dns.Server{Listener: s.tcpLn, Net: "tcp", Handler: dns.HandlerFunc(s.serveTCP),
+		MsgAcceptFunc: acceptQuery, MaxTCPQueries: -1}
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		if err := s.tcp.ActivateAndServe(); err != nil && !s.closed.Load() {
+			s.log.Error("dns tcp server stopped", "addr", s.tcpLn.Addr().String(), "err", err)
+		}
+	}()
+	return nil
+}
+
+func (s *Server) portZero() bool {
+	_, p, err := net.SplitHostPort(s.cfg.Addr)
+	return err == nil && (p == "0" || p == "")
+}
+
+// bind opens n UDP sockets and one TCP listener on the same port. The
+// first UDP socket is bound without SO_REUSEPORT as a probe, so that an
+// address held by anyone (even another server with SO_REUSEPORT) is
+// reported in use instead of silently shared.
+func (s *Server) bind(n int) error {
+	probe, err := net.ListenPacket("udp", s.cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("dns: listen udp %s: %w", s.cfg.Addr, err)
+	}
+	addr := probe.LocalAddr().String()
+	if n == 1 {
+		s.udp = []*net.UDPConn{probe.(*net.UDPConn)}
+	} else {
+		probe.Close()
+		for range n {
+			c, err := listenReusePort(addr)
+			if err != nil {
+				s.closeAll()
+				return fmt.Errorf("dns: listen udp %s: %w", addr, err)
+			}
+			s.udp = append(s.udp, c)
+		}
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		s.closeAll()
+		return fmt.Errorf("dns: listen tcp %s: %w", addr, err)
+	}
+	s.tcpLn = ln
+	return nil
+}
+
+func (s *Server) closeAll() {
+	for _, c := range s.udp {
+		c.Close()
+	}
+	s.udp = nil
+	if s.tcpLn != nil {
+		s.tcpLn.Close()
+		s.tcpLn = nil
+	}
+}
+
+// UDPAddr returns the bound UDP address (nil before Start).
+func (s *Server) UDPAddr() net.Addr {
+	if len(s.udp) == 0 {
+		return nil
+	}
+	return s.udp[0].LocalAddr()
+}
+
+// TCPAddr returns the bound TCP address (nil before Start).
+func (s *Server) TCPAddr() net.Addr {
+	if s.tcpLn == nil {
+		return nil
+	}
+	return s.tcpLn.Addr()
+}
+
+// Close stops serving and waits for the serving goroutines to end.
+func (s *Server) Close() error {
+	if s.closed.Swap(true) {
+		return nil
+	}
+	var errs []error
+	for _, c := range s.udp {
+		errs = append(errs, c.Close())
+	}
+	if s.tcp != nil {
+		if err := s.tcp.Shutdown(); err != nil {
+			errs = append(errs, fmt.Errorf("dns: shutdown tcp: %w", err))
+		}
+	}
+	s.wg.Wait()
+	return errors.Join(errs...)
+}
+
+// acceptQuery lets every query through to Answer (which decides FORMERR
+// and NOTIMP itself), drops responses, and refuses to unpack the sections
+// of other opcodes.
+func acceptQuery(h dns.Header) dns.MsgAcceptAction {
+	if h.Bits&(1<<15) != 0 {
+		return dns.MsgIgnore
+	}
+	if int(h.Bits>>11)&0xF != dns.OpcodeQuery {
+		return dns.MsgRejectNotImplemented
+	}
+	return dns.MsgAccept
+}
+
+// serveTCP answers one query received over TCP (never rate limited: TCP
+// sources cannot be spoofed).
+func (s *Server) serveTCP(w dns.ResponseWriter, q *dns.Msg) {
+	var client netip.Addr
+	if a, ok := w.RemoteAddr().(*net.TCPAddr); ok {
+		client = a.AddrPort().Addr()
+	}
+	r := s.answerSafely(q, client, 0)
+	if r == nil {
+		return
+	}
+	if err := w.WriteMsg(r); err != nil {
+		s.log.Debug("dns tcp write", "client", client.String(), "err", err)
+	}
+}
+
+// answerSafely is Answer with a recover: a bug answers SERVFAIL for one
+// query instead of stopping the server.
+func (s *Server) answerSafely(q *dns.Msg, client netip.Addr, maxSize int) (r *dns.Msg) {
+	defer func() {
+		if p := recover(); p != nil {
+			s.log.Error("dns answer panicked", "client", client.String(), "panic", fmt.Sprint(p))
+			r = new(dns.Msg)
+			r.SetRcode(q, dns.RcodeServerFailure)
+		}
+	}()
+	return s.Answer(q, client, maxSize)
+}

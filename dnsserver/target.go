@@ -1,0 +1,57 @@
+package dnsserver
+
+import (
+	"github.com/miekg/dns"
+
+	cloudmap "github.com/cloudmap/cloudmap"
+)
+
+// answerTarget answers for an SRV target name
+// <instance-id>.<service-name> (relative to the zone) and reports whether
+// rel is one. Cloud Map creates A and AAAA records for the target from the
+// instance's IPv4 and IPv6 attributes; they carry the service's A (AAAA)
+// TTL when it has that record type, else the SRV TTL. A target answers
+// whatever the instance's health: its record set has one record, which
+// Route 53 returns even when unhealthy (see pick).
+func (s *Server) answerTarget(m *dns.Msg, z *zone, name, rel string, qtype uint16) bool {
+	for i := 0; i < len(rel); i++ {
+		if rel[i] != '.' || i == 0 {
+			continue
+		}
+		e := s.src.ServiceNamed(z.ns.Id, rel[i+1:])
+		if e == nil || !serves(e) {
+			continue
+		}
+		srv, ok := e.Service.Record(cloudmap.RecordSRV)
+		if !ok {
+			continue
+		}
+		in := findInstance(e, rel[:i])
+		if in == nil || !hasValue(e, in, cloudmap.RecordSRV) {
+			continue
+		}
+		_, has4 := ipv4(in.Instance.Attributes)
+		_, has6 := ipv6(in.Instance.Attributes)
+		if !has4 && !has6 {
+			continue
+		}
+		one := &cloudmap.ServiceEntry{Service: e.Service, Namespace: e.Namespace,
+			Instances: []cloudmap.InstanceEntry{{Instance: in.Instance, Health: cloudmap.Healthy}}}
+		rec := func(t cloudmap.RecordType) cloudmap.DnsRecord {
+			if r, ok := e.Service.Record(t); ok {
+				return r
+			}
+			return cloudmap.DnsRecord{Type: t, TTL: srv.TTL}
+		}
+		switch {
+		case (qtype == dns.TypeA || qtype == dns.TypeANY) && has4:
+			addRecords(m, one, name, rec(cloudmap.RecordA), 1)
+		case (qtype == dns.TypeAAAA || qtype == dns.TypeANY) && has6:
+			addRecords(m, one, name, rec(cloudmap.RecordAAAA), 1)
+		default:
+			z.nodata(m)
+		}
+		return true
+	}
+	return false
+}
