@@ -232,7 +232,10 @@ func (r nsRef) describe() string {
 	if r.raw == "" {
 		return "*"
 	}
-	return clip(r.raw)
+	if len(r.raw) > 256 {
+		return r.raw[:256] + "..."
+	}
+	return r.raw
 }
 
 // arnResource returns the resource part of an ARN
