@@ -1,0 +1,192 @@
+package view
+
+import (
+	"slices"
+	"strings"
+
+	"github.com/cloudmap/cloudmap"
+)
+
+// publish makes the changes recorded in s visible to readers: namespace
+// maps are rebuilt when a namespace changed (they are few), each changed
+// service gets a new immutable state. New states are built before the lock
+// is taken; the lock covers map assignments only. reset (after a snapshot)
+// drops everything published before.
+func (v *View) publish(s *state, reset bool) {
+	nsChanged := len(s.dirtyNS) > 0
+	if nsChanged {
+		// Services hold their namespace: re-publish every service of a
+		// changed namespace.
+		for _, sr := range s.services {
+			if sr.svc != nil && s.dirtyNS[sr.svc.NamespaceId] != nil {
+				s.dirtySvc[sr.id] = sr
+			}
+		}
+	}
+	type update struct {
+		rec *svcRec
+		st  *svcState
+	}
+	updates := make([]update, 0, len(s.dirtySvc))
+	for _, sr := range s.dirtySvc {
+		var nr *nsRec
+		if sr.svc != nil {
+			nr = s.namespaces[sr.svc.NamespaceId]
+		}
+		var st *svcState
+		if nr != nil && nr.ns != nil {
+			st = buildState(sr, nr.ns)
+			nr.serial = max(nr.serial, uint32(sr.touched))
+		}
+		if old := s.namespaces[sr.pubNS]; old != nil && sr.pubNS != "" {
+			old.serial = max(old.serial, uint32(sr.touched))
+		}
+		updates = append(updates, update{sr, st})
+	}
+
+	x := &v.idx
+	x.mu.Lock()
+	if reset {
+		x.init()
+	}
+	if nsChanged {
+		v.publishNamespaces(s)
+	}
+	for _, u := range updates {
+		publishService(x, s, u.rec, u.st)
+	}
+	for _, nr := range s.namespaces {
+		if nr.slot != nil {
+			nr.slot.serial.Store(nr.serial)
+		}
+	}
+	x.mu.Unlock()
+
+	for id, nr := range s.dirtyNS {
+		if nr.ns == nil {
+			delete(s.namespaces, id)
+		}
+	}
+	for id, sr := range s.dirtySvc {
+		if sr.svc == nil && len(sr.insts) == 0 && len(sr.health) == 0 {
+			delete(s.services, id)
+		}
+	}
+	clear(s.dirtyNS)
+	clear(s.dirtySvc)
+}
+
+// publishNamespaces rebuilds the namespace maps. Caller holds idx.mu.
+func (v *View) publishNamespaces(s *state) {
+	x := &v.idx
+	x.nsByID = make(map[string]*nsSlot, len(s.namespaces))
+	x.nsByHTTP = make(map[string]*nsSlot, len(s.namespaces))
+	x.nsByFold = map[string]*nsSlot{}
+	x.zones = map[string][]*cloudmap.Namespace{}
+	ids := make([]string, 0, len(s.namespaces))
+	for id := range s.namespaces {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids) // deterministic winner if two namespaces share a name
+	for _, id := range ids {
+		nr := s.namespaces[id]
+		if nr.ns == nil {
+			if nr.slot != nil {
+				clear(nr.slot.services)
+				nr.slot = nil
+			}
+			continue
+		}
+		if nr.slot == nil || nr.slot.ns.Type != nr.ns.Type {
+			nr.slot = &nsSlot{services: map[string]*svcSlot{}}
+		}
+		nr.slot.ns = nr.ns
+		nr.slot.httpName = nr.ns.HttpName()
+		x.nsByID[id] = nr.slot
+		if x.nsByHTTP[nr.slot.httpName] == nil {
+			x.nsByHTTP[nr.slot.httpName] = nr.slot
+		}
+		if !nr.ns.Type.IsDNS() {
+			continue
+		}
+		fold := asciiLower(nr.slot.httpName)
+		if x.nsByFold[fold] == nil {
+			x.nsByFold[fold] = nr.slot
+		}
+		zone := asciiLower(strings.TrimSuffix(nr.ns.Name, "."))
+		if !slices.ContainsFunc(x.zones[zone], func(n *cloudmap.Namespace) bool { return n.Type == nr.ns.Type }) {
+			x.zones[zone] = append(x.zones[zone], nr.ns)
+		}
+	}
+}
+
+// publishService moves a service's slot to where st says and stores st.
+// Caller holds idx.mu.
+func publishService(x *index, s *state, sr *svcRec, st *svcState) {
+	var nsID, name string
+	chk := false
+	if st != nil {
+		nsID = sr.svc.NamespaceId
+		name = serviceKey(st.entry.Namespace.Type, sr.svc.Name)
+		chk = sr.svc.HealthCheckConfig != nil
+	}
+	if sr.pubNS != "" && (sr.pubNS != nsID || sr.pubName != name) {
+		if nr := s.namespaces[sr.pubNS]; nr != nil && nr.slot != nil && nr.slot.services[sr.pubName] == sr.slot {
+			delete(nr.slot.services, sr.pubName)
+		}
+		sr.pubNS, sr.pubName = "", ""
+	}
+	if st == nil {
+		if sr.slot != nil {
+			delete(x.svcByID, sr.id)
+			delete(x.checked, sr.id)
+			sr.slot, sr.pubChk = nil, false
+		}
+		return
+	}
+	if sr.slot == nil {
+		sr.slot = &svcSlot{}
+	}
+	sr.slot.p.Store(st)
+	x.svcByID[sr.id] = sr.slot
+	s.namespaces[nsID].slot.services[name] = sr.slot
+	sr.pubNS, sr.pubName = nsID, name
+	if chk != sr.pubChk || chk {
+		if chk {
+			x.checked[sr.id] = sr.slot
+		} else {
+			delete(x.checked, sr.id)
+		}
+		sr.pubChk = chk
+	}
+}
+
+// buildState builds the immutable published state of a service.
+func buildState(sr *svcRec, ns *cloudmap.Namespace) *svcState {
+	ids := make([]string, 0, len(sr.insts))
+	for id := range sr.insts {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	checked := sr.svc.HasHealthCheck()
+	e := &cloudmap.ServiceEntry{
+		Service: sr.svc, Namespace: ns, Revision: sr.rev,
+		Instances: make([]cloudmap.InstanceEntry, len(ids)),
+	}
+	st := &svcState{entry: e, nsName: ns.HttpName(), checked: checked}
+	for i, id := range ids {
+		h := cloudmap.Unknown
+		if checked {
+			if hs, ok := sr.health[id]; ok {
+				h = hs
+			}
+			if h == cloudmap.Healthy {
+				st.healthy = append(st.healthy, int32(i))
+			} else {
+				st.unhealthy = append(st.unhealthy, int32(i))
+			}
+		}
+		e.Instances[i] = cloudmap.InstanceEntry{Instance: sr.insts[id], Health: h}
+	}
+	return st
+}

@@ -1,0 +1,188 @@
+package view
+
+import (
+	"maps"
+	"strings"
+
+	"github.com/cloudmap/cloudmap"
+)
+
+// state is the mutable state the feed goroutine owns: the records as
+// decoded from the store, and what changed since the last publish.
+type state struct {
+	namespaces map[string]*nsRec
+	services   map[string]*svcRec
+	dirtyNS    map[string]*nsRec
+	dirtySvc   map[string]*svcRec
+}
+
+// nsRec is a namespace as the feed knows it; ns is nil once deleted.
+type nsRec struct {
+	id     string
+	ns     *cloudmap.Namespace
+	serial uint32
+	slot   *nsSlot // published slot, nil when not published
+}
+
+// svcRec is a service with its instances and health records. svc is nil
+// when the service is deleted or its record has not arrived yet (keys of
+// one commit or snapshot come in any order).
+type svcRec struct {
+	id      string
+	svc     *cloudmap.Service
+	insts   map[string]*cloudmap.Instance
+	health  map[string]cloudmap.HealthStatus
+	rev     int64 // InstancesRevision
+	touched int64 // last revision that changed anything of the service
+	slot    *svcSlot
+	pubNS   string // namespace ID the slot is published under ("" if not)
+	pubName string // key of the slot in that namespace's services
+	pubChk  bool   // published in index.checked
+}
+
+func newState() *state {
+	return &state{
+		namespaces: map[string]*nsRec{}, services: map[string]*svcRec{},
+		dirtyNS: map[string]*nsRec{}, dirtySvc: map[string]*svcRec{},
+	}
+}
+
+func (s *state) ns(id string) *nsRec {
+	r := s.namespaces[id]
+	if r == nil {
+		r = &nsRec{id: id}
+		s.namespaces[id] = r
+	}
+	s.dirtyNS[id] = r
+	return r
+}
+
+func (s *state) svc(id string) *svcRec {
+	r := s.services[id]
+	if r == nil {
+		r = &svcRec{id: id, insts: map[string]*cloudmap.Instance{}}
+		s.services[id] = r
+	}
+	s.dirtySvc[id] = r
+	return r
+}
+
+// record is one decoded event.
+type record struct {
+	kind    byte // 'n' namespace, 's' service, 'i' instance, 'h' health, 0 other
+	id      string
+	inst    string
+	deleted bool
+	ns      *cloudmap.Namespace
+	svc     *cloudmap.Service
+	in      *cloudmap.Instance
+	health  cloudmap.HealthStatus
+	err     error
+}
+
+// decode parses one event; keys outside the view's prefixes get kind 0.
+func decode(e cloudmap.Event) record {
+	var r record
+	r.deleted = e.Deleted
+	switch {
+	case strings.HasPrefix(e.Key, cloudmap.PrefixNamespace):
+		r.kind, r.id = 'n', e.Key[len(cloudmap.PrefixNamespace):]
+		if !r.deleted {
+			r.ns = new(cloudmap.Namespace)
+			r.err = cloudmap.Decode(e.Value, r.ns)
+		}
+	case strings.HasPrefix(e.Key, cloudmap.PrefixService):
+		r.kind, r.id = 's', e.Key[len(cloudmap.PrefixService):]
+		if !r.deleted {
+			r.svc = new(cloudmap.Service)
+			r.err = cloudmap.Decode(e.Value, r.svc)
+		}
+	case strings.HasPrefix(e.Key, cloudmap.PrefixInstance):
+		var ok bool
+		if r.id, r.inst, ok = cloudmap.SplitInstanceKey(cloudmap.PrefixInstance, e.Key); ok {
+			r.kind = 'i'
+			if !r.deleted {
+				r.in, r.err = decodeInstance(e.Value)
+			}
+		}
+	case strings.HasPrefix(e.Key, cloudmap.PrefixHealth):
+		var ok bool
+		if r.id, r.inst, ok = cloudmap.SplitInstanceKey(cloudmap.PrefixHealth, e.Key); ok {
+			r.kind = 'h'
+			if !r.deleted {
+				var h cloudmap.Health
+				r.err = cloudmap.Decode(e.Value, &h)
+				r.health = h.Status
+			}
+		}
+	}
+	if r.kind == 0 || r.id == "" {
+		r.kind = 0
+	}
+	return r
+}
+
+// apply applies one decoded record committed at rev.
+func (s *state) apply(r *record, rev int64) {
+	switch r.kind {
+	case 'n':
+		n := s.ns(r.id)
+		n.ns = r.ns
+		n.serial = uint32(rev)
+	case 's':
+		s.applyService(r, rev)
+	case 'i':
+		s.applyInstance(r, rev)
+	case 'h':
+		sr := s.svc(r.id)
+		old, had := sr.health[r.inst]
+		switch {
+		case r.deleted && had:
+			delete(sr.health, r.inst)
+		case !r.deleted && (!had || old != r.health):
+			if sr.health == nil {
+				sr.health = map[string]cloudmap.HealthStatus{}
+			}
+			sr.health[r.inst] = r.health
+		default:
+			return
+		}
+		sr.rev, sr.touched = rev, rev
+	}
+}
+
+func (s *state) applyService(r *record, rev int64) {
+	sr := s.svc(r.id)
+	old := sr.svc
+	sr.svc = r.svc
+	if sr.svc != nil {
+		sr.svc.InstanceCount = 0
+	}
+	sr.touched = rev
+	// The revision tells clients to refetch: it changes when the service
+	// appears or disappears, or when health checking starts or stops
+	// (which changes what DiscoverInstances returns).
+	if old == nil || r.svc == nil || old.HasHealthCheck() != r.svc.HasHealthCheck() {
+		sr.rev = rev
+	}
+}
+
+func (s *state) applyInstance(r *record, rev int64) {
+	sr := s.svc(r.id)
+	old, had := sr.insts[r.inst]
+	if r.deleted {
+		if !had {
+			return
+		}
+		delete(sr.insts, r.inst)
+	} else {
+		r.in.Id = r.inst
+		r.in.ServiceId = r.id
+		sr.insts[r.inst] = r.in
+		if had && maps.Equal(old.Attributes, r.in.Attributes) {
+			// Re-registered unchanged: discovery answers stay the same.
+			return
+		}
+	}
+	sr.rev, sr.touched = rev, rev
+}
