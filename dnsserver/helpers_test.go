@@ -57,7 +57,7 @@ const (
 
 // fixture is the fake view most tests answer from.
 type fixture struct {
-	src                     *dnstest.Source
+	src                       *dnstest.Source
 	local, com, shPriv, shPub *cloudmap.Namespace
 }
 
