@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/cloudmap/cloudmap"
@@ -18,6 +19,10 @@ func testEmpty(t *testing.T, open Open) {
 	}
 	if got := contents(t, s); len(got) != 0 {
 		t.Errorf("empty store holds %v", got)
+	}
+	c := next(t, watch(t, s, 0))
+	if !c.Snapshot || c.Revision != 0 || len(c.Events) != 0 {
+		t.Errorf("Watch(0) of an empty store = %+v, want an empty snapshot at 0", c)
 	}
 }
 
@@ -76,15 +81,26 @@ func testEmptyValue(t *testing.T, open Open) {
 }
 
 // testValuesOutliveTx keeps values returned by Get and Range after their
-// transaction and after later writes, and changes them without effect.
+// transaction and after later writes, and changes them without effect. It
+// stores enough data that no backend keeps it all in one small page.
 func testValuesOutliveTx(t *testing.T, open Open) {
 	s := mustOpen(t, open)
-	put(t, s, "k/1", "one")
-	put(t, s, "k/2", "two")
+	pad := strings.Repeat("p", 200)
+	fill := func(prefix string) {
+		update(t, s, func(tx cloudmap.Tx) error {
+			for i := range 100 {
+				if err := tx.Put(fmt.Sprintf("k/%03d", i), []byte(fmt.Sprintf("%s%d-%s", prefix, i, pad))); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+	}
+	fill("first")
 	var fromGet []byte
 	var fromRange [][]byte
 	err := s.View(context.Background(), func(tx cloudmap.ReadTx) error {
-		v, err := tx.Get("k/1")
+		v, err := tx.Get("k/001")
 		fromGet = v
 		_ = tx.Range("k/", "", func(_ string, v []byte) bool {
 			fromRange = append(fromRange, v)
@@ -95,18 +111,21 @@ func testValuesOutliveTx(t *testing.T, open Open) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for i := range 50 {
-		put(t, s, fmt.Sprintf("k/%d", i), fmt.Sprintf("overwritten-%d", i))
+	for i := range 5 {
+		fill(fmt.Sprintf("again%d-", i))
 	}
-	if got, want := string(fromGet), "one"; got != want {
-		t.Errorf("value from Get after the tx = %q, want %q", got, want)
+	if got, want := string(fromGet), "first1-"+pad; got != want {
+		t.Errorf("value from Get after the tx = %.20q, want %.20q", got, want)
 	}
-	if len(fromRange) != 2 || string(fromRange[0]) != "one" || string(fromRange[1]) != "two" {
-		t.Errorf("values from Range after the tx = %q, want [one two]", fromRange)
+	for i, v := range fromRange {
+		if got, want := string(v), fmt.Sprintf("first%d-%s", i, pad); got != want {
+			t.Fatalf("value %d from Range after the tx = %.20q, want %.20q", i, got, want)
+		}
 	}
 	fromGet[0] = 'X'
-	if got, want := get(t, s, "k/1"), "overwritten-1"; got != want {
-		t.Errorf("after changing a returned slice, Get = %q, want %q", got, want)
+	fromRange[2][0] = 'X'
+	if got, want := get(t, s, "k/001"), "again4-1-"+pad; got != want {
+		t.Errorf("after changing a returned slice, Get = %.20q, want %.20q", got, want)
 	}
 	value := []byte("mine")
 	update(t, s, func(tx cloudmap.Tx) error { return tx.Put("k/mine", value) })
