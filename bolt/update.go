@@ -15,7 +15,8 @@ import (
 // transaction and one fsync with them (bbolt.DB.Batch); a lone Update commits
 // at once. fn may run more than once. Errors of fn are returned unchanged and
 // nothing is written; a transaction that writes nothing returns the current
-// revision and adds nothing to the change log.
+// revision and adds nothing to the change log. fn must not call the Store:
+// bbolt has one writer, so a nested Update would wait for itself.
 func (s *Store) Update(ctx context.Context, fn func(tx cloudmap.Tx) error) (int64, error) {
 	if err := ctx.Err(); err != nil {
 		return 0, err
