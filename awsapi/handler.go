@@ -1,0 +1,249 @@
+// Package awsapi serves the AWS Cloud Map API over the AWS JSON 1.1 protocol
+// so that the unmodified AWS SDKs, the aws CLI and Terraform work against
+// cloudmap. It decodes and validates requests against the embedded AWS
+// model, authorizes them through a hook, dispatches them to a cloudmap.API
+// and maps errors to AWS's wire format. Cloud Map rules live elsewhere.
+package awsapi
+
+import (
+	"bytes"
+	"errors"
+	"log/slog"
+	"net/http"
+	"runtime/debug"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/cloudmap/cloudmap"
+)
+
+// DefaultMaxBodyBytes is the request body limit when Config.MaxBodyBytes is 0.
+const DefaultMaxBodyBytes = 1 << 20
+
+// Config configures the handler.
+type Config struct {
+	Logger       *slog.Logger // nil = discard
+	MaxBodyBytes int64        // 0 = 1 MiB
+	// Authorizer, when non-nil, is called after the body is read and
+	// decoded, before dispatch. It returns an error (*cloudmap.Error with an
+	// AWS code) to reject. Another engineer implements it.
+	Authorizer Authorizer
+}
+
+// Authorizer authenticates and authorizes a request.
+//
+// Authorize gets the request, its body (valid only during the call: do not
+// retain it), the operation name (e.g. "DiscoverInstances") and the decoded
+// input, a pointer to the root input struct (e.g.
+// *cloudmap.DiscoverInstancesInput). When the operation is unknown or the
+// body could not be decoded, Authorize is still called, with input nil, so
+// that unauthenticated callers get the authentication error first; it
+// should then authenticate only. It returns a *cloudmap.Error with an AWS
+// code (MissingAuthenticationTokenException, InvalidSignatureException,
+// AccessDeniedException, ThrottlingException, ...) to reject.
+type Authorizer interface {
+	Authorize(r *http.Request, body []byte, operation string, input any) error
+}
+
+// handler is the http.Handler NewHandler returns.
+type handler struct {
+	api     cloudmap.API
+	log     *slog.Logger
+	maxBody int64
+	auth    Authorizer
+	table   *table
+	bufs    sync.Pool // *bytes.Buffer for request bodies
+	outs    sync.Pool // *[]byte for responses
+	decs    sync.Pool // *decoder
+}
+
+// NewHandler returns the HTTP handler serving api.
+func NewHandler(api cloudmap.API, cfg Config) http.Handler {
+	h := &handler{api: api, log: cfg.Logger, maxBody: cfg.MaxBodyBytes, auth: cfg.Authorizer, table: defaultTable}
+	if h.log == nil {
+		h.log = slog.New(slog.DiscardHandler)
+	}
+	if h.maxBody <= 0 {
+		h.maxBody = DefaultMaxBodyBytes
+	}
+	if defaultTableErr != nil {
+		h.log.Error("awsapi: the embedded model does not match the API types; every request fails",
+			"err", defaultTableErr)
+	}
+	return h
+}
+
+// maxPooledBuffer is the largest buffer kept for reuse.
+const maxPooledBuffer = 64 << 10
+
+var (
+	jsonContentType = []string{"application/x-amz-json-1.1"}
+	emptyObject     = []byte("{}")
+)
+
+// ServeHTTP serves one AWS JSON 1.1 request.
+func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	reqID := newRequestID()
+	hdr := w.Header()
+	hdr["X-Amzn-Requestid"] = []string{reqID}
+	hdr["Content-Type"] = jsonContentType
+	written := false
+	defer func() {
+		if p := recover(); p != nil {
+			h.log.Error("awsapi: panic serving request", "panic", p, "request_id", reqID,
+				"target", r.Header.Get("X-Amz-Target"), "stack", string(debug.Stack()))
+			if !written {
+				h.writeError(w, reqID, errors.New("panic"))
+			}
+		}
+	}()
+	out := h.getOut()
+	defer h.putOut(out)
+	status, body := h.serve(w, r, reqID, (*out)[:0])
+	*out = body
+	written = true
+	if status == http.StatusOK && body == nil {
+		w.WriteHeader(status) // an operation without output: empty body
+		return
+	}
+	hdr["Content-Length"] = []string{strconv.Itoa(len(body))}
+	w.WriteHeader(status)
+	w.Write(body)
+}
+
+// serve runs the request and returns the status and body to send.
+func (h *handler) serve(w http.ResponseWriter, r *http.Request, reqID string, out []byte) (int, []byte) {
+	if err := h.checkRequest(r); err != nil {
+		return h.errorBody(w, out, reqID, err)
+	}
+	buf, err := h.readBody(w, r)
+	if buf != nil {
+		defer h.putBuf(buf)
+	}
+	if err != nil {
+		return h.errorBody(w, out, reqID, err)
+	}
+	body := buf.Bytes()
+	target := r.Header.Get("X-Amz-Target")
+	o := h.table.lookup(target)
+	if o == nil {
+		return h.errorBody(w, out, reqID, h.reject(r, body, opName(target), h.unknownOperation(target)))
+	}
+	in := o.newInput()
+	dec := h.getDecoder()
+	err = dec.decodeInput(o.input, body, o.name, in)
+	h.putDecoder(dec)
+	if err != nil {
+		return h.errorBody(w, out, reqID, h.reject(r, body, o.name, err))
+	}
+	if h.auth != nil {
+		if err := h.auth.Authorize(r, body, o.name, in); err != nil {
+			return h.errorBody(w, out, reqID, err)
+		}
+	}
+	res, err := o.call(r.Context(), h.api, in)
+	if err != nil {
+		return h.errorBody(w, out, reqID, err)
+	}
+	if o.emptyBody {
+		return http.StatusOK, nil
+	}
+	return http.StatusOK, o.encode(out, reflectValueOf(res))
+}
+
+// reject returns the authorizer's error for a request that failed before
+// dispatch, so authentication failures come first, or else err.
+func (h *handler) reject(r *http.Request, body []byte, op string, err error) error {
+	if h.auth != nil {
+		if aerr := h.auth.Authorize(r, body, op, nil); aerr != nil {
+			return aerr
+		}
+	}
+	return err
+}
+
+// checkRequest checks method, path and content type.
+func (h *handler) checkRequest(r *http.Request) error {
+	if h.table == nil {
+		return cloudmap.Errorf(cloudmap.ErrServiceUnavailable, "the API model failed to load")
+	}
+	if r.Method != http.MethodPost {
+		return cloudmap.Errorf(codeMethodNotAllowed, "method %s is not allowed: the API takes POST /", r.Method)
+	}
+	if r.URL.Path != "/" && r.URL.Path != "" {
+		return cloudmap.Errorf(cloudmap.ErrUnknownOperation, "no operation at path %s: the API takes POST /", r.URL.Path)
+	}
+	if ct := r.Header.Get("Content-Type"); !acceptedContentType(ct) {
+		return cloudmap.Errorf(cloudmap.ErrSerialization,
+			"unsupported Content-Type %q: use application/x-amz-json-1.1", ct)
+	}
+	if r.ContentLength > h.maxBody {
+		return tooLarge(h.maxBody)
+	}
+	return nil
+}
+
+// acceptedContentType accepts the AWS JSON types, plain JSON and none.
+func acceptedContentType(ct string) bool {
+	if ct == "" || ct == jsonContentType[0] {
+		return true
+	}
+	if i := strings.IndexByte(ct, ';'); i >= 0 {
+		ct = ct[:i]
+	}
+	ct = strings.TrimSpace(ct)
+	return strings.EqualFold(ct, "application/x-amz-json-1.1") || strings.EqualFold(ct, "application/x-amz-json-1.0") ||
+		strings.EqualFold(ct, "application/json")
+}
+
+func tooLarge(limit int64) error {
+	return cloudmap.Errorf(cloudmap.ErrRequestEntityTooLarge,
+		"request body is larger than the limit of %d bytes", limit)
+}
+
+// readBody reads the body into a pooled buffer, never more than the limit.
+func (h *handler) readBody(w http.ResponseWriter, r *http.Request) (*bytes.Buffer, error) {
+	buf := h.getBuf()
+	if r.Body == nil || r.Body == http.NoBody {
+		return buf, nil
+	}
+	if r.ContentLength > 0 {
+		buf.Grow(int(r.ContentLength) + 1)
+	}
+	_, err := buf.ReadFrom(http.MaxBytesReader(w, r.Body, h.maxBody))
+	var tooBig *http.MaxBytesError
+	switch {
+	case errors.As(err, &tooBig):
+		return buf, tooLarge(h.maxBody)
+	case err != nil:
+		return buf, cloudmap.Errorf(cloudmap.ErrSerialization, "reading the request body: %v", err)
+	}
+	return buf, nil
+}
+
+// unknownOperation is the error for a target the table does not hold.
+func (h *handler) unknownOperation(target string) error {
+	if target == "" {
+		return cloudmap.Errorf(cloudmap.ErrUnknownOperation,
+			"missing X-Amz-Target header: expected %s<Operation>", h.table.prefix)
+	}
+	if len(target) > 128 {
+		target = target[:128] + "..."
+	}
+	return cloudmap.Errorf(cloudmap.ErrUnknownOperation, "unknown operation %q: expected X-Amz-Target %s<Operation>",
+		target, h.table.prefix)
+}
+
+// opName is the operation part of a target, for the authorizer.
+func opName(target string) string {
+	if i := strings.LastIndexByte(target, '.'); i >= 0 {
+		return target[i+1:]
+	}
+	return target
+}
+
+// lookup returns the operation of an X-Amz-Target value, or nil.
+func (t *table) lookup(target string) *operation {
+	return t.ops[target]
+}

@@ -1,0 +1,78 @@
+package awsapi
+
+import (
+	"bytes"
+	"encoding/hex"
+	"math/rand/v2"
+	"reflect"
+)
+
+func (h *handler) getBuf() *bytes.Buffer {
+	if b, ok := h.bufs.Get().(*bytes.Buffer); ok {
+		b.Reset()
+		return b
+	}
+	return new(bytes.Buffer)
+}
+
+func (h *handler) putBuf(b *bytes.Buffer) {
+	if b.Cap() <= maxPooledBuffer {
+		h.bufs.Put(b)
+	}
+}
+
+func (h *handler) getOut() *[]byte {
+	if b, ok := h.outs.Get().(*[]byte); ok {
+		return b
+	}
+	b := make([]byte, 0, 4096)
+	return &b
+}
+
+func (h *handler) putOut(b *[]byte) {
+	if cap(*b) <= maxPooledBuffer {
+		*b = (*b)[:0]
+		h.outs.Put(b)
+	}
+}
+
+func (h *handler) getDecoder() *decoder {
+	if d, ok := h.decs.Get().(*decoder); ok {
+		return d
+	}
+	return &decoder{}
+}
+
+func (h *handler) putDecoder(d *decoder) {
+	d.data = nil
+	if cap(d.scratch) > maxPooledBuffer {
+		d.scratch = nil
+	}
+	h.decs.Put(d)
+}
+
+// reflectValueOf is reflect.ValueOf; named for the call site's clarity.
+func reflectValueOf(v any) reflect.Value { return reflect.ValueOf(v) }
+
+// newRequestID returns a random (version 4) UUID. Request IDs need to be
+// unique, not secret, so the runtime's fast generator serves.
+func newRequestID() string {
+	var u [16]byte
+	a, b := rand.Uint64(), rand.Uint64()
+	for i := range 8 {
+		u[i], u[8+i] = byte(a>>(8*i)), byte(b>>(8*i))
+	}
+	u[6] = u[6]&0x0f | 0x40
+	u[8] = u[8]&0x3f | 0x80
+	var s [36]byte
+	hex.Encode(s[0:8], u[0:4])
+	s[8] = '-'
+	hex.Encode(s[9:13], u[4:6])
+	s[13] = '-'
+	hex.Encode(s[14:18], u[6:8])
+	s[18] = '-'
+	hex.Encode(s[19:23], u[8:10])
+	s[23] = '-'
+	hex.Encode(s[24:], u[10:])
+	return string(s[:])
+}
