@@ -16,14 +16,16 @@ import (
 
 // Store is an in-memory cloudmap.Store. Make one with New.
 type Store struct {
-	mu      sync.Mutex
-	data    map[string][]byte
-	rev     int64
-	base    int64             // revision of the oldest change kept in log minus one
-	log     []cloudmap.Change // log[i] is the commit at revision base+i+1
-	changed chan struct{}     // closed and replaced on every commit
-	closed  chan struct{}
-	wg      sync.WaitGroup
+	mu       sync.Mutex
+	data     map[string][]byte
+	rev      int64
+	base     int64             // revision of the oldest change kept in log minus one
+	log      []cloudmap.Change // log[i] is the commit at revision base+i+1
+	changed  chan struct{}     // closed and replaced on every commit
+	closed   chan struct{}
+	kick     chan struct{} // closed by EndWatches
+	snapNext bool          // the next Watch starts with a snapshot
+	wg       sync.WaitGroup
 }
 
 var _ cloudmap.Store = (*Store)(nil)
@@ -33,21 +35,45 @@ var ErrClosed = errors.New("fakestore: closed")
 
 // New returns an empty store.
 func New() *Store {
-	return &Store{data: map[string][]byte{}, changed: make(chan struct{}), closed: make(chan struct{})}
+	return &Store{data: map[string][]byte{}, changed: make(chan struct{}), closed: make(chan struct{}), kick: make(chan struct{})}
 }
 
-// Load sets keys directly at one new revision without recording a change,
-// as if the store had been compacted: watchers from 0 see them in the
-// snapshot. Benchmarks use it to fill big stores fast.
-func (s *Store) Load(kv map[string][]byte) {
+// EndWatches closes the channel of every current watch, as a backend does
+// when it loses its connection.
+func (s *Store) EndWatches() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	close(s.kick)
+	s.kick = make(chan struct{})
+}
+
+// SnapshotNext makes the next Watch start with a snapshot whatever revision
+// it asks for, as a backend does when the revision was compacted away.
+func (s *Store) SnapshotNext() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.snapNext = true
+}
+
+// Load sets keys (a nil value deletes) directly at one new revision
+// without recording a change, as if the store had been compacted: only a
+// snapshot shows them. Benchmarks use it to fill big stores fast.
+func (s *Store) Load(kv map[string][]byte) int64 {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for k, v := range kv {
-		s.data[k] = v
+		if v == nil {
+			delete(s.data, k)
+		} else {
+			s.data[k] = v
+		}
 	}
 	s.rev++
 	s.base = s.rev
 	s.log = nil
+	close(s.changed)
+	s.changed = make(chan struct{})
+	return s.rev
 }
 
 // Compact forgets the change log, so that every Watch starts with a snapshot.
@@ -122,12 +148,15 @@ func (s *Store) Watch(ctx context.Context, fromRev int64) (<-chan cloudmap.Chang
 		return nil, ErrClosed
 	}
 	out := make(chan cloudmap.Change, 16)
+	if s.snapNext {
+		fromRev, s.snapNext = 0, false
+	}
 	s.wg.Add(1)
-	go s.follow(ctx, out, fromRev)
+	go s.follow(ctx, out, fromRev, s.kick)
 	return out, nil
 }
 
-func (s *Store) follow(ctx context.Context, out chan<- cloudmap.Change, pos int64) {
+func (s *Store) follow(ctx context.Context, out chan<- cloudmap.Change, pos int64, kick <-chan struct{}) {
 	defer s.wg.Done()
 	defer close(out)
 	for {
@@ -140,6 +169,8 @@ func (s *Store) follow(ctx context.Context, out chan<- cloudmap.Change, pos int6
 				return
 			case <-s.closed:
 				return
+			case <-kick:
+				return
 			}
 		}
 		if len(batch) > 0 {
@@ -150,6 +181,8 @@ func (s *Store) follow(ctx context.Context, out chan<- cloudmap.Change, pos int6
 		case <-ctx.Done():
 			return
 		case <-s.closed:
+			return
+		case <-kick:
 			return
 		}
 	}
