@@ -341,9 +341,9 @@ func (d *decoder) typeError(want string, c byte) error {
 		got = "object"
 	case c == '[':
 		got = "list"
-	case c == 't' || c == 'f':
+	case d.hasLiteral("true") || d.hasLiteral("false"):
 		got = "boolean"
-	case c == 'n':
+	case d.hasLiteral("null"):
 		got = "null"
 	case c == '-' || (c >= '0' && c <= '9'):
 		got = "number"

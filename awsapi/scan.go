@@ -20,9 +20,14 @@ func (d *decoder) skipSpace() {
 	}
 }
 
+// hasLiteral reports whether word (true, false, null) comes next.
+func (d *decoder) hasLiteral(word string) bool {
+	return len(d.data)-d.pos >= len(word) && string(d.data[d.pos:d.pos+len(word)]) == word
+}
+
 // literal consumes word (true, false, null) when it comes next.
 func (d *decoder) literal(word string) bool {
-	if len(d.data)-d.pos >= len(word) && string(d.data[d.pos:d.pos+len(word)]) == word {
+	if d.hasLiteral(word) {
 		d.pos += len(word)
 		return true
 	}
