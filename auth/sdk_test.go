@@ -74,8 +74,10 @@ func client(srv *httptest.Server, id, secret string) *sd.Client {
 	return sd.New(sd.Options{
 		Region:       region,
 		BaseEndpoint: aws.String(srv.URL),
-		Credentials:  aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) { return aws.Credentials{AccessKeyID: id, SecretAccessKey: secret}, nil }),
-		HTTPClient:   &http.Client{Transport: &http.Transport{DialContext: dial}},
+		Credentials: aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) {
+			return aws.Credentials{AccessKeyID: id, SecretAccessKey: secret}, nil
+		}),
+		HTTPClient: &http.Client{Transport: &http.Transport{DialContext: dial}},
 		Retryer: retry.NewStandard(func(o *retry.StandardOptions) {
 			o.MaxAttempts = 3
 			o.Backoff = retry.NewExponentialJitterBackoff(10 * time.Millisecond)
