@@ -103,6 +103,7 @@ func (c *Cluster) Stop(i int) {
 	defer c.mu.Unlock()
 	m := c.members[i]
 	if m.etcd != nil {
+		m.etcd.Server.HardStop() // like a crash: raft stops before the graceful part
 		m.etcd.Close()
 		m.etcd = nil
 	}
