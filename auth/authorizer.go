@@ -130,6 +130,8 @@ func (a *Authorizer) Enabled() bool {
 // Authorize checks one request: its SigV4 signature (when keys are
 // configured), the rate limit of its key or client, and the key's scope for
 // operation and input (a pointer to the operation's root input struct).
+// When input is nil (unknown operation, undecodable body) it authenticates
+// and rate-limits only.
 // It returns nil or a *cloudmap.Error with one of the codes
 // MissingAuthenticationTokenException, IncompleteSignatureException,
 // UnrecognizedClientException, InvalidSignatureException,
@@ -146,6 +148,11 @@ func (a *Authorizer) Authorize(r *http.Request, body []byte, operation string, i
 	}
 	if err := a.throttle("key:"+k.AccessKeyID, "key "+k.label(), operation); err != nil {
 		return err
+	}
+	if input == nil {
+		// An unknown operation or an undecodable body: the handler answers
+		// it with its own error once the caller is known to be genuine.
+		return nil
 	}
 	if err := a.authorize(k, operation, input); err != nil {
 		a.log.Info("request denied", "op", operation, "key", k.label(), "reason", cloudmap.ErrorMessage(err))

@@ -83,3 +83,27 @@ func TestAuthorizer_RateLimitBucketsBounded(t *testing.T) {
 		t.Errorf("got %d buckets, want at most %d", got, auth.MaxBuckets)
 	}
 }
+
+func TestAuthorizer_RateLimitIdleBucketsDropped(t *testing.T) {
+	clock := now
+	a := newAuthorizer(nil, func(c *auth.Config) {
+		c.RateLimit, c.Burst = 10, 1
+		c.Now = func() time.Time { return clock }
+	})
+	for i := range 50 {
+		r := httptest.NewRequest(http.MethodPost, "http://127.0.0.1:8080/", nil)
+		r.RemoteAddr = fmt.Sprintf("10.0.0.%d:1", i)
+		if err := a.Authorize(r, nil, "ListNamespaces", &cloudmap.ListInput{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	clock = clock.Add(2 * time.Minute) // every bucket refilled and the sweep is due
+	r := httptest.NewRequest(http.MethodPost, "http://127.0.0.1:8080/", nil)
+	r.RemoteAddr = "10.0.1.1:1"
+	if err := a.Authorize(r, nil, "ListNamespaces", &cloudmap.ListInput{}); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := auth.NumBuckets(a), 1; got != want {
+		t.Errorf("got %d buckets after the idle sweep, want %d", got, want)
+	}
+}

@@ -88,6 +88,7 @@ func TestAuthorizer_Scope(t *testing.T) {
 		{"ARN-scoped gets the other", byARN, "GetNamespace", &cloudmap.IdInput{Id: "ns-open"}, denied, "ns-open"},
 		{"creator creates its name", creator, "CreatePublicDnsNamespace", &cloudmap.CreatePublicDnsNamespaceInput{Name: "NEW.example"}, "", ""},
 		{"creator creates another name", creator, "CreatePrivateDnsNamespace", &cloudmap.CreatePrivateDnsNamespaceInput{Name: "other"}, denied, "other"},
+		{"nil input authenticates only", reader, "NoSuchOperation", nil, "", ""},
 		{"creator may not delete", creator, "DeleteNamespace", &cloudmap.IdInput{Id: "ns-open"}, denied, "DeleteNamespace"},
 	}
 	for _, tt := range tests {
