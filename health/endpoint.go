@@ -18,6 +18,8 @@ type endpoint struct {
 	path string
 	// host is the Host header of HTTP and HTTPS probes.
 	host string
+	// request is the whole HTTP request, built once.
+	request string
 	// threshold is the number of consecutive results that flip the status.
 	threshold int
 }
@@ -41,6 +43,8 @@ func endpointOf(t cloudmap.HealthTarget) (endpoint, error) {
 	case cloudmap.HealthCheckHTTP, cloudmap.HealthCheckHTTPS:
 		ep.path = requestTarget(t.Config.ResourcePath)
 		ep.host = hostHeader(t.Config.Type, ep.addr)
+		ep.request = "GET " + ep.path + " HTTP/1.1\r\nHost: " + ep.host +
+			"\r\nUser-Agent: " + userAgent + "\r\nAccept: */*\r\nConnection: close\r\n\r\n"
 	default:
 		return ep, fmt.Errorf("health check type %q is not HTTP, HTTPS or TCP", t.Config.Type)
 	}

@@ -9,6 +9,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/cloudmap/cloudmap"
@@ -24,6 +25,9 @@ const (
 	// maxBodyBytes is how much of the body a probe reads before closing.
 	maxBodyBytes = 1 << 10
 )
+
+// readers reuses the response buffers of probes.
+var readers = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, 4096) }}
 
 // errTooLarge is the failure of a response whose header exceeds the cap.
 var errTooLarge = errors.New("response header too large")
@@ -67,13 +71,17 @@ func (c *Checker) probe(ctx context.Context, ep endpoint) error {
 // httpCheck sends one GET on conn and accepts a status of 200 to 399.
 // Redirects are not followed.
 func httpCheck(conn net.Conn, ep endpoint) error {
-	req := "GET " + ep.path + " HTTP/1.1\r\nHost: " + ep.host +
-		"\r\nUser-Agent: " + userAgent + "\r\nAccept: */*\r\nConnection: close\r\n\r\n"
-	if _, err := io.WriteString(conn, req); err != nil {
+	if _, err := io.WriteString(conn, ep.request); err != nil {
 		return fmt.Errorf("write request: %w", err)
 	}
 	lr := &io.LimitedReader{R: conn, N: maxResponseBytes}
-	resp, err := http.ReadResponse(bufio.NewReaderSize(lr, 4096), &http.Request{Method: http.MethodGet})
+	br := readers.Get().(*bufio.Reader)
+	br.Reset(lr)
+	defer func() {
+		br.Reset(nil)
+		readers.Put(br)
+	}()
+	resp, err := http.ReadResponse(br, &http.Request{Method: http.MethodGet})
 	if err != nil {
 		if lr.N <= 0 {
 			return errTooLarge
