@@ -141,7 +141,18 @@ func (p pool) at(i int) int {
 	return int(p.idx[i])
 }
 
-func (st *svcState) pool(filter cloudmap.HealthStatusFilter, query map[string]string) pool {
+// pair is one attribute condition. Conditions are copied from the request
+// maps once, so matching an instance never iterates a map.
+type pair struct{ k, v string }
+
+func appendPairs(dst []pair, m map[string]string) []pair {
+	for k, v := range m {
+		dst = append(dst, pair{k, v})
+	}
+	return dst
+}
+
+func (st *svcState) pool(filter cloudmap.HealthStatusFilter, q []pair) pool {
 	all := pool{all: true, n: len(st.entry.Instances)}
 	if !st.checked {
 		return all
@@ -153,36 +164,22 @@ func (st *svcState) pool(filter cloudmap.HealthStatusFilter, query map[string]st
 		return pool{idx: st.unhealthy, n: len(st.unhealthy)}
 	case cloudmap.FilterHealthyOrElseAll:
 		healthy := pool{idx: st.healthy, n: len(st.healthy)}
-		if st.count(healthy, query, nil) > 0 {
+		if len(q) == 0 && healthy.n > 0 {
 			return healthy
+		}
+		for i := 0; i < healthy.n; i++ {
+			if st.matches(healthy.at(i), q) {
+				return healthy
+			}
 		}
 	}
 	return all
 }
 
-// count returns how many instances of p match every pair of q and opt.
-func (st *svcState) count(p pool, q, opt map[string]string) int {
-	if len(q) == 0 && len(opt) == 0 {
-		return p.n
-	}
-	n := 0
-	for i := 0; i < p.n; i++ {
-		if st.matches(p.at(i), q, opt) {
-			n++
-		}
-	}
-	return n
-}
-
-func (st *svcState) matches(i int, q, opt map[string]string) bool {
+func (st *svcState) matches(i int, conds []pair) bool {
 	attrs := st.entry.Instances[i].Instance.Attributes
-	for k, want := range q {
-		if got, ok := attrs[k]; !ok || got != want {
-			return false
-		}
-	}
-	for k, want := range opt {
-		if got, ok := attrs[k]; !ok || got != want {
+	for _, c := range conds {
+		if got, ok := attrs[c.k]; !ok || got != c.v {
 			return false
 		}
 	}
@@ -191,19 +188,36 @@ func (st *svcState) matches(i int, q, opt map[string]string) bool {
 
 // discover selects up to limit matching instances, uniformly at random
 // when more match, and returns them in random order.
-func (st *svcState) discover(filter cloudmap.HealthStatusFilter, q, opt map[string]string, limit int) []cloudmap.HttpInstanceSummary {
+func (st *svcState) discover(filter cloudmap.HealthStatusFilter, qm, optm map[string]string, limit int) []cloudmap.HttpInstanceSummary {
+	var buf [16]pair
+	conds := appendPairs(appendPairs(buf[:0], qm), optm)
+	q, opt := conds[:len(qm)], conds[len(qm):]
 	p := st.pool(filter, q)
-	if len(opt) > 0 && st.count(p, q, opt) == 0 {
-		opt = nil
+	n := p.n
+	if len(conds) > 0 {
+		nq, nopt := 0, 0
+		for i := 0; i < p.n; i++ {
+			j := p.at(i)
+			if st.matches(j, q) {
+				nq++
+				if len(opt) > 0 && st.matches(j, opt) {
+					nopt++
+				}
+			}
+		}
+		n = nq
+		if nopt > 0 {
+			n = nopt
+		} else {
+			conds = q // no instance matches the optional parameters: ignore them
+		}
 	}
-	n := st.count(p, q, opt)
 	need := min(n, limit)
 	out := make([]cloudmap.HttpInstanceSummary, 0, need)
-	filtered := len(q) > 0 || len(opt) > 0
 	left := n
 	for i := 0; i < p.n && need > 0; i++ {
 		j := p.at(i)
-		if filtered && !st.matches(j, q, opt) {
+		if len(conds) > 0 && !st.matches(j, conds) {
 			continue
 		}
 		// Selection sampling (Knuth's algorithm S): keep this one with
