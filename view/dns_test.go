@@ -1,0 +1,166 @@
+package view_test
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/cloudmap/cloudmap"
+)
+
+func dnsFixture(t *testing.T) *fixture {
+	return newFixture(t,
+		[]op{dnsNS("ns-priv", "Example.Local", cloudmap.NamespaceDNSPrivate), dnsNS("ns-pub", "example.local", cloudmap.NamespaceDNSPublic),
+			dnsNS("ns-other", "other.local", cloudmap.NamespaceDNSPrivate), httpNS("ns-http", "example.local")},
+		[]op{svc("srv-web", "ns-priv", "Web", ""), svc("srv-api", "ns-pub", "api", ""), svc("srv-h", "ns-http", "Web", "")},
+		[]op{inst("srv-web", "i1", "AWS_INSTANCE_IPV4=10.0.0.1")},
+	)
+}
+
+func TestView_ZonesNamed(t *testing.T) {
+	f := dnsFixture(t)
+	cases := []struct {
+		name string
+		want string
+	}{
+		{"example.local", "[ns-priv:DNS_PRIVATE ns-pub:DNS_PUBLIC]"},
+		{"EXAMPLE.local.", "[ns-priv:DNS_PRIVATE ns-pub:DNS_PUBLIC]"},
+		{"other.local", "[ns-other:DNS_PRIVATE]"},
+		{"nowhere.local", "[]"},
+		{"", "[]"},
+	}
+	for _, c := range cases {
+		var got []string
+		for _, ns := range f.view.ZonesNamed(c.name) {
+			got = append(got, ns.Id+":"+string(ns.Type))
+		}
+		if fmt.Sprint(sorted(got)) != c.want {
+			t.Errorf("ZonesNamed(%q) = %v, want %s", c.name, got, c.want)
+		}
+	}
+	if got := f.view.ZonesNamed("nowhere"); got != nil {
+		t.Errorf("ZonesNamed of an unknown name = %v, want nil", got)
+	}
+	allocs := testing.AllocsPerRun(100, func() {
+		f.view.ZonesNamed("EXAMPLE.LOCAL.")
+		f.view.ServiceNamed("ns-priv", "WEB")
+		f.view.ZoneSerial("ns-priv")
+	})
+	if allocs != 0 {
+		t.Errorf("DNS reads allocate %.1f times per call, want 0", allocs)
+	}
+}
+
+func sorted(s []string) []string {
+	for i := range s {
+		for j := i + 1; j < len(s); j++ {
+			if s[j] < s[i] {
+				s[i], s[j] = s[j], s[i]
+			}
+		}
+	}
+	return s
+}
+
+func TestView_ServiceNamed(t *testing.T) {
+	f := dnsFixture(t)
+	cases := []struct {
+		ns, name string
+		want     string
+	}{
+		{"ns-priv", "web", "srv-web"},
+		{"ns-priv", "WEB", "srv-web"},
+		{"ns-pub", "Api", "srv-api"},
+		{"ns-pub", "web", ""},
+		{"ns-http", "Web", "srv-h"},
+		{"ns-http", "web", ""},
+		{"ns-nope", "web", ""},
+	}
+	for _, c := range cases {
+		got := ""
+		if e := f.view.ServiceNamed(c.ns, c.name); e != nil {
+			got = e.Service.Id
+			if e.Namespace.Id != c.ns {
+				t.Errorf("ServiceNamed(%s, %s).Namespace = %s", c.ns, c.name, e.Namespace.Id)
+			}
+		}
+		if got != c.want {
+			t.Errorf("ServiceNamed(%s, %s) = %q, want %q", c.ns, c.name, got, c.want)
+		}
+	}
+	e := f.view.ServiceNamed("ns-priv", "web")
+	if len(e.Instances) != 1 || e.Instances[0].Instance.Attributes[cloudmap.AttrIPv4] != "10.0.0.1" || e.Instances[0].Health != cloudmap.Unknown {
+		t.Errorf("entry instances = %+v", e.Instances)
+	}
+	// Entries are immutable: a registration publishes a new one.
+	f.commit(inst("srv-web", "i2", "AWS_INSTANCE_IPV4=10.0.0.2"))
+	if len(e.Instances) != 1 {
+		t.Errorf("a published entry changed: %d instances", len(e.Instances))
+	}
+	if got := f.view.ServiceNamed("ns-priv", "web"); len(got.Instances) != 2 || got.Revision <= e.Revision {
+		t.Errorf("new entry: %d instances, revision %d (old %d)", len(got.Instances), got.Revision, e.Revision)
+	}
+}
+
+func TestView_ZoneSerial(t *testing.T) {
+	f := dnsFixture(t)
+	steps := []struct {
+		name  string
+		ops   []op
+		grows string // namespace whose serial must grow; the others stay
+	}{
+		{"register", []op{inst("srv-web", "i2", "AWS_INSTANCE_IPV4=10.0.0.2")}, "ns-priv"},
+		{"health", []op{health("srv-api", "x", cloudmap.Healthy)}, "ns-pub"},
+		{"new service", []op{svc("srv-new", "ns-other", "new", "")}, "ns-other"},
+		{"namespace update", []op{dnsNS("ns-pub", "example.local", cloudmap.NamespaceDNSPublic)}, "ns-pub"},
+		{"deregister", deregister("srv-web", "i1"), "ns-priv"},
+		{"delete service", []op{del(cloudmap.ServiceKey("srv-new"))}, "ns-other"},
+	}
+	ids := []string{"ns-priv", "ns-pub", "ns-other"}
+	prev := map[string]uint32{}
+	for _, id := range ids {
+		prev[id] = f.view.ZoneSerial(id)
+		if prev[id] == 0 {
+			t.Errorf("ZoneSerial(%s) = 0 after start", id)
+		}
+	}
+	for _, s := range steps {
+		f.commit(s.ops...)
+		for _, id := range ids {
+			got := f.view.ZoneSerial(id)
+			if id == s.grows && got <= prev[id] {
+				t.Errorf("%s: ZoneSerial(%s) %d -> %d, want it to grow", s.name, id, prev[id], got)
+			}
+			if id != s.grows && got != prev[id] {
+				t.Errorf("%s: ZoneSerial(%s) %d -> %d, want it stable", s.name, id, prev[id], got)
+			}
+			prev[id] = got
+		}
+	}
+	if got := f.view.ZoneSerial("ns-nope"); got != 0 {
+		t.Errorf("ZoneSerial of an unknown namespace = %d", got)
+	}
+}
+
+func TestView_ScopeLookups(t *testing.T) {
+	f := dnsFixture(t)
+	if ns, ok := f.view.NamespaceOfService("srv-api"); !ok || ns.Id != "ns-pub" {
+		t.Errorf("NamespaceOfService(srv-api) = %v, %v", ns, ok)
+	}
+	if _, ok := f.view.NamespaceOfService("srv-nope"); ok {
+		t.Error("NamespaceOfService of an unknown service found one")
+	}
+	if ns, ok := f.view.Namespace("ns-http"); !ok || ns.Type != cloudmap.NamespaceHTTP {
+		t.Errorf("Namespace(ns-http) = %v, %v", ns, ok)
+	}
+	f.commit(del(cloudmap.ServiceKey("srv-api")))
+	f.commit(del(cloudmap.NamespaceKey("ns-pub")))
+	if _, ok := f.view.Namespace("ns-pub"); ok {
+		t.Error("deleted namespace still found")
+	}
+	if _, ok := f.view.NamespaceOfService("srv-api"); ok {
+		t.Error("deleted service still found")
+	}
+	if got := f.view.ZonesNamed("example.local"); len(got) != 1 || got[0].Id != "ns-priv" {
+		t.Errorf("ZonesNamed after deleting the public zone = %v", got)
+	}
+}
