@@ -1,0 +1,59 @@
+package awsapi_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"testing"
+
+	"github.com/cloudmap/cloudmap"
+	"github.com/cloudmap/cloudmap/awsapi"
+)
+
+// discardWriter is a ResponseWriter that keeps only the status and the
+// body length, so the benchmark measures the handler.
+type discardWriter struct {
+	h      http.Header
+	status int
+	n      int
+}
+
+func (w *discardWriter) Header() http.Header         { return w.h }
+func (w *discardWriter) WriteHeader(status int)      { w.status = status }
+func (w *discardWriter) Write(b []byte) (int, error) { w.n += len(b); return len(b), nil }
+
+// BenchmarkHandler_DiscoverInstances decodes a DiscoverInstances request
+// and encodes 8 instances with 4 attributes each.
+func BenchmarkHandler_DiscoverInstances(b *testing.B) {
+	out := &cloudmap.DiscoverInstancesOutput{InstancesRevision: 42}
+	for i := range 8 {
+		out.Instances = append(out.Instances, cloudmap.HttpInstanceSummary{
+			InstanceId: fmt.Sprintf("i-%02d", i), NamespaceName: "example.local", ServiceName: "web",
+			HealthStatus: cloudmap.Healthy, Attributes: map[string]string{
+				"AWS_INSTANCE_IPV4": fmt.Sprintf("10.0.0.%d", i+1), "AWS_INSTANCE_PORT": "8080",
+				"AVAILABILITY_ZONE": "us-east-1a", "version": "v1.2.3"}})
+	}
+	api := &fakeAPI{Fn: func(context.Context, string, any) (any, error) { return out, nil }}
+	h := awsapi.NewHandler(api, awsapi.Config{})
+	body := []byte(`{"NamespaceName":"example.local","ServiceName":"web","MaxResults":10,"HealthStatus":"HEALTHY_OR_ELSE_ALL","QueryParameters":{"version":"v1.2.3"}}`)
+	rd := bytes.NewReader(body)
+	req, _ := http.NewRequest(http.MethodPost, "/", rd)
+	req.Header.Set("X-Amz-Target", "Route53AutoNaming_v20170314.DiscoverInstances")
+	req.Header.Set("Content-Type", "application/x-amz-json-1.1")
+	req.ContentLength = int64(len(body))
+	w := &discardWriter{h: http.Header{}}
+	b.ReportAllocs()
+	for b.Loop() {
+		rd.Reset(body)
+		req.Body = io.NopCloser(rd)
+		clear(w.h)
+		w.n = 0
+		h.ServeHTTP(w, req)
+		if w.status != 200 {
+			b.Fatalf("status %d", w.status)
+		}
+	}
+	b.SetBytes(int64(w.n))
+}
