@@ -45,7 +45,7 @@ func (d *decoder) decodeInput(n *node, body []byte, op string, target any) error
 	v := reflect.ValueOf(target).Elem()
 	d.skipSpace()
 	if d.pos == len(d.data) {
-		d.data = []byte("{}") // an empty body is an empty input
+		d.data = emptyObject // an empty body is an empty input
 		d.pos = 0
 	}
 	if err := d.value(n, v); err != nil {

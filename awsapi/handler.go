@@ -10,6 +10,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"reflect"
 	"runtime/debug"
 	"strconv"
 	"strings"
@@ -149,7 +150,7 @@ func (h *handler) serve(w http.ResponseWriter, r *http.Request, reqID string, ou
 	if o.emptyBody {
 		return http.StatusOK, nil
 	}
-	return http.StatusOK, o.encode(out, reflectValueOf(res))
+	return http.StatusOK, o.encode(out, reflect.ValueOf(res))
 }
 
 // reject returns the authorizer's error for a request that failed before

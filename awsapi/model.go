@@ -71,17 +71,16 @@ type rawRef struct {
 }
 
 type rawShape struct {
-	Type      string            `json:"type"`
-	Min       *float64          `json:"min"`
-	Max       *float64          `json:"max"`
-	Pattern   string            `json:"pattern"`
-	Enum      []string          `json:"enum"`
-	Required  []string          `json:"required"`
-	Members   map[string]rawRef `json:"members"`
-	Member    *rawRef           `json:"member"`
-	Key       *rawRef           `json:"key"`
-	Value     *rawRef           `json:"value"`
-	Exception bool              `json:"exception"`
+	Type     string            `json:"type"`
+	Min      *float64          `json:"min"`
+	Max      *float64          `json:"max"`
+	Pattern  string            `json:"pattern"`
+	Enum     []string          `json:"enum"`
+	Required []string          `json:"required"`
+	Members  map[string]rawRef `json:"members"`
+	Member   *rawRef           `json:"member"`
+	Key      *rawRef           `json:"key"`
+	Value    *rawRef           `json:"value"`
 }
 
 type rawModel struct {
@@ -137,7 +136,7 @@ func newShape(name string, rs rawShape) (*shape, error) {
 	if !ok {
 		return nil, fmt.Errorf("awsapi: model shape %s: unsupported type %q", name, rs.Type)
 	}
-	s := &shape{name: name, kind: kind, enum: rs.Enum, required: rs.Required, exception: rs.Exception}
+	s := &shape{name: name, kind: kind, enum: rs.Enum, required: rs.Required}
 	if rs.Min != nil {
 		s.hasMin, s.min = true, int64(*rs.Min)
 	}

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/hex"
 	"math/rand/v2"
-	"reflect"
 )
 
 func (h *handler) getBuf() *bytes.Buffer {
@@ -50,9 +49,6 @@ func (h *handler) putDecoder(d *decoder) {
 	}
 	h.decs.Put(d)
 }
-
-// reflectValueOf is reflect.ValueOf; named for the call site's clarity.
-func reflectValueOf(v any) reflect.Value { return reflect.ValueOf(v) }
 
 // newRequestID returns a random (version 4) UUID. Request IDs need to be
 // unique, not secret, so the runtime's fast generator serves.
