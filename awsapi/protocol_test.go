@@ -2,6 +2,7 @@ package awsapi_test
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"regexp"
@@ -150,5 +151,37 @@ func TestHandler_Authorizer(t *testing.T) {
 	auth.err = nil
 	if r := post(t, url, targetPrefix+"GetNamespace", "{}"); r.doc(t)["__type"] != "InvalidInput" {
 		t.Errorf("allowed invalid request: got %s", r.body)
+	}
+}
+
+// TestHandler_Concurrent checks pooled buffers and decoders under
+// concurrent requests: every answer carries its own request's values.
+func TestHandler_Concurrent(t *testing.T) {
+	url := start(t, func(_ context.Context, _ string, in any) (any, error) {
+		id := in.(*cloudmap.IdInput).Id
+		return &cloudmap.GetNamespaceOutput{Namespace: &cloudmap.Namespace{Id: id, Description: strings.Repeat(id, 50)}}, nil
+	}, awsapi.Config{})
+	c := client(url)
+	errs := make(chan error, 8)
+	for g := range 8 {
+		go func() {
+			for i := range 25 {
+				id := "ns-" + strings.Repeat(string(rune('a'+g)), i+1)
+				out, err := c.GetNamespace(context.Background(), &sd.GetNamespaceInput{Id: aws.String(id)})
+				if err == nil && (aws.ToString(out.Namespace.Id) != id || aws.ToString(out.Namespace.Description) != strings.Repeat(id, 50)) {
+					err = fmt.Errorf("asked %s, got %s", id, aws.ToString(out.Namespace.Id))
+				}
+				if err != nil {
+					errs <- err
+					return
+				}
+			}
+			errs <- nil
+		}()
+	}
+	for range 8 {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
 	}
 }
