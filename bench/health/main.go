@@ -1,5 +1,6 @@
 // Command health measures the health checker at scale: it starts loopback
-// targets (HTTP servers that answer 200 and listeners that never answer),
+// targets (minimal HTTP responders that answer 200, and listeners that never
+// accept, so their connections stay unanswered in the backlog),
 // points N instances at them, runs the checker for a bounded time and
 // reports probes per second, late rounds, goroutines, CPU and store writes.
 //
@@ -10,11 +11,12 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
-	"net/http"
 	"os"
 	"runtime"
+	"runtime/pprof"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -35,6 +37,11 @@ type Config struct {
 	Interval        time.Duration
 	Concurrency     int
 	ResponseTimeout time.Duration
+	// Type is the health check type of every target (default HTTP).
+	Type cloudmap.HealthCheckType
+	// Pipe replaces the network with in-memory pipes (net.Pipe) to measure
+	// the checker's own cost without the kernel's TCP work.
+	Pipe bool
 	// Duration bounds the run.
 	Duration time.Duration
 	// Addrs is the number of loopback addresses (127.0.0.x) the targets are
@@ -102,10 +109,8 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 		if err != nil {
 			return Result{}, fmt.Errorf("listen: %w", err)
 		}
-		srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {}),
-			ReadHeaderTimeout: 5 * time.Second, ErrorLog: nil}
-		go srv.Serve(ln)
-		closers = append(closers, func() { srv.Close() })
+		go serveOK(ln)
+		closers = append(closers, func() { ln.Close() })
 		live = append(live, ln.Addr().String())
 		// Never accepted: connections wait in the backlog, unanswered.
 		sl, err := net.Listen("tcp4", ip+":0")
@@ -114,6 +119,10 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 		}
 		closers = append(closers, func() { sl.Close() })
 		silent = append(silent, sl.Addr().String())
+	}
+	typ := cfg.Type
+	if typ == "" {
+		typ = cloudmap.HealthCheckHTTP
 	}
 	nSilent := int(float64(cfg.Instances) * cfg.Silent)
 	list := make(targets, 0, cfg.Instances)
@@ -125,15 +134,19 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 		host, port, _ := net.SplitHostPort(addrs[i%len(addrs)])
 		list = append(list, cloudmap.HealthTarget{
 			ServiceId: "srv-bench", InstanceId: "i-" + strconv.Itoa(i),
-			Config: cloudmap.HealthCheckConfig{Type: cloudmap.HealthCheckHTTP},
+			Config: cloudmap.HealthCheckConfig{Type: typ},
 			IPv4:   host, Port: port, Health: cloudmap.Healthy,
 		})
 	}
 	s := &sink{}
-	c := health.New(list, s, health.Config{
+	hcfg := health.Config{
 		Interval: cfg.Interval, Concurrency: cfg.Concurrency, ResponseTimeout: cfg.ResponseTimeout,
 		Logger: slog.New(slog.DiscardHandler),
-	})
+	}
+	if cfg.Pipe {
+		hcfg.Dial = pipeDial(silent)
+	}
+	c := health.New(list, s, hcfg)
 	cpu0 := cpuTime()
 	t0 := time.Now()
 	if err := c.Start(ctx); err != nil {
@@ -162,6 +175,12 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 	case <-ctx.Done():
 	case <-time.After(cfg.Duration):
 	}
+	if dumpGoroutines != "" {
+		if f, err := os.Create(dumpGoroutines); err == nil {
+			_ = pprof.Lookup("goroutine").WriteTo(f, 1)
+			f.Close()
+		}
+	}
 	st := c.Stats()
 	elapsed := time.Since(t0)
 	cpu := cpuTime() - cpu0
@@ -175,6 +194,51 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 	}, nil
 }
 
+// okResponse is what the answering targets send.
+const okResponse = "HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+
+// serveOK answers every connection with 200 as cheaply as it can: one read
+// of the request, one write, close. It returns when ln is closed.
+func serveOK(ln net.Listener) {
+	for {
+		c, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		go func() {
+			defer c.Close()
+			_ = c.SetDeadline(time.Now().Add(5 * time.Second))
+			buf := make([]byte, 512)
+			if _, err := c.Read(buf); err != nil {
+				return
+			}
+			_, _ = io.WriteString(c, okResponse)
+		}()
+	}
+}
+
+// pipeDial returns a Dial hook serving each connection over net.Pipe:
+// addresses in silent never answer, the others answer 200.
+func pipeDial(silent []string) func(context.Context, string, string) (net.Conn, error) {
+	quiet := make(map[string]bool, len(silent))
+	for _, a := range silent {
+		quiet[a] = true
+	}
+	return func(_ context.Context, _, addr string) (net.Conn, error) {
+		client, server := net.Pipe()
+		go func() {
+			defer server.Close()
+			buf := make([]byte, 512)
+			if _, err := server.Read(buf); err != nil || quiet[addr] {
+				_, _ = io.Copy(io.Discard, server)
+				return
+			}
+			_, _ = io.WriteString(server, okResponse)
+		}()
+		return client, nil
+	}
+}
+
 // cpuTime is the process's user plus system CPU time.
 func cpuTime() time.Duration {
 	var ru syscall.Rusage
@@ -184,20 +248,37 @@ func cpuTime() time.Duration {
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
+// dumpGoroutines, when set, is a file the goroutine profile is written to
+// at the end of the run.
+var dumpGoroutines string
+
 func main() {
+	flag.StringVar(&dumpGoroutines, "goroutines", "", "write the goroutine profile at the end of the run to this file")
 	var cfg Config
 	flag.IntVar(&cfg.Instances, "n", 10000, "instances")
 	flag.Float64Var(&cfg.Silent, "silent", 0.5, "fraction of instances that never answer")
 	flag.DurationVar(&cfg.Interval, "interval", time.Second, "health check interval")
 	flag.IntVar(&cfg.Concurrency, "c", 24000, "probes in flight at most")
 	flag.DurationVar(&cfg.ResponseTimeout, "response-timeout", 0, "response timeout (0: Route 53's 2s)")
+	flag.StringVar((*string)(&cfg.Type), "type", "HTTP", "health check type: HTTP or TCP")
+	flag.BoolVar(&cfg.Pipe, "pipe", false, "probe over in-memory pipes instead of loopback TCP")
 	flag.DurationVar(&cfg.Duration, "d", 10*time.Second, "run time")
 	flag.IntVar(&cfg.Addrs, "addrs", 8, "loopback addresses to spread targets over")
+	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile to this file")
 	flag.Parse()
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		_ = pprof.StartCPUProfile(f)
+		defer func() { pprof.StopCPUProfile(); f.Close() }()
+	}
 	res, err := Run(context.Background(), cfg)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
+		return
 	}
 	fmt.Println(res)
 }
