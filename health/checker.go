@@ -73,7 +73,8 @@ func New(t Targets, s Sink, cfg Config) *Checker {
 }
 
 // Start loads the targets and starts probing them until Stop is called or
-// ctx is done. It fails when the Checker is already running.
+// ctx is done. It fails when the Checker is already running; after ctx is
+// done, call Stop before starting again.
 func (c *Checker) Start(ctx context.Context) error {
 	if c.targets == nil || c.sink == nil {
 		return errors.New("health: start: Targets and Sink are required")
