@@ -110,9 +110,7 @@ func decode(e cloudmap.Event) record {
 		if r.id, r.inst, ok = cloudmap.SplitInstanceKey(cloudmap.PrefixHealth, e.Key); ok {
 			r.kind = 'h'
 			if !r.deleted {
-				var h cloudmap.Health
-				r.err = cloudmap.Decode(e.Value, &h)
-				r.health = h.Status
+				r.health, r.err = decodeHealth(e.Value)
 			}
 		}
 	}

@@ -1,0 +1,77 @@
+package view
+
+import (
+	"reflect"
+	"testing"
+
+	"github.com/cloudmap/cloudmap"
+)
+
+func TestDecodeInstance_MatchesEncodingJSON(t *testing.T) {
+	cases := []struct {
+		name string
+		raw  []byte
+		fast bool
+	}{
+		{"encoded", cloudmap.Encode(&cloudmap.Instance{Id: "i-1", CreatorRequestId: "r", ServiceId: "srv",
+			Attributes: map[string]string{"AWS_INSTANCE_IPV4": "10.0.0.1", "k": "", "ünï": "cödé"}}), true},
+		{"no attributes", cloudmap.Encode(&cloudmap.Instance{Id: "i-2"}), true},
+		{"whitespace", []byte(` { "Id" : "i-3" , "Attributes" : { "a" : "b" } } `), true},
+		{"escapes fall back", cloudmap.Encode(&cloudmap.Instance{Id: "i-4", Attributes: map[string]string{"q": `"<&>\`}}), false},
+		{"number falls back", []byte(`{"Id":"i-5","Extra":1}`), false},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			var want cloudmap.Instance
+			if err := cloudmap.Decode(c.raw, &want); err != nil {
+				t.Fatal(err)
+			}
+			_, fast := scanInstance(c.raw)
+			if fast != c.fast {
+				t.Errorf("fast path %v, want %v", fast, c.fast)
+			}
+			got, err := decodeInstance(c.raw)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(*got, want) {
+				t.Errorf("got %+v, want %+v", *got, want)
+			}
+		})
+	}
+	for _, bad := range []string{``, `{`, `{"Id":"x"`, `{"Id":"x"}}`, `{"Id":x}`, `[]`} {
+		if _, err := decodeInstance([]byte(bad)); err == nil {
+			t.Errorf("decodeInstance(%q) accepted it", bad)
+		}
+	}
+}
+
+func TestDecodeHealth(t *testing.T) {
+	for _, st := range []cloudmap.HealthStatus{cloudmap.Healthy, cloudmap.Unhealthy, cloudmap.Unknown, "ODD"} {
+		got, err := decodeHealth(cloudmap.Encode(&cloudmap.Health{Status: st}))
+		if err != nil || got != st {
+			t.Errorf("decodeHealth(%s) = %s, %v", st, got, err)
+		}
+	}
+	if _, err := decodeHealth([]byte(`nope`)); err == nil {
+		t.Error("decodeHealth accepted garbage")
+	}
+}
+
+func FuzzDecodeInstance(f *testing.F) {
+	f.Add(cloudmap.Encode(&cloudmap.Instance{Id: "i", Attributes: map[string]string{"a": "b"}}))
+	f.Add([]byte(`{"Id":null,"Attributes":null}`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		in, ok := scanInstance(b)
+		if !ok {
+			return
+		}
+		var want cloudmap.Instance
+		if err := cloudmap.Decode(b, &want); err != nil {
+			return // the scanner is more lenient about duplicate or odd input only where JSON is too
+		}
+		if !reflect.DeepEqual(*in, want) {
+			t.Errorf("scan %+v, encoding/json %+v", *in, want)
+		}
+	})
+}
