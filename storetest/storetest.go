@@ -2,6 +2,17 @@
 // A backend's test calls Run with a function that makes a fresh, empty data
 // location per subtest. The suite assumes nothing about delivery latency: it
 // waits on channels with generous timeouts and never sleeps.
+//
+// The suite is backend-neutral about revisions: a subtest takes the store's
+// revision when it starts and compares relative to it. It requires that
+// revisions strictly increase, that Update returns a distinct revision per
+// commit, and that every revision returned by Update appears in the change
+// feed exactly once, in order, as one Change. Changes without events that
+// are not snapshots (progress markers: "the feed reached this revision")
+// may appear anywhere in a feed; the suite checks that they keep the order
+// and otherwise skips them. Backends that also promise revisions counted
+// from 0 in steps of one run the stricter RunOptions with
+// Options.ContiguousRevisions.
 package storetest
 
 import (
@@ -22,10 +33,28 @@ type Open func() (cloudmap.Store, error)
 // machines and remote backends pass, and only a lost change hits it.
 const timeout = 10 * time.Second
 
+// Options declares what a backend promises beyond the cloudmap.Store
+// contract, so that the suite checks it too.
+type Options struct {
+	// ContiguousRevisions says that an empty store is at revision 0, that
+	// every commit adds exactly one to the revision, and that the change
+	// feed has no progress markers: a feed after revision R holds R+1, R+2
+	// and so on. The bolt store promises it; the etcd store, whose revision
+	// is etcd's and counts commits of other etcd users, does not.
+	ContiguousRevisions bool
+}
+
+// env is what every test of the suite gets: how to open the store, and the
+// backend's promises.
+type env struct {
+	Options
+	open Open
+}
+
 // suite is every test of Run, by name.
 var suite = []struct {
 	name string
-	fn   func(t *testing.T, open Open)
+	fn   func(t *testing.T, e env)
 }{
 	{"Empty", testEmpty},
 	{"CRUD", testCRUD},
@@ -55,26 +84,45 @@ var suite = []struct {
 	{"Closed", testClosed},
 }
 
-// Run runs the whole conformance suite; newOpen makes a fresh, empty data
-// location per subtest.
+// Run runs the whole conformance suite with no promises beyond the Store
+// contract; newOpen makes a fresh, empty data location per subtest.
 func Run(t *testing.T, newOpen func(t *testing.T) Open) {
+	t.Helper()
+	RunOptions(t, Options{}, newOpen)
+}
+
+// RunOptions runs the whole conformance suite, checking the promises of
+// opts too; newOpen makes a fresh, empty data location per subtest.
+func RunOptions(t *testing.T, opts Options, newOpen func(t *testing.T) Open) {
 	t.Helper()
 	for _, tc := range suite {
 		t.Run(tc.name, func(t *testing.T) {
-			tc.fn(t, newOpen(t))
+			tc.fn(t, env{Options: opts, open: newOpen(t)})
 		})
 	}
 }
 
 // mustOpen opens a store that is closed when the test ends.
-func mustOpen(t *testing.T, open Open) cloudmap.Store {
+func mustOpen(t *testing.T, e env) cloudmap.Store {
 	t.Helper()
-	s, err := open()
+	s, err := e.open()
 	if err != nil {
 		t.Fatalf("open: %v", err)
 	}
 	t.Cleanup(func() { _ = s.Close() })
 	return s
+}
+
+// step checks that rev, committed after prev, is a later revision, and the
+// next one when revisions are contiguous.
+func (e env) step(t *testing.T, prev, rev int64, what string) {
+	t.Helper()
+	switch {
+	case rev <= prev:
+		t.Fatalf("%s: revision %d, want a revision after %d", what, rev, prev)
+	case e.ContiguousRevisions && rev != prev+1:
+		t.Fatalf("%s: revision %d, want %d (contiguous revisions)", what, rev, prev+1)
+	}
 }
 
 // put commits key=value in one transaction and returns its revision.

@@ -3,6 +3,7 @@ package storetest
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"testing"
 	"time"
@@ -10,8 +11,18 @@ import (
 	"github.com/cloudmap/cloudmap"
 )
 
+// feed reads one watch and checks its order: revisions strictly increase
+// (a snapshot may repeat the position it starts from), snapshots hold no
+// deletions, and with contiguous revisions every commit is the one after
+// the previous change and there are no progress markers.
+type feed struct {
+	ch     <-chan cloudmap.Change
+	strict bool
+	last   int64 // the revision the feed is at: fromRev, then the last change's
+}
+
 // watch starts a watch that ends with the test.
-func watch(t *testing.T, s cloudmap.Store, from int64) <-chan cloudmap.Change {
+func watch(t *testing.T, e env, s cloudmap.Store, from int64) *feed {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
@@ -19,39 +30,76 @@ func watch(t *testing.T, s cloudmap.Store, from int64) <-chan cloudmap.Change {
 	if err != nil {
 		t.Fatalf("Watch(%d): %v", from, err)
 	}
-	return ch
+	return &feed{ch: ch, strict: e.ContiguousRevisions, last: from}
 }
 
-// next receives one change or fails the test after the timeout.
-func next(t *testing.T, ch <-chan cloudmap.Change) cloudmap.Change {
+// progress reports whether c is a progress marker: no events, no snapshot.
+func progress(c cloudmap.Change) bool { return !c.Snapshot && len(c.Events) == 0 }
+
+// raw receives one change of any kind, checks it against the feed's
+// position, and fails the test when none comes before deadline.
+func (f *feed) raw(t *testing.T, deadline <-chan time.Time) cloudmap.Change {
 	t.Helper()
+	var c cloudmap.Change
 	select {
-	case c, ok := <-ch:
+	case got, ok := <-f.ch:
 		if !ok {
-			t.Fatal("watch channel closed early")
+			t.Fatalf("watch channel closed early (after revision %d)", f.last)
 		}
-		return c
-	case <-time.After(timeout):
-		t.Fatalf("no change within %v", timeout)
+		c = got
+	case <-deadline:
+		t.Fatalf("no change after revision %d within %v", f.last, timeout)
 	}
-	return cloudmap.Change{}
+	switch {
+	case c.Snapshot && c.Revision < f.last:
+		t.Fatalf("snapshot at %d after revision %d: the feed went back", c.Revision, f.last)
+	case !c.Snapshot && c.Revision <= f.last:
+		t.Fatalf("change at %d after revision %d: revisions must strictly increase", c.Revision, f.last)
+	case f.strict && progress(c):
+		t.Fatalf("progress change at %d: a store with contiguous revisions sends none", c.Revision)
+	case f.strict && !c.Snapshot && c.Revision != f.last+1:
+		t.Fatalf("change at %d after revision %d: a gap (contiguous revisions)", c.Revision, f.last)
+	}
+	if c.Snapshot {
+		for _, e := range c.Events {
+			if e.Deleted {
+				t.Fatalf("snapshot at %d holds a deleted event for %q", c.Revision, e.Key)
+			}
+		}
+	}
+	f.last = c.Revision
+	return c
 }
 
-// receive reads changes from ch until one at revision until or later.
-func receive(t *testing.T, ch <-chan cloudmap.Change, until int64) []cloudmap.Change {
+// next receives the next snapshot or commit, skipping progress markers, or
+// fails the test after the timeout.
+func (f *feed) next(t *testing.T) cloudmap.Change {
+	t.Helper()
+	deadline := time.After(timeout)
+	for {
+		if c := f.raw(t, deadline); !progress(c) {
+			return c
+		}
+	}
+}
+
+// until reads changes until one (a progress marker included) at revision
+// until or later, and returns the snapshots and commits among them.
+func (f *feed) until(t *testing.T, until int64) []cloudmap.Change {
 	t.Helper()
 	var changes []cloudmap.Change
-	for {
-		c := next(t, ch)
-		changes = append(changes, c)
-		if c.Revision >= until {
-			return changes
+	deadline := time.After(timeout)
+	for f.last < until {
+		if c := f.raw(t, deadline); !progress(c) {
+			changes = append(changes, c)
 		}
 	}
+	return changes
 }
 
-// collect watches from a revision and returns the changes up to until.
-func collect(t *testing.T, s cloudmap.Store, from, until int64) []cloudmap.Change {
+// collect watches from a revision and returns the snapshots and commits up
+// to until.
+func collect(t *testing.T, e env, s cloudmap.Store, from, until int64) []cloudmap.Change {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -59,7 +107,8 @@ func collect(t *testing.T, s cloudmap.Store, from, until int64) []cloudmap.Chang
 	if err != nil {
 		t.Fatalf("Watch(%d): %v", from, err)
 	}
-	return receive(t, ch, until)
+	f := &feed{ch: ch, strict: e.ContiguousRevisions, last: from}
+	return f.until(t, until)
 }
 
 // revisions returns the revisions of changes, negative for snapshots.
@@ -89,12 +138,35 @@ func apply(state map[string]string, c cloudmap.Change) map[string]string {
 	return state
 }
 
-// history commits a fixed series of puts and deletes and returns the state
-// after each revision (index = revision - base).
-func history(t *testing.T, s cloudmap.Store) (base int64, states []map[string]string) {
+// hist is a fixed series of commits: the revision before it, each step's
+// revision, and the state before and after each step.
+type hist struct {
+	base   int64
+	revs   []int64             // revs[i]: revision of step i
+	states []map[string]string // states[0]: before; states[i+1]: after step i
+}
+
+// last returns the revision of the last step.
+func (h hist) last() int64 { return h.revs[len(h.revs)-1] }
+
+// final returns the state after the last step.
+func (h hist) final() map[string]string { return h.states[len(h.states)-1] }
+
+// after returns the state right after the step committed at rev.
+func (h hist) after(t *testing.T, rev int64) map[string]string {
 	t.Helper()
-	base = revision(t, s)
-	states = []map[string]string{contents(t, s)}
+	i := slices.Index(h.revs, rev)
+	if i < 0 {
+		t.Fatalf("revision %d is none of the history's %v", rev, h.revs)
+	}
+	return h.states[i+1]
+}
+
+// history commits a fixed series of puts and deletes.
+func history(t *testing.T, e env, s cloudmap.Store) hist {
+	t.Helper()
+	h := hist{base: revision(t, s)}
+	h.states = []map[string]string{contents(t, s)}
 	steps := []struct {
 		key, value string
 		deleted    bool
@@ -102,6 +174,7 @@ func history(t *testing.T, s cloudmap.Store) (base int64, states []map[string]st
 		{"h/a", "1", false}, {"h/b", "2", false}, {"h/a", "3", false},
 		{"h/b", "", true}, {"h/c", "4", false}, {"h/d", "5", false}, {"h/c", "", true},
 	}
+	prev := h.base
 	for i, st := range steps {
 		var rev int64
 		if st.deleted {
@@ -109,67 +182,48 @@ func history(t *testing.T, s cloudmap.Store) (base int64, states []map[string]st
 		} else {
 			rev = put(t, s, st.key, st.value)
 		}
-		if want := base + int64(i) + 1; rev != want {
-			t.Fatalf("history step %d: revision %d, want %d", i, rev, want)
-		}
-		states = append(states, apply(maps(states[len(states)-1]), cloudmap.Change{
+		e.step(t, prev, rev, fmt.Sprintf("history step %d", i))
+		prev = rev
+		h.revs = append(h.revs, rev)
+		h.states = append(h.states, apply(maps.Clone(h.final()), cloudmap.Change{
 			Events: []cloudmap.Event{{Key: st.key, Value: []byte(st.value), Deleted: st.deleted}},
 		}))
 	}
-	return base, states
-}
-
-// maps returns a copy of m.
-func maps(m map[string]string) map[string]string {
-	c := make(map[string]string, len(m))
-	for k, v := range m {
-		c[k] = v
-	}
-	return c
+	return h
 }
 
 // testWatchFromZero starts with a snapshot of every key, then new commits.
-func testWatchFromZero(t *testing.T, open Open) {
-	s := mustOpen(t, open)
-	_, states := history(t, s)
+func testWatchFromZero(t *testing.T, e env) {
+	s := mustOpen(t, e)
+	h := history(t, e, s)
 	cur := revision(t, s)
-	ch := watch(t, s, 0)
-	snap := next(t, ch)
+	f := watch(t, e, s, 0)
+	snap := f.next(t)
 	if !snap.Snapshot || snap.Revision < cur {
 		t.Fatalf("first change: snapshot %v at %d, want a snapshot at >= %d", snap.Snapshot, snap.Revision, cur)
 	}
-	for _, e := range snap.Events {
-		if e.Deleted {
-			t.Errorf("snapshot holds a deleted event for %q", e.Key)
-		}
-	}
-	if diff := equalMaps(apply(nil, snap), states[len(states)-1]); diff != "" {
+	if diff := equalMaps(apply(nil, snap), h.final()); diff != "" {
 		t.Errorf("snapshot: %s", diff)
 	}
 	rev := put(t, s, "h/e", "6")
-	if c := next(t, ch); c.Revision != rev || c.Snapshot || len(c.Events) != 1 || c.Events[0].Key != "h/e" {
+	if c := f.next(t); c.Revision != rev || c.Snapshot || len(c.Events) != 1 || c.Events[0].Key != "h/e" {
 		t.Errorf("after the snapshot: %+v, want the put of h/e at %d", c, rev)
 	}
 }
 
 // testWatchFromOld delivers exactly the commits after the given revision.
-func testWatchFromOld(t *testing.T, open Open) {
-	s := mustOpen(t, open)
-	base, states := history(t, s)
-	last := base + int64(len(states)-1)
-	for from := base + 1; from < last; from++ {
-		changes := collect(t, s, from, last)
-		wantRevs := []int64{}
-		for r := from + 1; r <= last; r++ {
-			wantRevs = append(wantRevs, r)
+func testWatchFromOld(t *testing.T, e env) {
+	s := mustOpen(t, e)
+	h := history(t, e, s)
+	for i, from := range h.revs[:len(h.revs)-1] {
+		changes := collect(t, e, s, from, h.last())
+		if got, want := revisions(changes), h.revs[i+1:]; !slices.Equal(got, want) {
+			t.Fatalf("Watch(%d) = revisions %v, want %v", from, got, want)
 		}
-		if got := revisions(changes); !slices.Equal(got, wantRevs) {
-			t.Fatalf("Watch(%d) = revisions %v, want %v", from, got, wantRevs)
-		}
-		state := maps(states[from-base])
+		state := maps.Clone(h.states[i+1])
 		for _, c := range changes {
 			state = apply(state, c)
-			if diff := equalMaps(state, states[c.Revision-base]); diff != "" {
+			if diff := equalMaps(state, h.after(t, c.Revision)); diff != "" {
 				t.Fatalf("Watch(%d) at %d: %s", from, c.Revision, diff)
 			}
 		}
@@ -177,57 +231,74 @@ func testWatchFromOld(t *testing.T, open Open) {
 }
 
 // testWatchLive receives commits made after the watch started, in order.
-func testWatchLive(t *testing.T, open Open) {
-	s := mustOpen(t, open)
+func testWatchLive(t *testing.T, e env) {
+	s := mustOpen(t, e)
 	base := put(t, s, "before", "x")
-	ch := watch(t, s, base)
+	f := watch(t, e, s, base)
 	for i := range 20 {
 		rev := put(t, s, fmt.Sprintf("live/%02d", i), "v")
-		c := next(t, ch)
+		c := f.next(t)
 		if c.Revision != rev || c.Snapshot || len(c.Events) != 1 || c.Events[0].Key != fmt.Sprintf("live/%02d", i) {
 			t.Fatalf("commit %d at %d: got %+v", i, rev, c)
 		}
 	}
 }
 
-// testWatchFuture waits for the commits after a revision not reached yet.
-func testWatchFuture(t *testing.T, open Open) {
-	s := mustOpen(t, open)
+// testWatchFuture waits for the commits after a revision not reached yet:
+// the first commit it delivers is the first one after that revision.
+func testWatchFuture(t *testing.T, e env) {
+	s := mustOpen(t, e)
 	base := put(t, s, "a", "1")
-	ch := watch(t, s, base+2)
-	put(t, s, "b", "2")
-	put(t, s, "c", "3")
-	rev := put(t, s, "d", "4")
-	if c := next(t, ch); c.Revision != rev || c.Snapshot {
-		t.Errorf("Watch(%d): first change at %d snapshot %v, want %d", base+2, c.Revision, c.Snapshot, rev)
+	from := base + 2
+	f := watch(t, e, s, from)
+	var rev int64
+	for i := 0; rev <= from; i++ {
+		if i == 10 {
+			t.Fatalf("10 commits after revision %d did not pass revision %d", base, from)
+		}
+		prev := rev
+		rev = put(t, s, fmt.Sprintf("f/%d", i), "v")
+		e.step(t, max(prev, base), rev, fmt.Sprintf("commit %d", i))
+	}
+	if c := f.next(t); c.Revision != rev || c.Snapshot {
+		t.Errorf("Watch(%d): first change at %d snapshot %v, want %d", from, c.Revision, c.Snapshot, rev)
 	}
 }
 
 // testWatchSlowReader commits many times while a watcher does not read, then
-// reads everything: nothing is skipped.
-func testWatchSlowReader(t *testing.T, open Open) {
-	s := mustOpen(t, open)
+// reads everything: nothing is skipped (a backend may send a new snapshot to
+// a reader that fell behind, but never a gap).
+func testWatchSlowReader(t *testing.T, e env) {
+	s := mustOpen(t, e)
 	base := put(t, s, "start", "x")
-	ch := watch(t, s, base)
+	f := watch(t, e, s, base)
 	const n = 300
 	state := contents(t, s)
+	revs := make([]int64, 0, n)
+	prev := base
 	for i := range n {
-		put(t, s, fmt.Sprintf("slow/%d", i%17), fmt.Sprint(i))
+		rev := put(t, s, fmt.Sprintf("slow/%d", i%17), fmt.Sprint(i))
+		e.step(t, prev, rev, fmt.Sprintf("commit %d", i))
+		revs, prev = append(revs, rev), rev
 	}
 	want := contents(t, s)
-	changes := receive(t, ch, base+n)
-	pos := base
-	for _, c := range changes {
+	pending := revs // commits not delivered yet
+	for _, c := range f.until(t, prev) {
 		if c.Snapshot {
-			pos = c.Revision
+			for len(pending) > 0 && pending[0] <= c.Revision {
+				pending = pending[1:]
+			}
 			state = apply(state, c)
 			continue
 		}
-		if c.Revision != pos+1 {
-			t.Fatalf("change at %d after %d: a gap", c.Revision, pos)
+		if len(pending) == 0 || c.Revision != pending[0] {
+			t.Fatalf("change at %d, want the commit at %v: a gap or a stranger", c.Revision, pending[:min(1, len(pending))])
 		}
-		pos = c.Revision
+		pending = pending[1:]
 		state = apply(state, c)
+	}
+	if len(pending) != 0 {
+		t.Errorf("commits %v never delivered", pending)
 	}
 	if diff := equalMaps(state, want); diff != "" {
 		t.Errorf("replayed state: %s", diff)
@@ -236,8 +307,8 @@ func testWatchSlowReader(t *testing.T, open Open) {
 
 // testWatchMultiEvent delivers a commit of several writes as one change
 // whose events turn the previous state into the new one.
-func testWatchMultiEvent(t *testing.T, open Open) {
-	s := mustOpen(t, open)
+func testWatchMultiEvent(t *testing.T, e env) {
+	s := mustOpen(t, e)
 	update(t, s, func(tx cloudmap.Tx) error {
 		for _, k := range []string{"m/a", "m/b", "m/c"} {
 			if err := tx.Put(k, []byte("old")); err != nil {
@@ -247,7 +318,7 @@ func testWatchMultiEvent(t *testing.T, open Open) {
 		return nil
 	})
 	before := contents(t, s)
-	ch := watch(t, s, revision(t, s))
+	f := watch(t, e, s, revision(t, s))
 	rev := update(t, s, func(tx cloudmap.Tx) error {
 		steps := []func() error{
 			func() error { return tx.Put("m/a", []byte("new")) },
@@ -265,7 +336,7 @@ func testWatchMultiEvent(t *testing.T, open Open) {
 		}
 		return nil
 	})
-	c := next(t, ch)
+	c := f.next(t)
 	if c.Revision != rev || c.Snapshot {
 		t.Fatalf("change at %d snapshot %v, want one change at %d", c.Revision, c.Snapshot, rev)
 	}
@@ -297,35 +368,37 @@ func closed(t *testing.T, ch <-chan cloudmap.Change) {
 	}
 }
 
-// testWatchCancel closes the channel when the context ends.
-func testWatchCancel(t *testing.T, open Open) {
-	s := mustOpen(t, open)
-	put(t, s, "a", "1")
+// testWatchCancel closes the channel when the context ends; the store goes
+// on committing.
+func testWatchCancel(t *testing.T, e env) {
+	s := mustOpen(t, e)
+	first := put(t, s, "a", "1")
 	ctx, cancel := context.WithCancel(context.Background())
 	ch, err := s.Watch(ctx, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	next(t, ch)
+	f := &feed{ch: ch, strict: e.ContiguousRevisions}
+	if c := f.next(t); !c.Snapshot {
+		t.Errorf("Watch(0) first change = %+v, want a snapshot", c)
+	}
 	cancel()
 	closed(t, ch)
 	if ch, err := s.Watch(ctx, 0); err == nil {
 		closed(t, ch) // refusing and closing at once are both fine
 	}
-	if got := put(t, s, "b", "2"); got != 2 {
-		t.Errorf("commit after a canceled watch = revision %d, want 2", got)
-	}
+	e.step(t, first, put(t, s, "b", "2"), "commit after a canceled watch")
 }
 
 // testWatchClose closes every watch channel when the store closes.
-func testWatchClose(t *testing.T, open Open) {
-	s := mustOpen(t, open)
+func testWatchClose(t *testing.T, e env) {
+	s := mustOpen(t, e)
 	rev := put(t, s, "a", "1")
-	live, idle := watch(t, s, 0), watch(t, s, rev)
-	next(t, live)
+	live, idle := watch(t, e, s, 0), watch(t, e, s, rev)
+	live.next(t)
 	if err := s.Close(); err != nil {
 		t.Fatalf("Close: %v", err)
 	}
-	closed(t, live)
-	closed(t, idle)
+	closed(t, live.ch)
+	closed(t, idle.ch)
 }
