@@ -71,16 +71,27 @@ func (s *Server) Start() error {
 			s.serveUDP(c)
 		}()
 	}
+	// Wait until the TCP server runs: Shutdown before that would fail and
+	// leave it serving after Close.
+	started, failed := make(chan struct{}), make(chan error, 1)
 	s.tcp = &dns.Server{Listener: s.tcpLn, Net: "tcp", Handler: dns.HandlerFunc(s.serveTCP),
-		MsgAcceptFunc: acceptQuery, MaxTCPQueries: -1}
+		MsgAcceptFunc: acceptQuery, MaxTCPQueries: -1, NotifyStartedFunc: func() { close(started) }}
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
-		if err := s.tcp.ActivateAndServe(); err != nil && !s.closed.Load() {
+		err := s.tcp.ActivateAndServe()
+		if err != nil && !s.closed.Load() {
 			s.log.Error("dns tcp server stopped", "addr", s.tcpLn.Addr().String(), "err", err)
 		}
+		failed <- err
 	}()
-	return nil
+	select {
+	case <-started:
+		return nil
+	case err := <-failed:
+		s.Close()
+		return fmt.Errorf("dns: serve tcp %s: %w", s.tcpLn.Addr(), err)
+	}
 }
 
 func (s *Server) portZero() bool {
