@@ -19,7 +19,7 @@ func (v *View) publish(s *state, reset bool) {
 		// changed namespace.
 		for _, sr := range s.services {
 			if sr.svc != nil && s.dirtyNS[sr.svc.NamespaceId] != nil {
-				s.dirtySvc[sr.id] = sr
+				s.markDirty(sr)
 			}
 		}
 	}
@@ -67,13 +67,16 @@ func (v *View) publish(s *state, reset bool) {
 			delete(s.namespaces, id)
 		}
 	}
-	for id, sr := range s.dirtySvc {
+	for _, sr := range s.dirtySvc {
+		sr.dirty = false
 		if sr.svc == nil && len(sr.insts) == 0 && len(sr.health) == 0 {
-			delete(s.services, id)
+			delete(s.services, sr.id)
 		}
 	}
 	clear(s.dirtyNS)
 	clear(s.dirtySvc)
+	s.dirtySvc = s.dirtySvc[:0]
+	s.last = nil
 }
 
 // publishNamespaces rebuilds the namespace maps. Caller holds idx.mu.

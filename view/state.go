@@ -13,7 +13,8 @@ type state struct {
 	namespaces map[string]*nsRec
 	services   map[string]*svcRec
 	dirtyNS    map[string]*nsRec
-	dirtySvc   map[string]*svcRec
+	dirtySvc   []*svcRec // services changed since the last publish
+	last       *svcRec   // the service of the previous event (keys come grouped)
 }
 
 // nsRec is a namespace as the feed knows it; ns is nil once deleted.
@@ -35,6 +36,7 @@ type svcRec struct {
 	rev     int64 // InstancesRevision
 	touched int64 // last revision that changed anything of the service
 	slot    *svcSlot
+	dirty   bool   // in state.dirtySvc
 	pubNS   string // namespace ID the slot is published under ("" if not)
 	pubName string // key of the slot in that namespace's services
 	pubChk  bool   // published in index.checked
@@ -43,7 +45,7 @@ type svcRec struct {
 func newState() *state {
 	return &state{
 		namespaces: map[string]*nsRec{}, services: map[string]*svcRec{},
-		dirtyNS: map[string]*nsRec{}, dirtySvc: map[string]*svcRec{},
+		dirtyNS: map[string]*nsRec{},
 	}
 }
 
@@ -58,13 +60,24 @@ func (s *state) ns(id string) *nsRec {
 }
 
 func (s *state) svc(id string) *svcRec {
-	r := s.services[id]
-	if r == nil {
-		r = &svcRec{id: id, insts: map[string]*cloudmap.Instance{}}
-		s.services[id] = r
+	r := s.last
+	if r == nil || r.id != id {
+		r = s.services[id]
+		if r == nil {
+			r = &svcRec{id: id, insts: map[string]*cloudmap.Instance{}}
+			s.services[id] = r
+		}
+		s.last = r
 	}
-	s.dirtySvc[id] = r
+	s.markDirty(r)
 	return r
+}
+
+func (s *state) markDirty(r *svcRec) {
+	if !r.dirty {
+		r.dirty = true
+		s.dirtySvc = append(s.dirtySvc, r)
+	}
 }
 
 // record is one decoded event.
