@@ -2,12 +2,21 @@ package dnsserver
 
 import (
 	"net/netip"
+	"sync"
 	"time"
 )
 
+var outBufs = sync.Pool{New: func() any { return make([]byte, 65535) }}
+
 // HandlePacket exposes the UDP packet path to the external tests.
 func (s *Server) HandlePacket(p []byte, client netip.Addr) []byte {
-	return s.handlePacket(p, client, make([]byte, 65535))
+	out := outBufs.Get().([]byte)
+	defer outBufs.Put(out)
+	b := s.handlePacket(p, client, out)
+	if b == nil {
+		return nil
+	}
+	return append([]byte(nil), b...)
 }
 
 // SetClock replaces the rate limiter's clock.
