@@ -30,20 +30,25 @@ func TestDNS_RegisterThenQuery(t *testing.T) {
 	nsID := createPrivateNamespace(t, n, "example.local", 30)
 	svc := createService(t, n, &sd.CreateServiceInput{Name: aws.String("web"), NamespaceId: &nsID,
 		DnsConfig: &types.DnsConfig{RoutingPolicy: types.RoutingPolicyMultivalue, DnsRecords: []types.DnsRecord{
-			{Type: types.RecordTypeA, TTL: aws.Int64(60)}, {Type: types.RecordTypeSrv, TTL: aws.Int64(60)}}},
+			{Type: types.RecordTypeA, TTL: aws.Int64(60)}}},
 		HealthCheckCustomConfig: &types.HealthCheckCustomConfig{}})
 	register(t, n, *svc.Id, "web-1", map[string]string{"AWS_INSTANCE_IPV4": "10.0.0.1", "AWS_INSTANCE_PORT": "8080"})
+	// The model allows A, AAAA, A+AAAA, SRV or CNAME: SRV gets its own service.
+	srv := createService(t, n, &sd.CreateServiceInput{Name: aws.String("_web._tcp"), NamespaceId: &nsID,
+		DnsConfig: &types.DnsConfig{RoutingPolicy: types.RoutingPolicyMultivalue, DnsRecords: []types.DnsRecord{
+			{Type: types.RecordTypeSrv, TTL: aws.Int64(60)}}}})
+	register(t, n, *srv.Id, "web-1", map[string]string{"AWS_INSTANCE_IPV4": "10.0.0.1", "AWS_INSTANCE_PORT": "8080"})
 
 	for _, proto := range []string{"udp", "tcp"} {
 		r := n.Query(t, proto, "web.example.local", dns.TypeA)
 		if got, want := fmt.Sprint(answers(r)), "[web.example.local. 60 IN A 10.0.0.1]"; got != want || !r.Authoritative {
 			t.Errorf("%s A: %s (aa=%v), want %s", proto, got, r.Authoritative, want)
 		}
-		r = n.Query(t, proto, "WEB.Example.Local", dns.TypeSRV)
-		if got, want := fmt.Sprint(answers(r)), "[WEB.Example.Local. 60 IN SRV 1 1 8080 web-1.web.example.local.]"; !strings.EqualFold(got, want) {
+		r = n.Query(t, proto, "_WEB._tcp.Example.Local", dns.TypeSRV)
+		if got, want := fmt.Sprint(answers(r)), "[_WEB._tcp.Example.Local. 60 IN SRV 1 1 8080 web-1._web._tcp.example.local.]"; !strings.EqualFold(got, want) {
 			t.Errorf("%s SRV: %s, want %s", proto, got, want)
 		}
-		r = n.Query(t, proto, "web-1.web.example.local", dns.TypeA)
+		r = n.Query(t, proto, "web-1._web._tcp.example.local", dns.TypeA)
 		if got := fmt.Sprint(answers(r)); !strings.Contains(got, "A 10.0.0.1") {
 			t.Errorf("%s SRV target A: %s", proto, got)
 		}

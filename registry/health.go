@@ -46,7 +46,7 @@ func (r *Registry) UpdateInstanceCustomHealthStatus(ctx context.Context, in *clo
 	if in.Status != cloudmap.Healthy && in.Status != cloudmap.Unhealthy {
 		return nil, invalid("Status %q is not HEALTHY or UNHEALTHY", in.Status)
 	}
-	_, err = r.store.Update(ctx, func(tx cloudmap.Tx) error {
+	_, err = r.commit(ctx, func(tx cloudmap.Tx) error {
 		svc, err := loadService(tx, svcID)
 		if err != nil {
 			return err

@@ -32,6 +32,17 @@ type Config struct {
 	// MaxNamespaces, MaxServices and MaxInstancesPerService are account
 	// quotas; 0 means unlimited. Reaching one is ResourceLimitExceeded.
 	MaxNamespaces, MaxServices, MaxInstancesPerService int
+	// MaxBatch is the most operations the worker moves to PENDING and
+	// applies in one Store.Update each; 0 means DefaultMaxBatch (1000).
+	// Applying a registration or deregistration writes OperationKeys (5)
+	// keys and reads about 3 (operation, in-progress marker, the instance
+	// when MaxInstancesPerService is set) besides its service; moving it to
+	// PENDING reads and writes 1. A store that bounds the operations of a
+	// transaction needs a smaller batch: for etcd use
+	// BatchForTxnOps(store.MaxTxnOps()), 25 for etcd's default 128. Heavier
+	// operations (namespaces with tags, UpdateService adding or removing a
+	// health check) make a batch the store refuses; the worker then splits it.
+	MaxBatch int
 }
 
 // Registry implements cloudmap.ControlPlane over a cloudmap.Store.
@@ -326,4 +337,19 @@ func checkBusy(tx cloudmap.ReadTx, key, what string) error {
 	}
 	return cloudmap.Errorf(cloudmap.ErrDuplicateRequest,
 		"operation %s on %s is still in progress", opID, what).With("DuplicateOperationId", opID)
+}
+
+// commit runs fn in one Store.Update and, for the synchronous operations
+// whose effect the view serves (CreateService, DeleteService, custom
+// health), waits until the view has applied the commit, so the next
+// discovery call or DNS query already sees it.
+func (r *Registry) commit(ctx context.Context, fn func(tx cloudmap.Tx) error) (int64, error) {
+	rev, err := r.store.Update(ctx, fn)
+	if err != nil || r.cfg.WaitApplied == nil {
+		return rev, err
+	}
+	if err := r.cfg.WaitApplied(ctx, rev); err != nil {
+		return rev, fmt.Errorf("registry: wait for revision %d: %w", rev, err)
+	}
+	return rev, nil
 }

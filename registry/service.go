@@ -67,7 +67,7 @@ func (r *Registry) CreateService(ctx context.Context, in *cloudmap.CreateService
 		HealthCheckCustomConfig: in.HealthCheckCustomConfig, Tags: in.Tags})
 	now := r.now()
 	var out *cloudmap.Service
-	_, err = r.store.Update(ctx, func(tx cloudmap.Tx) error {
+	_, err = r.commit(ctx, func(tx cloudmap.Tx) error {
 		rec, err := checkIdem(tx, "svc", in.CreatorRequestId, hash)
 		if err != nil {
 			return err
@@ -270,7 +270,7 @@ func (r *Registry) DeleteService(ctx context.Context, in *cloudmap.IdInput) (*cl
 	if !ok {
 		return nil, serviceNotFound(in.Id)
 	}
-	_, err := r.store.Update(ctx, func(tx cloudmap.Tx) error {
+	_, err := r.commit(ctx, func(tx cloudmap.Tx) error {
 		svc, err := loadService(tx, id)
 		if err != nil {
 			return err
