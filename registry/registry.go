@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/cloudmap/cloudmap"
@@ -178,9 +179,33 @@ func svcNameKey(nsID string, dns bool, name string) string {
 // operations 32 + "-" + 8 characters, hosted zones "Z" + 20 upper case.
 func newNamespaceID() string { return "ns-" + strings.ToLower(rand.Text()[:16]) }
 func newServiceID() string   { return "srv-" + strings.ToLower(rand.Text()[:16]) }
+
+// newOperationID returns an id shaped like AWS's (32 lowercase alphanumerics,
+// "-", 8 more) whose first 13 characters encode the creation time in an
+// alphabet that sorts like the numbers it encodes: the worker's queue, keyed
+// by operation id, then applies operations in submission order.
 func newOperationID() string {
-	return strings.ToLower((rand.Text() + rand.Text())[:32] + "-" + rand.Text()[:8])
+	now := time.Now().UnixNano()
+	for {
+		last := lastOpTime.Load()
+		if now <= last {
+			now = last + 1
+		}
+		if lastOpTime.CompareAndSwap(last, now) {
+			break
+		}
+	}
+	const sortable = "234567abcdefghijklmnopqrstuvwxyz"
+	var ts [13]byte
+	for i, v := len(ts)-1, uint64(now); i >= 0; i, v = i-1, v>>5 {
+		ts[i] = sortable[v&31]
+	}
+	return string(ts[:]) + strings.ToLower((rand.Text())[:19]+"-"+rand.Text()[:8])
 }
+
+// lastOpTime keeps operation ids strictly increasing within the process.
+var lastOpTime atomic.Int64
+
 func newHostedZoneID() string { return "Z" + rand.Text()[:20] }
 
 func (r *Registry) arn(kind, id string) string {
