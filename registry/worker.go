@@ -13,8 +13,36 @@ import (
 	"github.com/cloudmap/cloudmap"
 )
 
-// workerBatch bounds the operations the worker moves in one transaction.
-const workerBatch = 1000
+// DefaultMaxBatch is the most operations the worker moves in one
+// transaction when Config.MaxBatch is 0.
+const DefaultMaxBatch = 1000
+
+// OperationKeys is the most keys the worker writes to apply one
+// registration or deregistration: the instance and its health record, the
+// final operation record, and the deletion of its queue and in-progress
+// markers. UpdateNamespace writes 4; CreateNamespace and DeleteNamespace
+// write up to 4 + 3 plus one per tag (at most 50); UpdateService writes 4
+// plus one per instance of the service when its HealthCheckConfig is added
+// or removed. Moving an operation to PENDING writes 1.
+const OperationKeys = 5
+
+// BatchForTxnOps returns the Config.MaxBatch that keeps the transaction
+// applying a batch of registrations within maxTxnOps operations (etcd's
+// --max-txn-ops, 128 by default, 25 operations then): OperationKeys writes
+// per operation, and one operation left for the fence of a fenced write.
+// Batches holding heavier operations that a store refuses are split (see
+// RunWorker).
+func BatchForTxnOps(maxTxnOps int) int {
+	return max(1, (maxTxnOps-1)/OperationKeys)
+}
+
+// maxBatch returns how many operations the worker moves in one transaction.
+func (r *Registry) maxBatch() int {
+	if r.cfg.MaxBatch > 0 {
+		return r.cfg.MaxBatch
+	}
+	return DefaultMaxBatch
+}
 
 // retryDelay is how long the worker waits after a store failure.
 const retryDelay = 500 * time.Millisecond
@@ -22,9 +50,14 @@ const retryDelay = 500 * time.Millisecond
 // RunWorker drives operations to SUCCESS or FAIL until ctx is done; it
 // resumes every unfinished (SUBMITTED or PENDING) operation first. It learns
 // of new operations from the store's change feed, so operations submitted on
-// other nodes are seen too, and from an in-process nudge. Each batch takes
-// two Store.Updates: one moves its operations to PENDING, one applies them,
-// each succeeding or failing on its own. It returns nil when ctx is done and
+// other nodes are seen too, and from an in-process nudge. Each batch of up
+// to Config.MaxBatch operations takes two Store.Updates: one moves its
+// operations to PENDING, one applies them, each succeeding or failing on its
+// own. When the store refuses either transaction (other than for a
+// canceled context or a lost fence), for instance because it holds more
+// writes than etcd's --max-txn-ops, the two halves of the batch go on their
+// own (applied in submission order), down to single operations; one that
+// still fails is retried after a delay. It returns nil when ctx is done and
 // an error when the change feed ends before.
 func (r *Registry) RunWorker(ctx context.Context) error {
 	rev, err := r.store.Revision(ctx)
@@ -94,36 +127,32 @@ func queued(c cloudmap.Change) bool {
 func (r *Registry) drain(ctx context.Context) error {
 	for ctx.Err() == nil {
 		n, err := r.processBatch(ctx)
-		if err != nil || n < workerBatch {
+		if err != nil || n < r.maxBatch() {
 			return err
 		}
 	}
 	return nil
 }
 
-// processBatch moves up to workerBatch queued operations to PENDING, then
+// processBatch moves up to maxBatch queued operations to PENDING, then
 // applies them, and returns how many it found.
 func (r *Registry) processBatch(ctx context.Context) (int, error) {
 	var ids []string
+	limit := r.maxBatch()
 	err := r.store.View(ctx, func(tx cloudmap.ReadTx) error {
 		ids = ids[:0]
 		return tx.Range(prefixOpQueue, "", func(k string, _ []byte) bool {
 			ids = append(ids, strings.TrimPrefix(k, prefixOpQueue))
-			return len(ids) < workerBatch
+			return len(ids) < limit
 		})
 	})
 	if err != nil || len(ids) == 0 {
 		return 0, wrap("worker: scan queue", err)
 	}
-	if _, err := r.store.Update(ctx, func(tx cloudmap.Tx) error { return r.markPending(tx, ids) }); err != nil {
+	if err := r.markIDs(ctx, ids); err != nil {
 		return 0, wrap("worker: mark pending", err)
 	}
-	var done []*opRecord
-	_, err = r.store.Update(ctx, func(tx cloudmap.Tx) error {
-		var err error
-		done, err = r.applyBatch(tx, ids)
-		return err
-	})
+	done, err := r.applyIDs(ctx, ids, false)
 	if err != nil {
 		return 0, wrap("worker: apply", err)
 	}
@@ -134,6 +163,78 @@ func (r *Registry) processBatch(ctx context.Context) (int, error) {
 	}
 	r.log.Debug("operations applied", "count", len(done))
 	return len(ids), nil
+}
+
+// splittable reports whether a batch whose transaction failed with err may
+// go through in smaller parts: not when ctx ended or the leadership is lost.
+func splittable(ctx context.Context, err error) bool {
+	return err != nil && ctx.Err() == nil && !errors.Is(err, context.Canceled) &&
+		!errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, cloudmap.ErrFenced)
+}
+
+// markIDs moves the operations among ids to PENDING in one transaction;
+// when the store refuses it, it marks each half on its own and returns the
+// first error.
+func (r *Registry) markIDs(ctx context.Context, ids []string) error {
+	_, err := r.store.Update(ctx, func(tx cloudmap.Tx) error { return r.markPending(tx, ids) })
+	if len(ids) < 2 || !splittable(ctx, err) {
+		return err
+	}
+	half := len(ids) / 2
+	err1 := r.markIDs(ctx, ids[:half])
+	err2 := r.markIDs(ctx, ids[half:])
+	return cmp.Or(err1, err2)
+}
+
+// applyIDs applies the queued operations among ids in one transaction.
+// When the store refuses it, it applies each half on its own (sorted by
+// submission first, unless sorted says they are), both halves even when the
+// first fails, and returns the first error.
+func (r *Registry) applyIDs(ctx context.Context, ids []string, sorted bool) ([]*opRecord, error) {
+	var done []*opRecord
+	_, err := r.store.Update(ctx, func(tx cloudmap.Tx) error {
+		var err error
+		done, err = r.applyBatch(tx, ids)
+		return err
+	})
+	if len(ids) < 2 || !splittable(ctx, err) {
+		return done, err
+	}
+	r.log.Debug("operations worker: batch refused, splitting", "operations", len(ids), "err", err)
+	if !sorted {
+		var serr error
+		if ids, serr = r.bySubmission(ctx, ids); serr != nil {
+			return nil, errors.Join(err, serr)
+		}
+	}
+	half := len(ids) / 2
+	first, err1 := r.applyIDs(ctx, ids[:half], true)
+	second, err2 := r.applyIDs(ctx, ids[half:], true)
+	return append(first, second...), cmp.Or(err1, err2)
+}
+
+// bySubmission returns ids sorted as applyBatch applies them: by creation
+// date, then id; operations no longer stored come first.
+func (r *Registry) bySubmission(ctx context.Context, ids []string) ([]string, error) {
+	created := make(map[string]time.Time, len(ids))
+	err := r.store.View(ctx, func(tx cloudmap.ReadTx) error {
+		for _, id := range ids {
+			op := &opRecord{}
+			if _, err := getRecord(tx, opKey(id), op); err != nil {
+				return err
+			}
+			created[id] = op.CreateDate
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	sorted := slices.Clone(ids)
+	slices.SortFunc(sorted, func(a, b string) int {
+		return cmp.Or(created[a].Compare(created[b]), strings.Compare(a, b))
+	})
+	return sorted, nil
 }
 
 // markPending moves the SUBMITTED operations among ids to PENDING. The
