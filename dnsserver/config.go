@@ -17,8 +17,9 @@ type Config struct {
 	// bucket with a burst of one second); 0 turns rate limiting off.
 	RateLimit int
 	// UDPSockets is the number of UDP sockets bound to Addr with
-	// SO_REUSEPORT, each served by its own goroutine; 0 means one per CPU.
-	// Platforms without SO_REUSEPORT always use one.
+	// SO_REUSEPORT; 0 means one per CPU. Platforms without SO_REUSEPORT
+	// always use one. Every socket is read by NumCPU/UDPSockets goroutines
+	// (at least one).
 	UDPSockets int
 	// Logger receives errors; nil discards them.
 	Logger *slog.Logger

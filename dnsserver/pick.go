@@ -2,6 +2,7 @@ package dnsserver
 
 import (
 	"math/rand/v2"
+	"net/netip"
 
 	"github.com/miekg/dns"
 
@@ -17,8 +18,9 @@ const scanBelow = 32
 
 // selection is the indexes of the instances chosen for one answer.
 type selection struct {
-	idx [maxMultivalue]int32
-	n   int
+	idx  [maxMultivalue]int32
+	addr [maxMultivalue]netip.Addr // the A or AAAA value of each
+	n    int
 }
 
 // pick chooses up to k instances with a value for t, uniformly at random
@@ -34,7 +36,10 @@ func pick(e *cloudmap.ServiceEntry, t cloudmap.RecordType, k int) selection {
 	if reservoir(e, t, k, true, &sel) == 0 {
 		reservoir(e, t, k, false, &sel)
 	}
-	rand.Shuffle(sel.n, func(i, j int) { sel.idx[i], sel.idx[j] = sel.idx[j], sel.idx[i] })
+	rand.Shuffle(sel.n, func(i, j int) {
+		sel.idx[i], sel.idx[j] = sel.idx[j], sel.idx[i]
+		sel.addr[i], sel.addr[j] = sel.addr[j], sel.addr[i]
+	})
 	return sel
 }
 
@@ -52,8 +57,11 @@ draw:
 			}
 		}
 		in := &e.Instances[i]
-		if e.RoutesAsHealthy(*in) && hasValue(e, in, t) {
-			sel.idx[sel.n] = i
+		if !e.RoutesAsHealthy(*in) {
+			continue
+		}
+		if a, ok := value(e, in, t); ok {
+			sel.idx[sel.n], sel.addr[sel.n] = i, a
 			sel.n++
 		}
 	}
@@ -67,13 +75,17 @@ func reservoir(e *cloudmap.ServiceEntry, t cloudmap.RecordType, k int, healthyOn
 	seen := 0
 	for i := range e.Instances {
 		in := &e.Instances[i]
-		if healthyOnly && !e.RoutesAsHealthy(*in) || !hasValue(e, in, t) {
+		if healthyOnly && !e.RoutesAsHealthy(*in) {
+			continue
+		}
+		a, ok := value(e, in, t)
+		if !ok {
 			continue
 		}
 		if seen < k {
-			sel.idx[seen] = int32(i)
+			sel.idx[seen], sel.addr[seen] = int32(i), a
 		} else if j := rand.IntN(seen + 1); j < k {
-			sel.idx[j] = int32(i)
+			sel.idx[j], sel.addr[j] = int32(i), a
 		}
 		seen++
 	}
@@ -96,10 +108,9 @@ func addRecords(m *dns.Msg, e *cloudmap.ServiceEntry, name string, rec cloudmap.
 	case cloudmap.RecordA:
 		hdr.Rrtype = dns.TypeA
 		rrs, ips := make([]dns.A, sel.n), make([]byte, 4*sel.n)
-		for j, i := range sel.idx[:sel.n] {
-			a, _ := ipv4(e.Instances[i].Instance.Attributes)
+		for j := range sel.n {
 			ip := ips[4*j : 4*j+4 : 4*j+4]
-			a4 := a.As4()
+			a4 := sel.addr[j].As4()
 			copy(ip, a4[:])
 			rrs[j] = dns.A{Hdr: hdr, A: ip}
 			m.Answer = append(m.Answer, &rrs[j])
@@ -107,10 +118,9 @@ func addRecords(m *dns.Msg, e *cloudmap.ServiceEntry, name string, rec cloudmap.
 	case cloudmap.RecordAAAA:
 		hdr.Rrtype = dns.TypeAAAA
 		rrs, ips := make([]dns.AAAA, sel.n), make([]byte, 16*sel.n)
-		for j, i := range sel.idx[:sel.n] {
-			a, _ := ipv6(e.Instances[i].Instance.Attributes)
+		for j := range sel.n {
 			ip := ips[16*j : 16*j+16 : 16*j+16]
-			a16 := a.As16()
+			a16 := sel.addr[j].As16()
 			copy(ip, a16[:])
 			rrs[j] = dns.AAAA{Hdr: hdr, AAAA: ip}
 			m.Answer = append(m.Answer, &rrs[j])

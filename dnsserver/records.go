@@ -101,22 +101,27 @@ func hasAnyRecord(e *cloudmap.ServiceEntry) bool {
 // hasValue reports whether the instance provides a valid value for a
 // record of type t.
 func hasValue(e *cloudmap.ServiceEntry, in *cloudmap.InstanceEntry, t cloudmap.RecordType) bool {
+	_, ok := value(e, in, t)
+	return ok
+}
+
+// value reports whether the instance provides a valid value for a record
+// of type t, and returns the address for A and AAAA.
+func value(e *cloudmap.ServiceEntry, in *cloudmap.InstanceEntry, t cloudmap.RecordType) (netip.Addr, bool) {
 	attrs := in.Instance.Attributes
 	switch t {
 	case cloudmap.RecordA:
-		_, ok := ipv4(attrs)
-		return ok
+		return ipv4(attrs)
 	case cloudmap.RecordAAAA:
-		_, ok := ipv6(attrs)
-		return ok
+		return ipv6(attrs)
 	case cloudmap.RecordSRV:
 		_, ok := port(attrs)
-		return ok && validLabels(in.Instance.Id) && len(in.Instance.Id)+len(e.Service.Name)+len(e.Namespace.Name) < 250
+		return netip.Addr{}, ok && validLabels(in.Instance.Id) && len(in.Instance.Id)+len(e.Service.Name)+len(e.Namespace.Name) < 250
 	case cloudmap.RecordCNAME:
 		v, ok := attrs[cloudmap.AttrCNAME]
-		return ok && v != "" && v != "." && len(v) < 254 && validLabels(strings.TrimSuffix(v, "."))
+		return netip.Addr{}, ok && v != "" && v != "." && len(v) < 254 && validLabels(strings.TrimSuffix(v, "."))
 	}
-	return false
+	return netip.Addr{}, false
 }
 
 func ipv4(attrs map[string]string) (netip.Addr, bool) {

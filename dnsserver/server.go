@@ -64,12 +64,17 @@ func (s *Server) Start() error {
 	if err != nil {
 		return err
 	}
+	// Each socket gets enough reader goroutines to keep every CPU busy: a
+	// fixed pool of read-answer-write loops, never a goroutine per query.
+	readers := max(1, runtime.NumCPU()/len(s.udp))
 	for _, c := range s.udp {
-		s.wg.Add(1)
-		go func() {
-			defer s.wg.Done()
-			s.serveUDP(c)
-		}()
+		for range readers {
+			s.wg.Add(1)
+			go func() {
+				defer s.wg.Done()
+				s.serveUDP(c)
+			}()
+		}
 	}
 	// Wait until the TCP server runs: Shutdown before that would fail and
 	// leave it serving after Close.

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/netip"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -111,9 +112,11 @@ func Compare(ctx context.Context, cfg CompareConfig) (CompareResult, error) {
 	var res CompareResult
 	load := Config{Workers: cfg.Workers, Duration: cfg.Duration}
 	for range cfg.Rounds {
+		runtime.GC() // start each measurement without the other's garbage
 		load.Addr, load.Queries = triv.Addr().String(), nil
 		res.Trivial = add(res.Trivial, Run(ctx, load))
 		load.Addr, load.Queries = srv.UDPAddr().String(), queries
+		runtime.GC()
 		stop := churn(src, ns, cfg, &res.Updates)
 		res.Cloudmap = add(res.Cloudmap, Run(ctx, load))
 		stop()
