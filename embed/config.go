@@ -31,6 +31,12 @@ type Config struct {
 	EtcdCA        string
 	EtcdUsername  string
 	EtcdPassword  string
+	// EtcdRequestTimeout bounds every etcd call, so that writes fail fast
+	// with ServiceUnavailable when etcd is unreachable; 0 means 5 s.
+	EtcdRequestTimeout time.Duration
+	// EtcdMaxTxnOps is the etcd servers' --max-txn-ops; 0 means etcd's
+	// default, 128. The operations worker sizes its batches by it.
+	EtcdMaxTxnOps int
 	// LeaderTTL is the lease TTL of the elected worker node (etcd only).
 	LeaderTTL time.Duration
 
@@ -103,6 +109,8 @@ func (c *Config) Validate() error {
 		return errors.New("config: health check concurrency must be positive")
 	case c.RateLimit < 0 || c.DNSRateLimit < 0:
 		return errors.New("config: rate limits must not be negative")
+	case c.EtcdRequestTimeout < 0 || c.EtcdMaxTxnOps < 0 || c.LeaderTTL < 0:
+		return errors.New("config: etcd request timeout, max txn ops and leader ttl must not be negative")
 	}
 	return nil
 }

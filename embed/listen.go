@@ -73,7 +73,8 @@ func (s *Server) startAPI() error {
 		Region: s.cfg.Region, Service: "servicediscovery", Keys: keys,
 		RateLimit: s.cfg.RateLimit, Resolver: s.view, Logger: s.log.With("component", "auth"),
 	})
-	handler := awsapi.NewHandler(api{s.reg, s.view}, awsapi.Config{
+	cp := &guard{cp: s.reg, store: s.store, name: s.storeKind(), log: s.log.With("component", "api")}
+	handler := awsapi.NewHandler(api{cp, s.view}, awsapi.Config{
 		Logger: s.log.With("component", "api"), Authorizer: s.auth,
 	})
 	ln, err := net.Listen("tcp", s.cfg.APIAddr)

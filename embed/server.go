@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/cloudmap/cloudmap"
@@ -40,6 +41,8 @@ type Server struct {
 	apiLn  net.Listener
 	dns    *dnsserver.Server
 	scheme string
+
+	leading atomic.Bool // this node runs the worker and the checker
 
 	cancel  context.CancelFunc
 	wg      sync.WaitGroup
@@ -84,6 +87,7 @@ func Start(ctx context.Context, cfg Config) (_ *Server, err error) {
 		Region: cfg.Region, AccountID: cfg.AccountID, Logger: log.With("component", "registry"),
 		WaitApplied: s.view.WaitFor, MaxNamespaces: cfg.MaxNamespaces,
 		MaxServices: cfg.MaxServices, MaxInstancesPerService: cfg.MaxInstancesPerService,
+		MaxBatch: maxBatch(s.store),
 	})
 	s.check = health.New(s.view, s.reg, health.Config{
 		Interval: cfg.HealthCheckInterval, Concurrency: cfg.HealthCheckConcurrency,
@@ -111,11 +115,29 @@ func openStore(ctx context.Context, cfg Config, log *slog.Logger) (cloudmap.Stor
 			Endpoints: cfg.EtcdEndpoints, Prefix: cfg.EtcdPrefix,
 			CertFile: cfg.EtcdCert, KeyFile: cfg.EtcdKey, CAFile: cfg.EtcdCA,
 			Username: cfg.EtcdUsername, Password: cfg.EtcdPassword,
+			RequestTimeout: cfg.EtcdRequestTimeout, MaxTxnOps: cfg.EtcdMaxTxnOps,
 			Logger: log.With("component", "etcd"),
 		})
 	default:
 		return bolt.Open(cfg.DataDir, log.With("component", "bolt"))
 	}
+}
+
+// maxBatch is the operations worker's batch: what fits in one etcd
+// transaction on etcd, the registry's default otherwise.
+func maxBatch(store cloudmap.Store) int {
+	if es, ok := store.(*etcd.Store); ok {
+		return registry.BatchForTxnOps(es.MaxTxnOps())
+	}
+	return 0
+}
+
+// storeKind is "etcd" or "bolt".
+func (s *Server) storeKind() string {
+	if len(s.cfg.EtcdEndpoints) > 0 {
+		return "etcd"
+	}
+	return "bolt"
 }
 
 func (s *Server) storeName() string {
@@ -151,13 +173,17 @@ func (s *Server) lead(ctx context.Context) {
 }
 
 func (s *Server) runLeader(ctx context.Context) {
+	s.leading.Store(true)
+	defer s.leading.Store(false)
 	if err := s.check.Start(ctx); err != nil {
 		s.log.Error("health checker did not start", "err", err)
 	}
-	if err := s.reg.RunWorker(ctx); err != nil && ctx.Err() == nil {
-		s.log.Error("operations worker stopped", "err", err)
+	for ctx.Err() == nil { // the worker only ends early when its feed does
+		if err := s.reg.RunWorker(ctx); err != nil && ctx.Err() == nil {
+			s.log.Error("operations worker stopped; restarting it", "err", err)
+			sleep(ctx, time.Second)
+		}
 	}
-	<-ctx.Done()
 	s.check.Stop()
 }
 
@@ -169,6 +195,11 @@ func sleep(ctx context.Context, d time.Duration) {
 	case <-t.C:
 	}
 }
+
+// Leading reports whether this node currently runs the operations worker
+// and the health checker: always with the embedded store, while it holds the
+// leadership on etcd.
+func (s *Server) Leading() bool { return s.leading.Load() }
 
 // APIURL is the base URL of the API, for example http://127.0.0.1:8080.
 func (s *Server) APIURL() string {
