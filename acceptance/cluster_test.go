@@ -3,7 +3,6 @@ package acceptance_test
 import (
 	"errors"
 	"fmt"
-	"net/http"
 	"slices"
 	"strings"
 	"testing"
@@ -258,5 +257,3 @@ func TestCluster_NodeRestartRebuildsView(t *testing.T) {
 		t.Errorf("read-your-writes on the restarted node: %v", err)
 	}
 }
-
-var _ = http.StatusServiceUnavailable
