@@ -174,3 +174,23 @@ func (c *apiClient) wait(ctx context.Context, id string) (map[string]string, err
 	}
 	return nil, fmt.Errorf("operation %s did not finish within a minute", id)
 }
+
+// Seeded reports whether the last service of cfg already holds
+// InstancesPerService instances, so a kept data directory need not be
+// seeded again.
+func Seeded(ctx context.Context, cfg SeedConfig) bool {
+	if cfg.Namespace == "" {
+		cfg.Namespace = "bench"
+	}
+	if cfg.ServicePrefix == "" {
+		cfg.ServicePrefix = "svc-"
+	}
+	if checkLoopback(cfg.URL) != nil || cfg.Services <= 0 {
+		return false
+	}
+	c := &apiClient{url: cfg.URL, http: &http.Client{Timeout: 10 * time.Second}}
+	var out struct{ Instances []struct{ InstanceId string } }
+	err := c.do(ctx, "DiscoverInstances", map[string]any{"NamespaceName": cfg.Namespace,
+		"ServiceName": fmt.Sprintf("%s%d", cfg.ServicePrefix, cfg.Services-1), "HealthStatus": "ALL"}, &out)
+	return err == nil && len(out.Instances) == cfg.InstancesPerService
+}
