@@ -54,7 +54,9 @@ func setup(tb testing.TB, c *cluster.Client) (svcID, dnsNS string) {
 		if err := cluster.WaitDone(ctx, c, []string{out.OperationId}, 20*time.Second); err != nil {
 			tb.Fatal(err)
 		}
-		var got struct{ Operation struct{ Targets map[string]string } }
+		var got struct {
+			Operation struct{ Targets map[string]string }
+		}
 		if err := c.Do(ctx, "GetOperation", map[string]any{"OperationId": out.OperationId}, &got); err != nil {
 			tb.Fatal(err)
 		}

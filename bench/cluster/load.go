@@ -74,7 +74,9 @@ func (c *Client) Register(ctx context.Context, svcID, id, ip string) (string, er
 
 // Status returns the status of an operation.
 func (c *Client) Status(ctx context.Context, opID string) (string, error) {
-	var out struct{ Operation struct{ Status, ErrorMessage string } }
+	var out struct {
+		Operation struct{ Status, ErrorMessage string }
+	}
 	if err := c.Do(ctx, "GetOperation", map[string]any{"OperationId": opID}, &out); err != nil {
 		return "", err
 	}
