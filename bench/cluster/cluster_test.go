@@ -143,25 +143,30 @@ func BenchmarkCluster_Visibility(b *testing.B) {
 
 // BenchmarkCluster_Discover runs DiscoverInstances load (32 connections,
 // 3 s, 100 services of 10 instances) against a node on etcd and against a
-// node on the embedded store in the same run: discovery reads memory, so
-// both should serve about as many requests per second.
+// node on the embedded store in the same run, two rounds alternating, and
+// reports the better round of each: discovery reads memory, so both should
+// serve about as many requests per second.
 func BenchmarkCluster_Discover(b *testing.B) {
 	for range b.N {
-		etcdNode := startNodes(b, 2)[1]
-		boltNode := acceptance.MustStart(b)
-		var rps [2]float64
-		for i, n := range []*acceptance.Node{etcdNode, boltNode} {
+		targets := []*acceptance.Node{startNodes(b, 2)[1], acceptance.MustStart(b)}
+		names := []string{"etcd", "bolt"}
+		for _, n := range targets {
 			seed := discovery.SeedConfig{URL: n.APIURL(), Services: 100, InstancesPerService: 10, Connections: 16}
 			if err := discovery.Seed(ctx, seed); err != nil {
 				b.Fatal(err)
 			}
-			res, err := discovery.Run(ctx, discovery.Config{URL: n.APIURL(), Connections: 32,
-				Duration: 3 * time.Second, Services: 100})
-			if err != nil {
-				b.Fatal(err)
+		}
+		var rps [2]float64
+		for round := range 2 {
+			for i, n := range targets {
+				res, err := discovery.Run(ctx, discovery.Config{URL: n.APIURL(), Connections: 32,
+					Duration: 3 * time.Second, Services: 100})
+				if err != nil {
+					b.Fatal(err)
+				}
+				rps[i] = max(rps[i], res.RPS)
+				b.Logf("round %d %s: %.0f requests/s, p99 %v, %d errors", round, names[i], res.RPS, res.P99, res.Errors)
 			}
-			rps[i] = res.RPS
-			b.Logf("%s: %.0f requests/s, p99 %v, %d errors", []string{"etcd", "bolt"}[i], res.RPS, res.P99, res.Errors)
 		}
 		b.ReportMetric(rps[0], "etcd-node-req/s")
 		b.ReportMetric(rps[1], "bolt-node-req/s")
