@@ -15,8 +15,10 @@ import (
 	"github.com/aws/smithy-go"
 	"github.com/miekg/dns"
 
+	"github.com/cloudmap/cloudmap"
 	"github.com/cloudmap/cloudmap/acceptance"
 	"github.com/cloudmap/cloudmap/embed"
+	"github.com/cloudmap/cloudmap/etcd"
 	"github.com/cloudmap/cloudmap/etcd/etcdtest"
 )
 
@@ -256,4 +258,37 @@ func TestCluster_NodeRestartRebuildsView(t *testing.T) {
 	if err := hasInstance(b, "restart.local", "api", "via-b"); err != nil {
 		t.Errorf("read-your-writes on the restarted node: %v", err)
 	}
+}
+
+// TestCluster_CommitsOutsideThePrefix moves etcd's revision with commits of
+// another etcd user (outside cloudmap's prefix): a request that commits
+// nothing and waits for the view at etcd's current revision (an idempotent
+// CreateService retry) completes, because the feed reports progress without
+// events and the view advances on it.
+func TestCluster_CommitsOutsideThePrefix(t *testing.T) {
+	endpoints := etcdtest.Start(t)
+	nodes := startNodes(t, 2, endpoints)
+	other, err := etcd.Open(ctx, etcd.Config{Endpoints: endpoints, Prefix: "/someone-else/"})
+	if err != nil {
+		t.Fatalf("open a second etcd user: %v", err)
+	}
+	t.Cleanup(func() { other.Close() })
+	nsID := createHTTPNamespace(t, nodes[0], "progress")
+	in := &sd.CreateServiceInput{Name: aws.String("svc"), NamespaceId: &nsID, CreatorRequestId: aws.String("tok-1")}
+	first := createService(t, nodes[0], in)
+	for i := range 20 {
+		if _, err := other.Update(ctx, func(tx cloudmap.Tx) error {
+			return tx.Put(fmt.Sprintf("k%d", i), []byte("v"))
+		}); err != nil {
+			t.Fatalf("foreign commit: %v", err)
+		}
+	}
+	for i, n := range nodes {
+		again := createService(t, n, in)
+		if aws.ToString(again.Id) != aws.ToString(first.Id) {
+			t.Errorf("node %d: retried CreateService made %s, want %s", i, aws.ToString(again.Id), aws.ToString(first.Id))
+		}
+	}
+	register(t, nodes[1], aws.ToString(first.Id), "i-1", map[string]string{"AWS_INSTANCE_IPV4": "10.6.0.1"})
+	within(t, "node 0 discovers i-1", func() error { return hasInstance(nodes[0], "progress", "svc", "i-1") })
 }
