@@ -54,6 +54,7 @@ func (v *View) run(ctx context.Context, ch <-chan cloudmap.Change) {
 			}
 		}
 		s = v.applyBatch(s, batch)
+		clear(batch) // drop the events (a snapshot's are the whole store) until reused
 	}
 }
 
@@ -88,8 +89,8 @@ func (v *View) applyBatch(s *state, batch []cloudmap.Change) *state {
 			continue // already applied (a re-watch may repeat commits)
 		}
 		if c.Snapshot {
-			s = newState()
-			reset = true
+			s, reset, last = v.loadSnapshot(c), true, c.Revision
+			continue
 		}
 		for lo := 0; lo < len(c.Events); lo += decodeChunk {
 			events := c.Events[lo:min(lo+decodeChunk, len(c.Events))]

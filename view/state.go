@@ -145,25 +145,31 @@ func (s *state) apply(r *record, rev int64) {
 	case 'i':
 		s.applyInstance(r, rev)
 	case 'h':
-		sr := s.svc(r.id)
-		old, had := sr.health[r.inst]
-		switch {
-		case r.deleted && had:
-			delete(sr.health, r.inst)
-		case !r.deleted && (!had || old != r.health):
-			if sr.health == nil {
-				sr.health = map[string]cloudmap.HealthStatus{}
-			}
-			sr.health[r.inst] = r.health
-		default:
-			return
-		}
-		sr.rev, sr.touched = rev, rev
+		s.svc(r.id).applyHealth(r, rev)
 	}
 }
 
-func (s *state) applyService(r *record, rev int64) {
-	sr := s.svc(r.id)
+// applyHealth applies a health record of the service committed at rev.
+func (sr *svcRec) applyHealth(r *record, rev int64) {
+	old, had := sr.health[r.inst]
+	switch {
+	case r.deleted && had:
+		delete(sr.health, r.inst)
+	case !r.deleted && (!had || old != r.health):
+		if sr.health == nil {
+			sr.health = map[string]cloudmap.HealthStatus{}
+		}
+		sr.health[r.inst] = r.health
+	default:
+		return
+	}
+	sr.rev, sr.touched = rev, rev
+}
+
+func (s *state) applyService(r *record, rev int64) { s.svc(r.id).applyService(r, rev) }
+
+// applyService applies the service record committed at rev.
+func (sr *svcRec) applyService(r *record, rev int64) {
 	old := sr.svc
 	sr.svc = r.svc
 	if sr.svc != nil {
@@ -178,8 +184,10 @@ func (s *state) applyService(r *record, rev int64) {
 	}
 }
 
-func (s *state) applyInstance(r *record, rev int64) {
-	sr := s.svc(r.id)
+func (s *state) applyInstance(r *record, rev int64) { s.svc(r.id).applyInstance(r, rev) }
+
+// applyInstance applies an instance record of the service committed at rev.
+func (sr *svcRec) applyInstance(r *record, rev int64) {
 	old, had := sr.insts[r.inst]
 	if r.deleted {
 		if !had {

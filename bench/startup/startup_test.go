@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"path/filepath"
 	"runtime"
 	"sync"
 	"testing"
@@ -23,7 +24,13 @@ var (
 	bigOnce sync.Once
 	bigDir  string
 	bigErr  error
+	bigKept string // the directory named by keepEnv
 )
+
+// keepEnv names an environment variable: when set, the big store is kept
+// in that directory across runs (filled on the first run) instead of a
+// temporary directory written on every run.
+const keepEnv = "CLOUDMAP_STARTUP_DIR"
 
 func TestMain(m *testing.M) {
 	code := m.Run()
@@ -38,6 +45,14 @@ func TestMain(m *testing.M) {
 func bigStore(b *testing.B) string {
 	b.Helper()
 	bigOnce.Do(func() {
+		if dir := os.Getenv(keepEnv); dir != "" {
+			if _, err := os.Stat(filepath.Join(dir, bolt.FileName)); err == nil {
+				bigKept = dir
+				return
+			}
+			bigKept, bigErr = dir, fill(dir, big)
+			return
+		}
 		bigDir, bigErr = os.MkdirTemp("", "cloudmap-startup-")
 		if bigErr != nil {
 			return
@@ -48,6 +63,9 @@ func bigStore(b *testing.B) string {
 	})
 	if bigErr != nil {
 		b.Fatal(bigErr)
+	}
+	if bigKept != "" {
+		return bigKept
 	}
 	return bigDir
 }
