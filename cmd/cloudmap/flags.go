@@ -36,6 +36,8 @@ func parseServeFlags(args []string, getenv func(string) string, stderr io.Writer
 	fs.StringVar(&cfg.EtcdCA, "etcd-ca", "", "CA bundle for etcd")
 	fs.StringVar(&cfg.EtcdUsername, "etcd-username", "", "etcd user")
 	fs.StringVar(&cfg.EtcdPassword, "etcd-password", "", "etcd password")
+	fs.DurationVar(&cfg.EtcdRequestTimeout, "etcd-request-timeout", cfg.EtcdRequestTimeout, "bound on every etcd call; writes fail fast with ServiceUnavailable past it (0 = 5s)")
+	fs.IntVar(&cfg.EtcdMaxTxnOps, "etcd-max-txn-ops", cfg.EtcdMaxTxnOps, "the etcd cluster's --max-txn-ops (0 = etcd's default 128)")
 	fs.DurationVar(&cfg.LeaderTTL, "leader-ttl", cfg.LeaderTTL, "lease TTL of the elected worker node (etcd)")
 	fs.StringVar(&privateCIDRs, "dns-private-cidrs", "", "comma-separated client networks that see private DNS namespaces (default loopback and private ranges)")
 	fs.IntVar(&cfg.DNSRateLimit, "dns-rate-limit", 0, "DNS responses per second per client, 0 = off")
