@@ -1,14 +1,17 @@
 package view
 
 import (
-	"bytes"
+	"encoding/binary"
+	"strings"
+	"unicode/utf8"
 
 	"github.com/cloudmap/cloudmap"
 )
 
 // Instance and health records are most of a snapshot. They are decoded by a
 // small scanner for the exact shape cloudmap.Encode writes (flat objects of
-// strings, one map of strings, no escapes); anything else falls back to
+// strings, one map of strings, no escapes, no control characters, valid
+// UTF-8: checked first, 8 bytes at a time); anything else falls back to
 // encoding/json. The scanner converts the record to one string and slices
 // every field out of it: one allocation for all the strings, and no
 // pointers inside for the collector to scan.
@@ -41,7 +44,7 @@ func decodeHealth(b []byte) (cloudmap.HealthStatus, error) {
 }
 
 func scanInstance(b []byte) (*cloudmap.Instance, bool) {
-	if bytes.IndexByte(b, '\\') >= 0 {
+	if !plain(b) {
 		return nil, false
 	}
 	sc := scanner{s: string(b)}
@@ -49,21 +52,24 @@ func scanInstance(b []byte) (*cloudmap.Instance, bool) {
 	ok := sc.object(func(key string) bool {
 		switch key {
 		case "Id":
-			return sc.str(&in.Id)
+			return sc.field(&in.Id)
 		case "CreatorRequestId":
-			return sc.str(&in.CreatorRequestId)
+			return sc.field(&in.CreatorRequestId)
 		case "CreatedByAccount":
-			return sc.str(&in.CreatedByAccount)
+			return sc.field(&in.CreatedByAccount)
 		case "ServiceId":
-			return sc.str(&in.ServiceId)
+			return sc.field(&in.ServiceId)
 		case "Attributes":
 			if sc.null() {
+				in.Attributes = nil
 				return true
 			}
-			in.Attributes = map[string]string{}
+			if in.Attributes == nil { // a repeated member adds to the map, as encoding/json does
+				in.Attributes = make(map[string]string, 4)
+			}
 			return sc.object(func(k string) bool {
-				var v string
-				if !sc.str(&v) {
+				var v string // null is the zero value
+				if !sc.null() && !sc.str(&v) {
 					return false
 				}
 				in.Attributes[k] = v
@@ -79,7 +85,59 @@ func scanInstance(b []byte) (*cloudmap.Instance, bool) {
 	return in, true
 }
 
-// scanner reads JSON without escapes from s.
+// SWAR constants: one byte repeated in every byte of a word.
+const (
+	ones  = 0x0101010101010101
+	highs = 0x8080808080808080
+)
+
+// plain reports whether b has no escapes ('\\'), no control characters
+// and only valid UTF-8: then every JSON string in it means its bytes
+// exactly, and the scanner needs to look for nothing but the closing
+// quote. It tests 8 bytes at a time.
+func plain(b []byte) bool {
+	ascii := true
+	i := 0
+	for ; i+8 <= len(b); i += 8 {
+		w := binary.LittleEndian.Uint64(b[i:])
+		if (w-0x20*ones)&^w&highs != 0 { // a byte below 0x20 (or a high byte: rechecked below)
+			if w&highs == 0 || !plainBytes(b[i:i+8]) {
+				return false
+			}
+		}
+		if x := w ^ '\\'*ones; (x-ones)&^x&highs != 0 {
+			return false // a backslash (or a high byte, which cannot equal it: exact)
+		}
+		if w&highs != 0 {
+			ascii = false
+		}
+	}
+	if !plainBytes(b[i:]) {
+		return false
+	}
+	return ascii && allASCII(b[i:]) || utf8.Valid(b)
+}
+
+// plainBytes reports whether b has no control character and no backslash.
+func plainBytes(b []byte) bool {
+	for _, c := range b {
+		if c < 0x20 || c == '\\' {
+			return false
+		}
+	}
+	return true
+}
+
+func allASCII(b []byte) bool {
+	for _, c := range b {
+		if c >= 0x80 {
+			return false
+		}
+	}
+	return true
+}
+
+// scanner reads JSON from s, which plain accepted.
 type scanner struct {
 	s string
 	i int
@@ -114,27 +172,23 @@ func (sc *scanner) null() bool {
 	return false
 }
 
-// str reads a string (or null, as "") into dst.
+// field reads a string member into dst; null leaves dst as it is (as
+// encoding/json does for a string field).
+func (sc *scanner) field(dst *string) bool {
+	return sc.null() || sc.str(dst)
+}
+
+// str reads a string into dst.
 func (sc *scanner) str(dst *string) bool {
-	if sc.null() {
-		*dst = ""
-		return true
-	}
 	if !sc.lit('"') {
 		return false
 	}
-	end := sc.i
-	for end < len(sc.s) && sc.s[end] != '"' {
-		if sc.s[end] < 0x20 {
-			return false
-		}
-		end++
-	}
-	if end == len(sc.s) {
+	n := strings.IndexByte(sc.s[sc.i:], '"')
+	if n < 0 {
 		return false
 	}
-	*dst = sc.s[sc.i:end]
-	sc.i = end + 1
+	*dst = sc.s[sc.i : sc.i+n]
+	sc.i += n + 1
 	return true
 }
 

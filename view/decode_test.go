@@ -2,6 +2,7 @@ package view
 
 import (
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/cloudmap/cloudmap"
@@ -19,6 +20,16 @@ func TestDecodeInstance_MatchesEncodingJSON(t *testing.T) {
 		{"whitespace", []byte(` { "Id" : "i-3" , "Attributes" : { "a" : "b" } } `), true},
 		{"escapes fall back", cloudmap.Encode(&cloudmap.Instance{Id: "i-4", Attributes: map[string]string{"q": `"<&>\`}}), false},
 		{"number falls back", []byte(`{"Id":"i-5","Extra":1}`), false},
+		{"null keeps an earlier value", []byte(`{"Id":"i-6","Id":null}`), true},
+		{"repeated attributes merge", []byte(`{"Attributes":{"a":"b"},"Attributes":{"c":"d","a":"e"}}`), true},
+		{"null attributes after some", []byte(`{"Attributes":{"a":"b"},"Attributes":null}`), true},
+		{"null attribute value", []byte(`{"Attributes":{"a":null}}`), true},
+		{"long ascii", cloudmap.Encode(&cloudmap.Instance{Id: "i-7", CreatorRequestId: strings.Repeat("r", 100),
+			Attributes: map[string]string{"AWS_INSTANCE_IPV4": "10.0.0.1", "AWS_INSTANCE_PORT": "8080", "x": strings.Repeat("y", 33)}}), true},
+		{"invalid utf-8 falls back", []byte("{\"Id\":\"i-8\",\"Attributes\":{\"a\":\"\xff\xfe\"}}"), false},
+		{"truncated utf-8 at the end falls back", []byte("{\"Id\":\"\xc3\"}"), false},
+		{"newlines between tokens fall back", []byte("{\"Id\":\"i-9\",\n\t\"CreatorRequestId\":\"ab\"}\r\n"), false},
+		{"backslash after high bytes", []byte(`{"Id":"üüüüüü\u00fc"}`), false},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -39,7 +50,9 @@ func TestDecodeInstance_MatchesEncodingJSON(t *testing.T) {
 			}
 		})
 	}
-	for _, bad := range []string{``, `{`, `{"Id":"x"`, `{"Id":"x"}}`, `{"Id":x}`, `[]`} {
+	for _, bad := range []string{``, `{`, `{"Id":"x"`, `{"Id":"x"}}`, `{"Id":x}`, `[]`, `{null:"x"}`,
+		`{"Attributes":{null:"x"}}`, `{"Id":"x",}`, "{\"Id\":\"a\x00\"}",
+		"{\"Id\":\"i-9\",\"CreatorRequestId\":\"a\tb\"}", "{\"Id\":\"ü\x01ü\"}"} {
 		if _, err := decodeInstance([]byte(bad)); err == nil {
 			t.Errorf("decodeInstance(%q) accepted it", bad)
 		}
@@ -74,4 +87,19 @@ func FuzzDecodeInstance(f *testing.F) {
 			t.Errorf("scan %+v, encoding/json %+v", *in, want)
 		}
 	})
+}
+
+// BenchmarkDecodeInstance decodes a typical stored instance (4 attributes).
+func BenchmarkDecodeInstance(b *testing.B) {
+	raw := cloudmap.Encode(&cloudmap.Instance{Id: "i-0001234-0042", ServiceId: "srv-0001234",
+		CreatedByAccount: "123456789012", CreatorRequestId: "6f1c2d9e-4b7a-4c1e-9d2f-000000123442",
+		Attributes: map[string]string{"AWS_INSTANCE_IPV4": "10.4.210.42", "AWS_INSTANCE_PORT": "8080",
+			"stage": "prod", "zone": "us-east-1b"}})
+	b.SetBytes(int64(len(raw)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := decodeInstance(raw); err != nil {
+			b.Fatal(err)
+		}
+	}
 }

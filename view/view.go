@@ -62,6 +62,7 @@ func (v *View) Start(ctx context.Context) error {
 	if v.cancel != nil {
 		return errors.New("view: already started")
 	}
+	defer boostGC()() // the first snapshot allocates the whole index at once
 	rev, err := v.store.Revision(ctx)
 	if err != nil {
 		return fmt.Errorf("view: store revision: %w", err)
