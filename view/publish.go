@@ -1,8 +1,10 @@
 package view
 
 import (
+	"runtime"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/cloudmap/cloudmap"
 )
@@ -27,15 +29,12 @@ func (v *View) publish(s *state, reset bool) {
 		rec *svcRec
 		st  *svcState
 	}
+	states := buildStates(s)
 	updates := make([]update, 0, len(s.dirtySvc))
-	for _, sr := range s.dirtySvc {
-		var nr *nsRec
-		if sr.svc != nil {
-			nr = s.namespaces[sr.svc.NamespaceId]
-		}
-		var st *svcState
-		if nr != nil && nr.ns != nil {
-			st = buildState(sr, nr.ns)
+	for i, sr := range s.dirtySvc {
+		st := states[i]
+		if st != nil {
+			nr := s.namespaces[sr.svc.NamespaceId]
 			nr.serial = max(nr.serial, uint32(sr.touched))
 		}
 		if old := s.namespaces[sr.pubNS]; old != nil && sr.pubNS != "" {
@@ -162,6 +161,36 @@ func publishService(x *index, s *state, sr *svcRec, st *svcState) {
 		}
 		sr.pubChk = chk
 	}
+}
+
+// buildStates builds the new state of every dirty service (nil for one
+// that is not published: deleted, or its namespace unknown). After a
+// snapshot every service is dirty; then GOMAXPROCS workers build them.
+func buildStates(s *state) []*svcState {
+	states := make([]*svcState, len(s.dirtySvc))
+	build := func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			sr := s.dirtySvc[i]
+			if sr.svc == nil {
+				continue
+			}
+			if nr := s.namespaces[sr.svc.NamespaceId]; nr != nil && nr.ns != nil {
+				states[i] = buildState(sr, nr.ns)
+			}
+		}
+	}
+	workers := runtime.GOMAXPROCS(0)
+	if len(states) < 256 || workers < 2 {
+		build(0, len(states))
+		return states
+	}
+	var wg sync.WaitGroup
+	chunk := (len(states) + workers - 1) / workers
+	for lo := 0; lo < len(states); lo += chunk {
+		wg.Go(func() { build(lo, min(lo+chunk, len(states))) })
+	}
+	wg.Wait()
+	return states
 }
 
 // buildState builds the immutable published state of a service.
