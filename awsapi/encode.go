@@ -128,18 +128,7 @@ func buildMap(t reflect.Type, building map[reflect.Type]*encFunc) (encFunc, erro
 }
 
 func encodeStringMap(b []byte, v reflect.Value) []byte {
-	b = append(b, '{')
-	first := true
-	for k, s := range v.Interface().(map[string]string) {
-		if !first {
-			b = append(b, ',')
-		}
-		first = false
-		b = appendString(b, k)
-		b = append(b, ':')
-		b = appendString(b, s)
-	}
-	return append(b, '}')
+	return appendStringMap(b, v.Interface().(map[string]string))
 }
 
 // structField is one encoded field of a struct.

@@ -30,6 +30,12 @@ type Config struct {
 	// decoded, before dispatch. It returns an error (*cloudmap.Error with an
 	// AWS code) to reject. Another engineer implements it.
 	Authorizer Authorizer
+	// DiscoverCacheEntries sizes the cache of encoded DiscoverInstances
+	// instance summaries (one generation; the cache holds at most twice
+	// as many). 0 means DefaultDiscoverCacheEntries, negative turns the
+	// cache off. The cache relies on the API never modifying an
+	// Attributes map it has returned, which the view guarantees.
+	DiscoverCacheEntries int
 }
 
 // Authorizer authenticates and authorizes a request.
@@ -54,14 +60,16 @@ type handler struct {
 	maxBody int64
 	auth    Authorizer
 	table   *table
-	bufs    sync.Pool // *bytes.Buffer for request bodies
-	outs    sync.Pool // *[]byte for responses
-	decs    sync.Pool // *decoder
+	disc    *discoverCache // nil: encode DiscoverInstances generically
+	bufs    sync.Pool      // *bytes.Buffer for request bodies
+	outs    sync.Pool      // *[]byte for responses
+	decs    sync.Pool      // *decoder
 }
 
 // NewHandler returns the HTTP handler serving api.
 func NewHandler(api cloudmap.API, cfg Config) http.Handler {
-	h := &handler{api: api, log: cfg.Logger, maxBody: cfg.MaxBodyBytes, auth: cfg.Authorizer, table: defaultTable}
+	h := &handler{api: api, log: cfg.Logger, maxBody: cfg.MaxBodyBytes, auth: cfg.Authorizer, table: defaultTable,
+		disc: newDiscoverCache(cfg.DiscoverCacheEntries)}
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)
 	}
@@ -149,6 +157,9 @@ func (h *handler) serve(w http.ResponseWriter, r *http.Request, reqID string, ou
 	}
 	if o.emptyBody {
 		return http.StatusOK, nil
+	}
+	if d, ok := res.(*cloudmap.DiscoverInstancesOutput); ok && h.disc != nil && d != nil {
+		return http.StatusOK, h.disc.appendOutput(out, d)
 	}
 	return http.StatusOK, o.encode(out, reflect.ValueOf(res))
 }

@@ -2,6 +2,7 @@ package discovery_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -98,4 +99,56 @@ func BenchmarkReference(b *testing.B) {
 	}
 	b.ReportMetric(res.RPS, "req/s")
 	b.ReportMetric(float64(res.P99.Microseconds()), "p99-µs")
+}
+
+func TestCompare(t *testing.T) {
+	var refHits, cmHits atomic.Int64
+	ref := discovery.ReferenceHandler()
+	serve := func(n *atomic.Int64) *httptest.Server {
+		return httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			n.Add(1)
+			ref.ServeHTTP(w, r)
+		}))
+	}
+	refSrv, cmSrv := serve(&refHits), serve(&cmHits)
+	defer refSrv.Close()
+	defer cmSrv.Close()
+	var hooks []bool
+	cfg := discovery.Config{Connections: 2, Duration: 5 * time.Second, MaxRequests: 100, Services: 10}
+	c, err := discovery.Compare(t.Context(), refSrv.URL, cmSrv.URL, cfg, 3, func(server string, start bool) {
+		if server == "cloudmap" {
+			hooks = append(hooks, start)
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := refHits.Load(), int64(300); got != want {
+		t.Errorf("reference saw %d requests, want %d", got, want)
+	}
+	if got, want := cmHits.Load(), int64(300); got != want {
+		t.Errorf("cloudmap saw %d requests, want %d", got, want)
+	}
+	if got, want := len(c.Ratios), 3; got != want || len(c.Rounds) != 6 {
+		t.Errorf("got %d ratios and %d rounds, want %d and 6", got, len(c.Rounds), want)
+	}
+	if c.Ratio <= 0 || c.ReferenceRPS <= 0 || c.CloudmapRPS <= 0 || c.Cloudmap.Requests != 100 {
+		t.Errorf("inconsistent comparison: %v", c)
+	}
+	if got, want := fmt.Sprint(hooks), "[true false true false true false]"; got != want {
+		t.Errorf("cloudmap hooks %s, want %s", got, want)
+	}
+}
+
+func TestCompare_FailsOnErrors(t *testing.T) {
+	ok := httptest.NewServer(discovery.ReferenceHandler())
+	defer ok.Close()
+	bad := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, `{"__type":"ServiceNotFound"}`, http.StatusBadRequest)
+	}))
+	defer bad.Close()
+	cfg := discovery.Config{Connections: 2, Duration: 5 * time.Second, MaxRequests: 10}
+	if _, err := discovery.Compare(t.Context(), ok.URL, bad.URL, cfg, 1, nil); err == nil || !strings.Contains(err.Error(), "cloudmap") {
+		t.Errorf("got %v, want an error naming cloudmap", err)
+	}
 }

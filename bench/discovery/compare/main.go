@@ -3,7 +3,11 @@
 // reference server with the same load, in one run, and prints both rates
 // and their ratio (the budget: cloudmap ≥ 0.70 × reference).
 //
-//	go run ./bench/discovery/compare -services 10000 -instances 10 -c 32 -d 10s
+// The servers are measured in alternating short runs and the figure is the
+// median of the per-round ratios, which other work on a shared machine
+// disturbs less than one long run of each.
+//
+//	go run ./bench/discovery/compare -services 10000 -instances 10 -c 32 -d 3s -rounds 6
 package main
 
 import (
@@ -29,22 +33,23 @@ func main() {
 	flag.IntVar(&seed.Services, "services", 10_000, "services to register and query")
 	flag.IntVar(&seed.InstancesPerService, "instances", 10, "instances per service")
 	flag.IntVar(&load.Connections, "c", 32, "concurrent keep-alive connections")
-	flag.DurationVar(&load.Duration, "d", 10*time.Second, "duration of each run")
+	flag.DurationVar(&load.Duration, "d", 3*time.Second, "duration of each run")
 	flag.StringVar(&load.HealthStatus, "health", "", "HealthStatus filter to send (default: none)")
-	rounds := flag.Int("rounds", 2, "alternating rounds (the better run of each server counts)")
+	rounds := flag.Int("rounds", 6, "alternating rounds (the median of their ratios counts)")
 	dataDir := flag.String("data-dir", "", "cloudmap data directory, kept and reused when given (default: a temporary one)")
-	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the cloudmap runs to this file")
+	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the last cloudmap run to this file")
+	refProfile := flag.String("refprofile", "", "write a CPU profile of the last reference run to this file")
 	flag.Parse()
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	if err := run(ctx, load, seed, *rounds, *dataDir, *cpuProfile); err != nil {
+	if err := run(ctx, load, seed, *rounds, *dataDir, *cpuProfile, *refProfile); err != nil {
 		fmt.Fprintln(os.Stderr, "compare:", err)
 		os.Exit(1)
 	}
 }
 
-func run(ctx context.Context, load discovery.Config, seed discovery.SeedConfig, rounds int, dataDir, cpuProfile string) error {
+func run(ctx context.Context, load discovery.Config, seed discovery.SeedConfig, rounds int, dataDir, cpuProfile, refProfile string) error {
 	if dataDir == "" {
 		dir, err := os.MkdirTemp("", "cloudmap-bench-*")
 		if err != nil {
@@ -83,11 +88,21 @@ func run(ctx context.Context, load discovery.Config, seed discovery.SeedConfig, 
 	}
 
 	load.Services = seed.Services
-	hook, closeProfile, err := profiler(cpuProfile)
+	cmHook, closeCM, err := profiler(cpuProfile, rounds)
 	if err != nil {
 		return err
 	}
-	defer closeProfile()
+	defer closeCM()
+	refHook, closeRef, err := profiler(refProfile, rounds)
+	if err != nil {
+		return err
+	}
+	defer closeRef()
+	hook := func(server string, start bool) {
+		if h := map[string]func(bool){"cloudmap": cmHook, "reference": refHook}[server]; h != nil {
+			h(start)
+		}
+	}
 	res, err := discovery.Compare(ctx, "http://"+ln.Addr().String(), srv.APIURL(), load, rounds, hook)
 	for _, r := range res.Rounds {
 		fmt.Println(r)
@@ -99,9 +114,10 @@ func run(ctx context.Context, load discovery.Config, seed discovery.SeedConfig, 
 	return nil
 }
 
-// profiler returns a hook that profiles the CPU during the first cloudmap
-// run only, and a function closing the profile file.
-func profiler(path string) (func(bool), func(), error) {
+// profiler returns a hook that profiles the CPU during the last of rounds
+// runs only (the first ones warm the server up), and a function closing
+// the profile file.
+func profiler(path string, rounds int) (func(bool), func(), error) {
 	if path == "" {
 		return nil, func() {}, nil
 	}
@@ -109,16 +125,19 @@ func profiler(path string) (func(bool), func(), error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	done := false
+	run := 0
 	hook := func(start bool) {
+		if start {
+			run++
+		}
 		switch {
-		case start && !done:
+		case run < max(rounds, 1):
+		case start:
 			if err := pprof.StartCPUProfile(f); err != nil {
 				fmt.Fprintln(os.Stderr, "cpuprofile:", err)
 			}
-		case !start && !done:
+		default:
 			pprof.StopCPUProfile()
-			done = true // one profile per file: the first cloudmap run
 		}
 	}
 	return hook, func() { f.Close() }, nil
