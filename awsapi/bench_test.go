@@ -57,3 +57,38 @@ func BenchmarkHandler_DiscoverInstances(b *testing.B) {
 	}
 	b.SetBytes(int64(w.n))
 }
+
+// BenchmarkHandler_DiscoverInstancesDefault is the benchmark load's
+// request: names only, 10 instances of 4 attributes in the answer (from
+// the fragment cache after the first request).
+func BenchmarkHandler_DiscoverInstancesDefault(b *testing.B) {
+	out := &cloudmap.DiscoverInstancesOutput{InstancesRevision: 42}
+	for i := range 10 {
+		out.Instances = append(out.Instances, cloudmap.HttpInstanceSummary{
+			InstanceId: fmt.Sprintf("i-42-%d", i), NamespaceName: "bench", ServiceName: "svc-42",
+			HealthStatus: cloudmap.Unknown, Attributes: map[string]string{
+				"AWS_INSTANCE_IPV4": fmt.Sprintf("10.0.42.%d", i), "AWS_INSTANCE_PORT": "8080",
+				"stage": "prod", "zone": "us-east-1a"}})
+	}
+	api := &fakeAPI{Fn: func(context.Context, string, any) (any, error) { return out, nil }}
+	h := awsapi.NewHandler(api, awsapi.Config{})
+	body := []byte(`{"NamespaceName":"bench","ServiceName":"svc-42"}`)
+	rd := bytes.NewReader(body)
+	req, _ := http.NewRequest(http.MethodPost, "/", rd)
+	req.Header.Set("X-Amz-Target", "Route53AutoNaming_v20170314.DiscoverInstances")
+	req.Header.Set("Content-Type", "application/x-amz-json-1.1")
+	req.ContentLength = int64(len(body))
+	w := &discardWriter{h: http.Header{}}
+	b.ReportAllocs()
+	for b.Loop() {
+		rd.Reset(body)
+		req.Body = io.NopCloser(rd)
+		clear(w.h)
+		w.n = 0
+		h.ServeHTTP(w, req)
+		if w.status != 200 {
+			b.Fatalf("status %d", w.status)
+		}
+	}
+	b.SetBytes(int64(w.n))
+}

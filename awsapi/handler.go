@@ -12,7 +12,6 @@ import (
 	"net/http"
 	"reflect"
 	"runtime/debug"
-	"strconv"
 	"strings"
 	"sync"
 
@@ -93,9 +92,10 @@ var (
 
 // ServeHTTP serves one AWS JSON 1.1 request.
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	reqID := newRequestID()
+	rh := new(respHeaders)
+	reqID := rh.requestID()
 	hdr := w.Header()
-	hdr["X-Amzn-Requestid"] = []string{reqID}
+	hdr["X-Amzn-Requestid"] = rh.requestIDHeader()
 	hdr["Content-Type"] = jsonContentType
 	written := false
 	defer func() {
@@ -116,7 +116,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(status) // an operation without output: empty body
 		return
 	}
-	hdr["Content-Length"] = []string{strconv.Itoa(len(body))}
+	hdr["Content-Length"] = rh.contentLength(len(body))
 	w.WriteHeader(status)
 	w.Write(body)
 }
@@ -215,23 +215,34 @@ func tooLarge(limit int64) error {
 }
 
 // readBody reads the body into a pooled buffer, never more than the limit.
+// A body with a Content-Length (checked against the limit before) is
+// already bounded by it; the others are read through a MaxBytesReader.
 func (h *handler) readBody(w http.ResponseWriter, r *http.Request) (*bytes.Buffer, error) {
 	buf := h.getBuf()
 	if r.Body == nil || r.Body == http.NoBody {
 		return buf, nil
 	}
-	if r.ContentLength > 0 {
+	body := r.Body
+	if r.ContentLength >= 0 && r.ContentLength <= h.maxBody {
 		buf.Grow(int(r.ContentLength) + 1)
+	} else {
+		body = http.MaxBytesReader(w, r.Body, h.maxBody)
 	}
-	_, err := buf.ReadFrom(http.MaxBytesReader(w, r.Body, h.maxBody))
-	var tooBig *http.MaxBytesError
-	switch {
-	case errors.As(err, &tooBig):
-		return buf, tooLarge(h.maxBody)
-	case err != nil:
-		return buf, cloudmap.Errorf(cloudmap.ErrSerialization, "reading the request body: %v", err)
+	if _, err := buf.ReadFrom(body); err != nil {
+		return buf, readError(err, h.maxBody)
+	}
+	if int64(buf.Len()) > h.maxBody {
+		return buf, tooLarge(h.maxBody) // a body longer than its Content-Length
 	}
 	return buf, nil
+}
+
+func readError(err error, limit int64) error {
+	var tooBig *http.MaxBytesError
+	if errors.As(err, &tooBig) {
+		return tooLarge(limit)
+	}
+	return cloudmap.Errorf(cloudmap.ErrSerialization, "reading the request body: %v", err)
 }
 
 // unknownOperation is the error for a target the table does not hold.

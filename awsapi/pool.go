@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/hex"
 	"math/rand/v2"
+	"strconv"
+	"unsafe"
 )
 
 func (h *handler) getBuf() *bytes.Buffer {
@@ -50,9 +52,19 @@ func (h *handler) putDecoder(d *decoder) {
 	h.decs.Put(d)
 }
 
-// newRequestID returns a random (version 4) UUID. Request IDs need to be
-// unique, not secret, so the runtime's fast generator serves.
-func newRequestID() string {
+// respHeaders holds the per-request header values of an answer in one
+// allocation: the request ID and the body length, as strings over its own
+// bytes (never modified once set), and the one-element slices the header
+// map takes.
+type respHeaders struct {
+	id     [36]byte
+	length [20]byte
+	values [2]string
+}
+
+// requestID fills in a random (version 4) UUID and returns it. Request IDs
+// need to be unique, not secret, so the runtime's fast generator serves.
+func (rh *respHeaders) requestID() string {
 	var u [16]byte
 	a, b := rand.Uint64(), rand.Uint64()
 	for i := range 8 {
@@ -60,7 +72,7 @@ func newRequestID() string {
 	}
 	u[6] = u[6]&0x0f | 0x40
 	u[8] = u[8]&0x3f | 0x80
-	var s [36]byte
+	s := &rh.id
 	hex.Encode(s[0:8], u[0:4])
 	s[8] = '-'
 	hex.Encode(s[9:13], u[4:6])
@@ -70,5 +82,16 @@ func newRequestID() string {
 	hex.Encode(s[19:23], u[8:10])
 	s[23] = '-'
 	hex.Encode(s[24:], u[10:])
-	return string(s[:])
+	rh.values[0] = unsafe.String(&s[0], len(s))
+	return rh.values[0]
+}
+
+// requestIDHeader is the header value of the request ID.
+func (rh *respHeaders) requestIDHeader() []string { return rh.values[0:1:1] }
+
+// contentLength returns the header value of a body of n bytes.
+func (rh *respHeaders) contentLength(n int) []string {
+	b := strconv.AppendInt(rh.length[:0], int64(n), 10)
+	rh.values[1] = unsafe.String(&b[0], len(b))
+	return rh.values[1:2:2]
 }
