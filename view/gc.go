@@ -17,7 +17,7 @@ import (
 // (the garbage is mostly the snapshot's values, freed right after), and
 // GOMEMLIMIT, when set, still bounds the heap. The previous setting is
 // restored once the snapshot is applied.
-const loadGCPercent = 400
+const loadGCPercent = 800
 
 // gcBoost raises the GC percent while at least one view loads, and
 // restores the setting found by the first when the last one is done, so

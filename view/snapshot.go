@@ -51,14 +51,18 @@ func (v *View) loadSnapshot(c cloudmap.Change) *state {
 					continue
 				}
 				sr := svcs[o].rec
+				// A snapshot holds each key once, into a fresh state: no
+				// earlier value to compare with, only puts.
 				switch r.kind {
 				case 's':
 					sr.applyService(&r, c.Revision)
 				case 'i':
-					sr.applyInstance(&r, c.Revision)
+					r.in.Id, r.in.ServiceId = r.inst, r.id
+					sr.insts[r.inst] = r.in
 				case 'h':
-					sr.applyHealth(&r, c.Revision)
+					sr.health[r.inst] = r.health
 				}
+				sr.rev, sr.touched = c.Revision, c.Revision
 			}
 		})
 	}
@@ -70,13 +74,16 @@ func (v *View) loadSnapshot(c cloudmap.Change) *state {
 // namespaces (few) at once and creates every service record with maps
 // sized for its instances and health records. owner[i] is the index in
 // svcs of the service event i belongs to, or -1 for events the workers
-// skip (namespaces, other prefixes, malformed keys).
+// skip (namespaces, deletions, other prefixes, malformed keys).
 func (s *state) scanSnapshot(c cloudmap.Change) (svcs []snapSvc, owner []int32) {
 	owner = make([]int32, len(c.Events))
 	index := map[string]int32{}
 	cur := int32(-1) // keys come grouped by service: look the map up on change only
 	for i, e := range c.Events {
 		owner[i] = -1
+		if e.Deleted {
+			continue // a snapshot holds no deletions; nothing to delete from a fresh state anyway
+		}
 		var id string
 		var kind byte
 		switch {

@@ -52,7 +52,14 @@ func TestView_SnapshotLoad(t *testing.T) {
 	kv["op/123"] = []byte(`{"x":1}`)
 	kv["inst/malformed"] = []byte(`{}`)
 	kv[cloudmap.HealthKey("srv-3", "i-3-0")] = cloudmap.Encode(&cloudmap.Health{Status: cloudmap.Unhealthy})
-	_, v := startLoaded(t, kv)
+	st := fakestore.New()
+	st.Load(kv)
+	defer st.Close()
+	v := view.New(st, nil)
+	defer v.Close()
+	if err := v.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
 	for s := range services {
 		e := v.ServiceNamed("ns-bench", fmt.Sprintf("svc-%d", s))
 		if e == nil {
