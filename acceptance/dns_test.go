@@ -58,6 +58,11 @@ func TestDNS_RegisterThenQuery(t *testing.T) {
 	if r.Rcode != dns.RcodeNameError || len(r.Ns) != 1 || r.Ns[0].Header().Rrtype != dns.TypeSOA {
 		t.Errorf("missing name: rcode %s, authority %v", dns.RcodeToString[r.Rcode], r.Ns)
 	}
+	// "_tcp.example.local" exists as an empty non-terminal above "_web._tcp": NODATA.
+	r = n.Query(t, "udp", "_tcp.example.local", dns.TypeA)
+	if r.Rcode != dns.RcodeSuccess || len(r.Answer) != 0 || len(r.Ns) != 1 || r.Ns[0].Header().Rrtype != dns.TypeSOA {
+		t.Errorf("empty non-terminal: rcode %s, answer %v, authority %v; want NODATA", dns.RcodeToString[r.Rcode], r.Answer, r.Ns)
+	}
 	if r := n.Query(t, "udp", "www.example.org", dns.TypeA); r.Rcode != dns.RcodeRefused {
 		t.Errorf("outside zones: rcode %s, want REFUSED", dns.RcodeToString[r.Rcode])
 	}

@@ -78,3 +78,13 @@ func (v *View) Service(id string) (*cloudmap.ServiceEntry, bool) {
 	}
 	return slot.load().entry, true
 }
+
+// HasServiceBelow reports whether the namespace has a service whose name
+// ends in "." + name (case-insensitively): such a name exists in DNS as an
+// empty non-terminal, so it answers NODATA rather than NXDOMAIN.
+func (v *View) HasServiceBelow(namespaceID, name string) bool {
+	v.idx.mu.RLock()
+	defer v.idx.mu.RUnlock()
+	ns := v.idx.nsByID[namespaceID]
+	return ns != nil && ns.ns.Type.IsDNS() && lookupFold(ns.parents, name) > 0
+}

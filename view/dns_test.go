@@ -164,3 +164,30 @@ func TestView_ScopeLookups(t *testing.T) {
 		t.Errorf("ZonesNamed after deleting the public zone = %v", got)
 	}
 }
+
+func TestView_HasServiceBelow(t *testing.T) {
+	f := dnsFixture(t)
+	f.commit(svc("srv-srv", "ns-priv", "_HTTP._tcp.edge", ""))
+	cases := []struct {
+		ns, name string
+		want     bool
+	}{
+		{"ns-priv", "_tcp.edge", true},
+		{"ns-priv", "_TCP.Edge", true},
+		{"ns-priv", "edge", true},
+		{"ns-priv", "_http._tcp.edge", false}, // the service itself, not below it
+		{"ns-priv", "web", false},
+		{"ns-pub", "edge", false},
+		{"ns-http", "edge", false},
+		{"ns-none", "edge", false},
+	}
+	for _, c := range cases {
+		if got := f.view.HasServiceBelow(c.ns, c.name); got != c.want {
+			t.Errorf("HasServiceBelow(%s, %q) = %v, want %v", c.ns, c.name, got, c.want)
+		}
+	}
+	f.commit(del(cloudmap.ServiceKey("srv-srv")))
+	if f.view.HasServiceBelow("ns-priv", "edge") {
+		t.Error("HasServiceBelow after the service was deleted = true")
+	}
+}

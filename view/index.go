@@ -1,6 +1,7 @@
 package view
 
 import (
+	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -27,7 +28,39 @@ type nsSlot struct {
 	// services maps the service name (lower-case in DNS namespaces, where
 	// names differing only in case cannot coexist) to its slot.
 	services map[string]*svcSlot
-	serial   atomic.Uint32
+	// parents counts, for every name that is a proper dot-suffix of a
+	// service name ("_tcp" for "_http._tcp"), the services below it: such
+	// names exist in DNS (empty non-terminals) and answer NODATA.
+	parents map[string]int
+	serial  atomic.Uint32
+}
+
+// putService publishes sl under name. Caller holds index.mu.
+func (ns *nsSlot) putService(name string, sl *svcSlot) {
+	if _, ok := ns.services[name]; !ok {
+		ns.countParents(name, 1)
+	}
+	ns.services[name] = sl
+}
+
+// removeService unpublishes name. Caller holds index.mu.
+func (ns *nsSlot) removeService(name string) {
+	if _, ok := ns.services[name]; ok {
+		delete(ns.services, name)
+		ns.countParents(name, -1)
+	}
+}
+
+func (ns *nsSlot) countParents(name string, d int) {
+	for i := strings.IndexByte(name, '.'); i >= 0; i = strings.IndexByte(name, '.') {
+		name = name[i+1:]
+		if ns.parents == nil {
+			ns.parents = map[string]int{}
+		}
+		if ns.parents[name] += d; ns.parents[name] <= 0 {
+			delete(ns.parents, name)
+		}
+	}
 }
 
 // svcSlot holds the current state of one service.

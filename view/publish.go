@@ -95,6 +95,7 @@ func (v *View) publishNamespaces(s *state) {
 		if nr.ns == nil {
 			if nr.slot != nil {
 				clear(nr.slot.services)
+				clear(nr.slot.parents)
 				nr.slot = nil
 			}
 			continue
@@ -134,7 +135,7 @@ func publishService(x *index, s *state, sr *svcRec, st *svcState) {
 	}
 	if sr.pubNS != "" && (sr.pubNS != nsID || sr.pubName != name) {
 		if nr := s.namespaces[sr.pubNS]; nr != nil && nr.slot != nil && nr.slot.services[sr.pubName] == sr.slot {
-			delete(nr.slot.services, sr.pubName)
+			nr.slot.removeService(sr.pubName)
 		}
 		sr.pubNS, sr.pubName = "", ""
 	}
@@ -151,7 +152,7 @@ func publishService(x *index, s *state, sr *svcRec, st *svcState) {
 	}
 	sr.slot.p.Store(st)
 	x.svcByID[sr.id] = sr.slot
-	s.namespaces[nsID].slot.services[name] = sr.slot
+	s.namespaces[nsID].slot.putService(name, sr.slot)
 	sr.pubNS, sr.pubName = nsID, name
 	if chk != sr.pubChk || chk {
 		if chk {
