@@ -26,8 +26,8 @@ import (
 // a pointer check): a health change or a rename is a miss, never a stale
 // answer.
 
-// DefaultDiscoverCacheEntries is the number of fragments the
-// DiscoverInstances cache holds before it starts over, when
+// DefaultDiscoverCacheEntries is the number of fragments (about 300 bytes
+// each) the DiscoverInstances cache holds before it starts over, when
 // Config.DiscoverCacheEntries is 0.
 const DefaultDiscoverCacheEntries = 1 << 18
 
@@ -37,10 +37,11 @@ const discoverShards = 64
 // discoverCache holds the fragments in two levels: services, found by the
 // address of the ServiceName string of the answer (every summary of one
 // answer shares it, so there is one lookup in the big table per request),
-// then instances, found by the address of their Attributes map in a small
-// table of that service. When more than limit fragments were added, the
-// whole cache starts over, so summaries no longer sent (instances
-// deregistered or changed) are forgotten and memory stays bounded.
+// then instances, found by the address of their Attributes map among the
+// fragments of that service. A service drops the fragments it has not sent
+// for a while (see svcFragments.add); as a last resort, when more than
+// limit fragments are held, the whole cache starts over, so memory stays
+// bounded.
 type discoverCache struct {
 	limit int64
 	state atomic.Pointer[discoverState]
@@ -70,6 +71,7 @@ type svcFragments struct {
 	index   map[unsafe.Pointer]int32 // into refs, once they outgrow a scan
 	arena   []byte
 	garbage int // arena bytes of replaced fragments
+	sweepAt int // sweep unused fragments when refs reach this length
 }
 
 // fragRef locates the encoded JSON of one instance summary in the arena.
@@ -78,10 +80,15 @@ type fragRef struct {
 	id, ns string
 	health cloudmap.HealthStatus
 	off, n int32
+	seen   uint32 // 1 when sent since the last sweep (atomic under the read lock)
 }
 
-// scanRefs is the number of fragments a service looks up by a linear scan.
-const scanRefs = 16
+// scanRefs is the number of fragments a service looks up by a linear scan;
+// minSweep is the smallest number of fragments a service sweeps at.
+const (
+	scanRefs = 16
+	minSweep = 64
+)
 
 func newDiscoverCache(limit int) *discoverCache {
 	if limit < 0 {
@@ -159,6 +166,9 @@ func (c *discoverCache) appendSummary(b []byte, st *discoverState, sf *svcFragme
 	if i := sf.find(key); i >= 0 {
 		if r := &sf.refs[i]; r.id == s.InstanceId && r.health == s.HealthStatus && r.ns == s.NamespaceName {
 			b = append(b, sf.arena[r.off:r.off+r.n]...)
+			if atomic.LoadUint32(&r.seen) == 0 {
+				atomic.StoreUint32(&r.seen, 1)
+			}
 			sf.mu.RUnlock()
 			return b
 		}
@@ -166,9 +176,11 @@ func (c *discoverCache) appendSummary(b []byte, st *discoverState, sf *svcFragme
 	sf.mu.RUnlock()
 	start := len(b)
 	b = appendSummary(b, s)
-	if sf.add(fragRef{attrs: key, id: s.InstanceId, ns: s.NamespaceName, health: s.HealthStatus}, b[start:]) &&
-		st.n.Add(1) == c.limit {
+	d := sf.add(fragRef{attrs: key, id: s.InstanceId, ns: s.NamespaceName, health: s.HealthStatus}, b[start:])
+	if d > 0 && st.n.Add(int64(d)) >= c.limit {
 		c.state.CompareAndSwap(st, newDiscoverState())
+	} else if d < 0 {
+		st.n.Add(int64(d))
 	}
 	return b
 }
@@ -191,48 +203,81 @@ func (sf *svcFragments) find(key unsafe.Pointer) int {
 }
 
 // add stores the fragment r with its JSON, replacing the one of the same
-// key, and reports whether the key is new.
-func (sf *svcFragments) add(r fragRef, json []byte) bool {
+// key, and returns by how much the number of fragments changed: 1 for a
+// new key, 0 for a replacement, less when a sweep dropped fragments.
+//
+// Fragments of instances no longer sent (deregistered, or registered
+// again with new attributes) would pile up in a service whose instances
+// come and go, so when the fragments double since the last sweep, those
+// not sent since then are dropped.
+func (sf *svcFragments) add(r fragRef, json []byte) int {
 	sf.mu.Lock()
 	defer sf.mu.Unlock()
 	if len(sf.arena)+len(json) > math.MaxInt32 {
-		return false // not cached; never reached by real answers
+		return 0 // not cached; never reached by real answers
 	}
-	r.off, r.n = int32(len(sf.arena)), int32(len(json))
+	r.off, r.n, r.seen = int32(len(sf.arena)), int32(len(json)), 1
 	sf.arena = append(sf.arena, json...)
 	if i := sf.find(r.attrs); i >= 0 {
 		sf.garbage += int(sf.refs[i].n)
 		sf.refs[i] = r
-		sf.compact()
-		return false
+		if sf.garbage >= 4096 && 2*sf.garbage >= len(sf.arena) {
+			sf.rebuild(false)
+		}
+		return 0
 	}
 	sf.refs = append(sf.refs, r)
+	if len(sf.refs) >= max(sf.sweepAt, minSweep) {
+		before := len(sf.refs)
+		sf.rebuild(true)
+		sf.sweepAt = 2 * len(sf.refs)
+		return 1 - (before - len(sf.refs))
+	}
 	switch {
 	case sf.index != nil:
 		sf.index[r.attrs] = int32(len(sf.refs) - 1)
 	case len(sf.refs) > scanRefs:
-		sf.index = make(map[unsafe.Pointer]int32, 2*len(sf.refs))
-		for i := range sf.refs {
-			sf.index[sf.refs[i].attrs] = int32(i)
-		}
+		sf.reindex()
 	}
-	return true
+	return 1
 }
 
-// compact rewrites the arena without replaced fragments once they take
-// more than half of it.
-func (sf *svcFragments) compact() {
-	if sf.garbage < 4096 || 2*sf.garbage < len(sf.arena) {
-		return
+// rebuild rewrites the arena with the live fragments only, after dropping
+// (when sweep is set) those not sent since the last sweep.
+func (sf *svcFragments) rebuild(sweep bool) {
+	refs := sf.refs[:0]
+	size := 0
+	for _, r := range sf.refs {
+		if !sweep || r.seen != 0 {
+			refs = append(refs, r)
+			size += int(r.n)
+		}
 	}
-	arena := make([]byte, 0, len(sf.arena)-sf.garbage)
-	for i := range sf.refs {
-		r := &sf.refs[i]
+	clear(sf.refs[len(refs):]) // release the dropped keys
+	arena := make([]byte, 0, size)
+	for i := range refs {
+		r := &refs[i]
 		off := int32(len(arena))
 		arena = append(arena, sf.arena[r.off:r.off+r.n]...)
 		r.off = off
+		if sweep {
+			r.seen = 0
+		}
 	}
-	sf.arena, sf.garbage = arena, 0
+	sf.refs, sf.arena, sf.garbage = refs, arena, 0
+	sf.reindex()
+}
+
+// reindex rebuilds the index when refs are too many for a scan.
+func (sf *svcFragments) reindex() {
+	sf.index = nil
+	if len(sf.refs) <= scanRefs {
+		return
+	}
+	sf.index = make(map[unsafe.Pointer]int32, 2*len(sf.refs))
+	for i := range sf.refs {
+		sf.index[sf.refs[i].attrs] = int32(i)
+	}
 }
 
 // appendSummary encodes one summary as the generic encoder does: members in

@@ -151,3 +151,44 @@ func TestDiscoverCache_BigServiceFlapping(t *testing.T) {
 		t.Errorf("%d fragments counted, want %d", got, n)
 	}
 }
+
+// TestDiscoverCache_Churn registers the instances of a service again and
+// again (new Attributes maps each time, as the view does): answers stay
+// right and the fragments of the instances gone are swept, so the
+// service holds a bounded number of them.
+func TestDiscoverCache_Churn(t *testing.T) {
+	c := newDiscoverCache(0)
+	generic, err := encoderFor(reflect.TypeFor[*cloudmap.DiscoverInstancesOutput]())
+	if err != nil {
+		t.Fatal(err)
+	}
+	name := "web"
+	most := 0
+	for round := range 500 {
+		out := &cloudmap.DiscoverInstancesOutput{InstancesRevision: int64(round)}
+		for i := range 10 {
+			out.Instances = append(out.Instances, cloudmap.HttpInstanceSummary{InstanceId: fmt.Sprintf("i-%d", i),
+				NamespaceName: "ns", ServiceName: name, HealthStatus: cloudmap.Healthy,
+				Attributes: map[string]string{"round": fmt.Sprint(round)}})
+		}
+		if got, want := c.appendOutput(nil, out), generic(nil, reflect.ValueOf(out)); string(got) != string(want) {
+			t.Fatalf("round %d:\n got %s\nwant %s", round, got, want)
+		}
+		most = max(most, len(c.state.Load().service(name).refs))
+	}
+	st := c.state.Load()
+	sf := st.service(name)
+	if most > 2*minSweep {
+		t.Errorf("the service held up to %d fragments for 10 instances, want at most %d", most, 2*minSweep)
+	}
+	if got, want := st.n.Load(), int64(len(sf.refs)); got != want {
+		t.Errorf("the cache counts %d fragments, the service holds %d", got, want)
+	}
+	live := 0
+	for _, r := range sf.refs {
+		live += int(r.n)
+	}
+	if len(sf.arena) != live {
+		t.Errorf("arena of %d bytes for %d live bytes", len(sf.arena), live)
+	}
+}

@@ -29,11 +29,11 @@ type Config struct {
 	// decoded, before dispatch. It returns an error (*cloudmap.Error with an
 	// AWS code) to reject. Another engineer implements it.
 	Authorizer Authorizer
-	// DiscoverCacheEntries sizes the cache of encoded DiscoverInstances
-	// instance summaries (one generation; the cache holds at most twice
-	// as many). 0 means DefaultDiscoverCacheEntries, negative turns the
-	// cache off. The cache relies on the API never modifying an
-	// Attributes map it has returned, which the view guarantees.
+	// DiscoverCacheEntries bounds the cache of encoded DiscoverInstances
+	// instance summaries: past it, the cache starts over. 0 means
+	// DefaultDiscoverCacheEntries, negative turns the cache off. The cache
+	// relies on the API never modifying an Attributes map it has
+	// returned, which the view guarantees.
 	DiscoverCacheEntries int
 }
 
