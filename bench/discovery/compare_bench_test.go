@@ -15,7 +15,7 @@ import (
 var (
 	benchServices  = flag.Int("services", 10_000, "BenchmarkCompare: services to register")
 	benchInstances = flag.Int("instances", 10, "BenchmarkCompare: instances per service")
-	benchRun       = flag.Duration("run", 2*time.Second, "BenchmarkCompare: duration of each run")
+	benchRun       = flag.Duration("d", 2*time.Second, "BenchmarkCompare: duration of each run")
 	benchRounds    = flag.Int("rounds", 6, "BenchmarkCompare: alternating rounds")
 )
 
