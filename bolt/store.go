@@ -11,7 +11,6 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"go.etcd.io/bbolt"
@@ -57,14 +56,15 @@ type Store struct {
 	// WatchBatch is the most commits a watcher reads per read transaction.
 	WatchBatch int
 
-	db      *bbolt.DB
-	path    string
-	log     *slog.Logger
-	tune    sync.Once
-	pending atomic.Int64 // Updates in flight
+	db    *bbolt.DB
+	path  string
+	log   *slog.Logger
+	kick  chan struct{} // wakes the committer
+	stats counters
 
 	mu     sync.Mutex
 	closed bool
+	queue  []*request    // Updates waiting for the committer
 	wake   chan struct{} // closed and replaced after each commit
 	woken  int64         // highest revision broadcast
 	done   chan struct{} // closed by Close
@@ -116,6 +116,7 @@ func Open(dir string, logger *slog.Logger) (*Store, error) {
 		db:            db,
 		path:          path,
 		log:           logger,
+		kick:          make(chan struct{}, 1),
 		wake:          make(chan struct{}),
 		done:          make(chan struct{}),
 	}
@@ -125,6 +126,8 @@ func Open(dir string, logger *slog.Logger) (*Store, error) {
 		return nil, err
 	}
 	s.woken = rev
+	s.wg.Add(1)
+	go s.commitLoop()
 	logger.Info("store opened", "path", path, "revision", rev)
 	return s, nil
 }

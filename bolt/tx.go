@@ -101,7 +101,8 @@ type touch struct {
 	key     string
 	value   []byte // nil when deleted
 	deleted bool
-	existed bool // the key existed when the transaction first touched it
+	existed bool   // the key existed when the transaction first touched it
+	orig    []byte // its value then, for undo
 }
 
 // newWriteTx returns a transaction over the kv bucket b.
@@ -111,12 +112,13 @@ func newWriteTx(b *bbolt.Bucket) *writeTx {
 
 // Put sets key to a copy of value.
 func (t *writeTx) Put(key string, value []byte) error {
-	existed := t.existedBefore(key)
+	w := t.before(key)
 	v := append([]byte{}, value...)
 	if err := t.b.Put([]byte(key), v); err != nil {
 		return fmt.Errorf("bolt: put %q: %w", key, err)
 	}
-	t.record(touch{key: key, value: v, existed: existed})
+	w.value, w.deleted = v, false
+	t.record(w)
 	return nil
 }
 
@@ -125,21 +127,27 @@ func (t *writeTx) Delete(key string) error {
 	if _, ok := t.lookup([]byte(key)); !ok {
 		return nil
 	}
-	existed := t.existedBefore(key)
+	w := t.before(key)
 	if err := t.b.Delete([]byte(key)); err != nil {
 		return fmt.Errorf("bolt: delete %q: %w", key, err)
 	}
-	t.record(touch{key: key, deleted: true, existed: existed})
+	w.value, w.deleted = nil, true
+	t.record(w)
 	return nil
 }
 
-// existedBefore reports whether key existed when the transaction began.
-func (t *writeTx) existedBefore(key string) bool {
+// before returns the record of key with what it was when the transaction
+// first touched it.
+func (t *writeTx) before(key string) touch {
 	if i, ok := t.index[key]; ok {
-		return t.touched[i].existed
+		return t.touched[i]
 	}
-	_, ok := t.lookup([]byte(key))
-	return ok
+	v, ok := t.lookup([]byte(key))
+	w := touch{key: key, existed: ok}
+	if ok {
+		w.orig = append([]byte{}, v...)
+	}
+	return w
 }
 
 // record sets the final state of a key the transaction wrote.
@@ -153,6 +161,25 @@ func (t *writeTx) record(w touch) {
 	}
 	t.index[w.key] = len(t.touched)
 	t.touched = append(t.touched, w)
+}
+
+// undo restores every key the transaction wrote to what it was before, so
+// a failed function leaves nothing in a shared bbolt transaction.
+func (t *writeTx) undo() error {
+	for i := len(t.touched) - 1; i >= 0; i-- {
+		w := t.touched[i]
+		var err error
+		if w.existed {
+			err = t.b.Put([]byte(w.key), w.orig)
+		} else {
+			err = t.b.Delete([]byte(w.key))
+		}
+		if err != nil {
+			return fmt.Errorf("bolt: undo %q: %w", w.key, err)
+		}
+	}
+	t.touched, t.index = nil, nil
+	return nil
 }
 
 // changes returns the events of the transaction in first-touch order: the

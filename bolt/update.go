@@ -11,61 +11,39 @@ import (
 )
 
 // Update runs fn in a read-write transaction and returns the revision it
-// committed at. When other Updates are in flight, fn shares one bbolt
-// transaction and one fsync with them (bbolt.DB.Batch); a lone Update commits
-// at once. fn may run more than once. Errors of fn are returned unchanged and
-// nothing is written; a transaction that writes nothing returns the current
-// revision and adds nothing to the change log. fn must not call the Store:
-// bbolt has one writer, so a nested Update would wait for itself.
+// committed at, once that commit is durable. Updates share bbolt
+// transactions and fsyncs: one committer goroutine takes every Update queued
+// while the previous commit was being written (up to MaxBatchSize) into one
+// transaction, so a lone Update commits at once and concurrent ones share
+// the cost of a commit. Each fn still commits at its own revision, with its
+// own change record. An Update whose ctx is done before its fn runs returns
+// ctx.Err() and writes nothing.
+//
+// fn may run more than once (when another Update of its transaction panics
+// or fails to commit, the others run again in a new transaction). Errors of
+// fn are returned unchanged and its writes are undone, without disturbing
+// the other Updates of the transaction; a transaction that writes nothing
+// returns the current revision and adds nothing to the change log. fn must
+// not call the Store: bbolt has one writer, so a nested Update would wait
+// for itself.
 func (s *Store) Update(ctx context.Context, fn func(tx cloudmap.Tx) error) (int64, error) {
 	if err := ctx.Err(); err != nil {
 		return 0, err
 	}
-	if s.isClosed() {
+	req := &request{ctx: ctx, fn: fn, done: make(chan struct{})}
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
 		return 0, errClosed
 	}
-	s.tune.Do(func() {
-		s.db.MaxBatchDelay = s.MaxBatchDelay
-		s.db.MaxBatchSize = max(s.MaxBatchSize, 1)
-	})
-	var (
-		rev   int64
-		fnErr error
-	)
-	run := func(btx *bbolt.Tx) error {
-		rev, fnErr = 0, nil
-		t := newWriteTx(btx.Bucket(bucketKV))
-		if err := fn(t); err != nil {
-			fnErr = err
-			return err
-		}
-		r, changed, err := s.commit(btx, t)
-		if err != nil {
-			return err
-		}
-		rev = r
-		if changed {
-			btx.OnCommit(func() { s.broadcast(r) })
-		}
-		return nil
+	s.queue = append(s.queue, req)
+	s.mu.Unlock()
+	select {
+	case s.kick <- struct{}{}:
+	default:
 	}
-	if err := s.run(run); err != nil {
-		if fnErr != nil && err == fnErr {
-			return 0, err
-		}
-		return 0, fmt.Errorf("bolt: commit: %w", err)
-	}
-	return rev, nil
-}
-
-// run commits fn at once when no other Update is in flight, and through
-// bbolt.DB.Batch (one shared transaction and fsync) otherwise.
-func (s *Store) run(fn func(*bbolt.Tx) error) error {
-	defer s.pending.Add(-1)
-	if s.pending.Add(1) == 1 {
-		return s.db.Update(fn)
-	}
-	return s.db.Batch(fn)
+	<-req.done
+	return req.rev, req.err
 }
 
 // commit bumps the revision and appends the change record when t wrote
