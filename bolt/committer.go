@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"go.etcd.io/bbolt"
 
@@ -29,22 +30,61 @@ func (r *request) finish(rev int64, err error) {
 // many per transaction, until the store closes, then commits what is left.
 func (s *Store) commitLoop() {
 	defer s.wg.Done()
+	last := 0 // Updates in the previous transaction
 	for {
 		select {
 		case <-s.kick:
 		case <-s.done:
-			for s.flush() {
+			for s.flush() > 0 {
 			}
 			return
 		}
-		for s.flush() {
+		for {
+			if !s.gather(last) {
+				for s.flush() > 0 {
+				}
+				return
+			}
+			if last = s.flush(); last == 0 {
+				break
+			}
 		}
 	}
 }
 
+// gather waits up to MaxBatchDelay while fewer Updates are queued than the
+// previous transaction held, so that under steady load each transaction
+// carries as many as the last one instead of starting as soon as the first
+// caller of a new round arrives. It returns false when the store closes.
+func (s *Store) gather(last int) bool {
+	want := min(last, max(s.MaxBatchSize, 1))
+	if want <= 1 || s.MaxBatchDelay <= 0 || s.queued() >= want {
+		return true
+	}
+	timer := time.NewTimer(s.MaxBatchDelay)
+	defer timer.Stop()
+	for s.queued() < want {
+		select {
+		case <-s.kick:
+		case <-timer.C:
+			return true
+		case <-s.done:
+			return false
+		}
+	}
+	return true
+}
+
+// queued returns how many Updates wait for the committer.
+func (s *Store) queued() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.queue)
+}
+
 // flush commits up to MaxBatchSize queued Updates in one transaction and
-// reports whether it found any.
-func (s *Store) flush() bool {
+// returns how many it committed.
+func (s *Store) flush() int {
 	s.mu.Lock()
 	n := min(len(s.queue), max(s.MaxBatchSize, 1))
 	batch := s.queue[:n:n]
@@ -53,11 +93,10 @@ func (s *Store) flush() bool {
 		s.queue = nil
 	}
 	s.mu.Unlock()
-	if n == 0 {
-		return false
+	if n > 0 {
+		s.commitBatch(batch)
 	}
-	s.commitBatch(batch)
-	return true
+	return n
 }
 
 // result is the answer to one request.
@@ -78,6 +117,7 @@ func (s *Store) commitBatch(batch []*request) {
 		bad := -1
 		err := s.db.Update(func(btx *bbolt.Tx) error {
 			kv, last := btx.Bucket(bucketKV), int64(0)
+			kv.FillPercent = fillKV
 			for i, r := range batch {
 				res, evict := s.runOne(btx, kv, r)
 				results[i] = res

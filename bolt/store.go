@@ -29,6 +29,14 @@ const (
 	DefaultWatchBatch    = 512
 )
 
+// Fill factors of the buckets: the change log only appends, and most kv
+// writes (operations and their queue, keyed by time) append too, so pages
+// are split full rather than half full: fewer pages to write per commit.
+const (
+	fillChanges = 1.0
+	fillKV      = 0.9
+)
+
 // Bucket names.
 var (
 	bucketKV      = []byte("kv")
@@ -48,10 +56,13 @@ type Store struct {
 	// Retention is how many of the latest commits the change log keeps. A
 	// Watch from an older revision starts with a snapshot.
 	Retention int64
-	// MaxBatchDelay is how long a commit waits for others to share its
-	// transaction and fsync when other commits are in flight.
+	// MaxBatchDelay is how long the committer waits for more Updates
+	// before it starts a transaction while fewer are queued than the
+	// previous transaction held (under steady load, so that each commit
+	// carries as many as the last). A lone Update after a lone Update
+	// commits at once; 0 never waits.
 	MaxBatchDelay time.Duration
-	// MaxBatchSize is the most commits one shared transaction holds.
+	// MaxBatchSize is the most Updates one shared transaction holds.
 	MaxBatchSize int
 	// WatchBatch is the most commits a watcher reads per read transaction.
 	WatchBatch int

@@ -13,7 +13,8 @@ import (
 // Update runs fn in a read-write transaction and returns the revision it
 // committed at, once that commit is durable. Updates share bbolt
 // transactions and fsyncs: one committer goroutine takes every Update queued
-// while the previous commit was being written (up to MaxBatchSize) into one
+// while the previous commit was being written (up to MaxBatchSize, waiting
+// up to MaxBatchDelay for as many as the previous commit held) into one
 // transaction, so a lone Update commits at once and concurrent ones share
 // the cost of a commit. Each fn still commits at its own revision, with its
 // own change record. An Update whose ctx is done before its fn runs returns
@@ -60,6 +61,7 @@ func (s *Store) commit(btx *bbolt.Tx, t *writeTx) (int64, bool, error) {
 		return 0, false, fmt.Errorf("bolt: write revision %d: %w", rev, err)
 	}
 	changes := btx.Bucket(bucketChanges)
+	changes.FillPercent = fillChanges
 	if err := changes.Put(revKey(rev), encodeEvents(events)); err != nil {
 		return 0, false, fmt.Errorf("bolt: append change %d: %w", rev, err)
 	}

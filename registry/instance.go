@@ -46,6 +46,22 @@ func (r *Registry) RegisterInstance(ctx context.Context, in *cloudmap.RegisterIn
 	if in.CreatorRequestId != "" {
 		hash = requestHash(instRequest{svcID, in.InstanceId, in.Attributes})
 	}
+	newOp := func(svc *cloudmap.Service) *opRecord {
+		op := r.newOp(opID, cloudmap.OpRegisterInstance,
+			map[string]string{cloudmap.TargetService: svcID, cloudmap.TargetInstance: in.InstanceId})
+		op.NamespaceId, op.ServiceId, op.Busy = svc.NamespaceId, svcID, busyInstKey(svcID, in.InstanceId)
+		op.Instance = &cloudmap.Instance{Id: in.InstanceId, CreatorRequestId: in.CreatorRequestId,
+			Attributes: in.Attributes, CreatedByAccount: r.cfg.AccountID, ServiceId: svcID}
+		return op
+	}
+	// Encode the operation before the transaction when the service is
+	// known, so the store's single writer only checks and writes.
+	var early *opRecord
+	var earlyRaw []byte
+	if svc := r.cachedService(svcID); svc != nil {
+		early = newOp(svc)
+		earlyRaw = cloudmap.Encode(early)
+	}
 	var result string
 	_, err = r.store.Update(ctx, func(tx cloudmap.Tx) error {
 		rec, err := checkIdem(tx, "inst", in.CreatorRequestId, hash)
@@ -76,18 +92,18 @@ func (r *Registry) RegisterInstance(ctx context.Context, in *cloudmap.RegisterIn
 		if err := r.checkInstanceQuota(tx, svcID, in.InstanceId); err != nil {
 			return err
 		}
-		op := r.newOp(opID, cloudmap.OpRegisterInstance,
-			map[string]string{cloudmap.TargetService: svcID, cloudmap.TargetInstance: in.InstanceId})
-		op.NamespaceId, op.ServiceId, op.Busy = svc.NamespaceId, svcID, busyInstKey(svcID, in.InstanceId)
-		op.Instance = &cloudmap.Instance{Id: in.InstanceId, CreatorRequestId: in.CreatorRequestId,
-			Attributes: in.Attributes, CreatedByAccount: r.cfg.AccountID, ServiceId: svcID}
+		op, raw := early, earlyRaw
+		if early == nil || early.NamespaceId != svc.NamespaceId {
+			op = newOp(svc)
+			raw = cloudmap.Encode(op)
+		}
 		if in.CreatorRequestId != "" {
 			if err := put(tx, idemKey("inst", in.CreatorRequestId), idemRecord{Hash: hash, OperationId: opID}); err != nil {
 				return err
 			}
 		}
 		result = opID
-		return submit(tx, op)
+		return submitEncoded(tx, op, raw)
 	})
 	if err != nil {
 		return nil, wrap("RegisterInstance", err)

@@ -38,8 +38,13 @@ func (r *Registry) newOp(id string, t cloudmap.OperationType, targets map[string
 // submit stores a SUBMITTED operation, its queue marker and the in-progress
 // marker of its target in tx.
 func submit(tx cloudmap.Tx, op *opRecord) error {
-	if err := put(tx, opKey(op.Id), op); err != nil {
-		return err
+	return submitEncoded(tx, op, cloudmap.Encode(op))
+}
+
+// submitEncoded is submit with the operation record already encoded as raw.
+func submitEncoded(tx cloudmap.Tx, op *opRecord, raw []byte) error {
+	if err := tx.Put(opKey(op.Id), raw); err != nil {
+		return fmt.Errorf("registry: put %s: %w", opKey(op.Id), err)
 	}
 	if err := putString(tx, opQueueKey(op.Id), ""); err != nil {
 		return err

@@ -33,8 +33,9 @@ type Config struct {
 	// MaxNamespaces, MaxServices and MaxInstancesPerService are account
 	// quotas; 0 means unlimited. Reaching one is ResourceLimitExceeded.
 	MaxNamespaces, MaxServices, MaxInstancesPerService int
-	// MaxBatch is the most operations the worker moves to PENDING and
-	// applies in one Store.Update each; 0 means DefaultMaxBatch (1000).
+	// MaxBatch is the most operations the worker applies in one
+	// Store.Update (which also moves up to MaxBatch minus that many queued
+	// operations to PENDING); 0 means DefaultMaxBatch (1000).
 	// Applying a registration or deregistration writes OperationKeys (5)
 	// keys and reads about 3 (operation, in-progress marker, the instance
 	// when MaxInstancesPerService is set) besides its service; moving it to
@@ -97,6 +98,15 @@ func (r *Registry) sharedService(tx cloudmap.ReadTx, id string) (*cloudmap.Servi
 	r.svcCache[id] = cachedService{raw: bytes.Clone(b), svc: svc}
 	r.svcMu.Unlock()
 	return svc, nil
+}
+
+// cachedService returns the last decoded version of service id, or nil;
+// it may be stale, so callers check it against the store in their
+// transaction. The result is shared: callers must not modify it.
+func (r *Registry) cachedService(id string) *cloudmap.Service {
+	r.svcMu.Lock()
+	defer r.svcMu.Unlock()
+	return r.svcCache[id].svc
 }
 
 var _ cloudmap.ControlPlane = (*Registry)(nil)

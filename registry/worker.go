@@ -44,6 +44,13 @@ func (r *Registry) maxBatch() int {
 	return DefaultMaxBatch
 }
 
+// After a batch of at least coalesceMin operations, the worker waits
+// coalesceDelay before it looks at the queue again.
+const (
+	coalesceMin   = 32
+	coalesceDelay = 20 * time.Millisecond
+)
+
 // retryDelay is how long the worker waits after a store failure.
 const retryDelay = 500 * time.Millisecond
 
@@ -51,9 +58,13 @@ const retryDelay = 500 * time.Millisecond
 // resumes every unfinished (SUBMITTED or PENDING) operation first. It learns
 // of new operations from the store's change feed, so operations submitted on
 // other nodes are seen too, and from an in-process nudge. Each batch of up
-// to Config.MaxBatch operations takes two Store.Updates: one moves its
-// operations to PENDING, one applies them, each succeeding or failing on its
-// own. When the store refuses either transaction (other than for a
+// to Config.MaxBatch operations is read and encoded outside the store's
+// writer and applied in one Store.Update, each operation succeeding or
+// failing on its own; that transaction also moves the operations queued
+// behind the batch to PENDING, as many as the rest of the batch leaves
+// room for. After a batch of at least coalesceMin operations the worker
+// waits coalesceDelay before the next, so that under load it applies
+// fewer, larger batches. When the store refuses a batch (other than for a
 // canceled context or a lost fence), for instance because it holds more
 // writes than etcd's --max-txn-ops, the two halves of the batch go on their
 // own (applied in submission order), down to single operations; one that
@@ -91,7 +102,18 @@ func (r *Registry) RunWorker(ctx context.Context) error {
 		case <-signal:
 		case <-r.nudge:
 		}
-		if err := r.drain(ctx); err != nil {
+		n, err := r.drain(ctx)
+		if err == nil && n >= coalesceMin {
+			// Under load, let operations gather: fewer, larger batches
+			// write fewer pages per operation and leave the store's
+			// writer to the requests more of the time.
+			select {
+			case <-ctx.Done():
+				return nil
+			case <-time.After(coalesceDelay):
+			}
+		}
+		if err != nil {
 			if ctx.Err() != nil {
 				return nil
 			}
@@ -124,35 +146,26 @@ func queued(c cloudmap.Change) bool {
 }
 
 // drain processes batches until the queue is empty.
-func (r *Registry) drain(ctx context.Context) error {
+// It returns the size of the last batch.
+func (r *Registry) drain(ctx context.Context) (int, error) {
 	for ctx.Err() == nil {
 		n, err := r.processBatch(ctx)
 		if err != nil || n < r.maxBatch() {
-			return err
+			return n, err
 		}
 	}
-	return nil
+	return 0, nil
 }
 
-// processBatch moves up to maxBatch queued operations to PENDING, then
-// applies them, and returns how many it found.
+// processBatch applies up to maxBatch queued operations in one
+// transaction, which also moves the operations queued behind them to
+// PENDING, and returns how many it found.
 func (r *Registry) processBatch(ctx context.Context) (int, error) {
-	var ids []string
-	limit := r.maxBatch()
-	err := r.store.View(ctx, func(tx cloudmap.ReadTx) error {
-		ids = ids[:0]
-		return tx.Range(prefixOpQueue, "", func(k string, _ []byte) bool {
-			ids = append(ids, strings.TrimPrefix(k, prefixOpQueue))
-			return len(ids) < limit
-		})
-	})
-	if err != nil || len(ids) == 0 {
-		return 0, wrap("worker: scan queue", err)
+	jobs, err := r.readQueue(ctx, r.maxBatch())
+	if err != nil || len(jobs) == 0 {
+		return 0, wrap("worker: read queue", err)
 	}
-	if err := r.markIDs(ctx, ids); err != nil {
-		return 0, wrap("worker: mark pending", err)
-	}
-	done, err := r.applyIDs(ctx, ids, false)
+	done, err := r.applyJobs(ctx, jobs, true)
 	if err != nil {
 		return 0, wrap("worker: apply", err)
 	}
@@ -162,7 +175,92 @@ func (r *Registry) processBatch(ctx context.Context) (int, error) {
 		}
 	}
 	r.log.Debug("operations applied", "count", len(done))
-	return len(ids), nil
+	return len(jobs), nil
+}
+
+// job is a queued operation, read, decoded and encoded outside the
+// transaction that applies it, so that the store's writer does little more
+// than check and write.
+type job struct {
+	id    string
+	op    *opRecord // nil when the record is missing or already final
+	inst  []byte    // the instance of a registration, encoded
+	final []byte    // the operation record once it succeeded, encoded
+}
+
+// readQueue returns up to limit queued operations in submission order (by
+// creation date, then id; operations no longer stored first), prepared
+// for applyBatch.
+func (r *Registry) readQueue(ctx context.Context, limit int) ([]*job, error) {
+	var ids []string
+	var raws [][]byte
+	err := r.store.View(ctx, func(tx cloudmap.ReadTx) error {
+		ids, raws = ids[:0], raws[:0]
+		if err := tx.Range(prefixOpQueue, "", func(k string, _ []byte) bool {
+			ids = append(ids, strings.TrimPrefix(k, prefixOpQueue))
+			return len(ids) < limit
+		}); err != nil {
+			return fmt.Errorf("registry: range %s: %w", prefixOpQueue, err)
+		}
+		for _, id := range ids {
+			b, err := tx.Get(opKey(id))
+			if err != nil && !errors.Is(err, cloudmap.ErrKeyNotFound) {
+				return fmt.Errorf("registry: get %s: %w", opKey(id), err)
+			}
+			raws = append(raws, b)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	now := r.now()
+	jobs := make([]*job, len(ids))
+	for i, id := range ids {
+		if jobs[i], err = prepare(id, raws[i], now); err != nil {
+			return nil, err
+		}
+	}
+	slices.SortFunc(jobs, func(a, b *job) int {
+		switch {
+		case a.op == nil || b.op == nil:
+			return cmp.Compare(b2i(a.op != nil), b2i(b.op != nil))
+		}
+		return cmp.Or(a.op.CreateDate.Compare(b.op.CreateDate), strings.Compare(a.id, b.id))
+	})
+	return jobs, nil
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// prepare decodes the stored operation raw (nil when missing) and encodes
+// what applying it writes when it succeeds at now.
+func prepare(id string, raw []byte, now time.Time) (*job, error) {
+	j := &job{id: id}
+	if raw == nil {
+		return j, nil
+	}
+	op := &opRecord{}
+	if err := cloudmap.Decode(raw, op); err != nil {
+		return nil, fmt.Errorf("registry: %s: %w", opKey(id), err)
+	}
+	if op.Status.Done() {
+		return j, nil
+	}
+	j.op = op
+	if op.Type == cloudmap.OpRegisterInstance && op.Instance != nil {
+		j.inst = cloudmap.Encode(op.Instance)
+	}
+	final := *op
+	final.Status, final.UpdateDate = cloudmap.OpSuccess, now
+	final.Namespace, final.Tags, final.Change, final.ServiceChange, final.Instance = nil, nil, nil, nil, nil
+	j.final = cloudmap.Encode(&final)
+	return j, nil
 }
 
 // splittable reports whether a batch whose transaction failed with err may
@@ -172,69 +270,49 @@ func splittable(ctx context.Context, err error) bool {
 		!errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, cloudmap.ErrFenced)
 }
 
-// markIDs moves the operations among ids to PENDING in one transaction;
-// when the store refuses it, it marks each half on its own and returns the
-// first error.
-func (r *Registry) markIDs(ctx context.Context, ids []string) error {
-	_, err := r.store.Update(ctx, func(tx cloudmap.Tx) error { return r.markPending(tx, ids) })
-	if len(ids) < 2 || !splittable(ctx, err) {
-		return err
-	}
-	half := len(ids) / 2
-	err1 := r.markIDs(ctx, ids[:half])
-	err2 := r.markIDs(ctx, ids[half:])
-	return cmp.Or(err1, err2)
-}
-
-// applyIDs applies the queued operations among ids in one transaction.
-// When the store refuses it, it applies each half on its own (sorted by
-// submission first, unless sorted says they are), both halves even when the
-// first fails, and returns the first error.
-func (r *Registry) applyIDs(ctx context.Context, ids []string, sorted bool) ([]*opRecord, error) {
+// applyJobs applies jobs (in submission order) in one transaction; with
+// markNext, that transaction also moves the operations queued behind them
+// to PENDING, as many as the rest of the batch allows. When the store
+// refuses the transaction, it applies each half on its own, both halves
+// even when the first fails, and returns the first error.
+func (r *Registry) applyJobs(ctx context.Context, jobs []*job, markNext bool) ([]*opRecord, error) {
 	var done []*opRecord
+	budget := 0
+	if markNext {
+		budget = (r.maxBatch() - len(jobs)) * OperationKeys
+	}
 	_, err := r.store.Update(ctx, func(tx cloudmap.Tx) error {
 		var err error
-		done, err = r.applyBatch(tx, ids)
-		return err
+		if done, err = r.applyBatch(tx, jobs); err != nil {
+			return err
+		}
+		return r.markQueued(tx, budget)
 	})
-	if len(ids) < 2 || !splittable(ctx, err) {
+	if len(jobs) < 2 || !splittable(ctx, err) {
 		return done, err
 	}
-	r.log.Debug("operations worker: batch refused, splitting", "operations", len(ids), "err", err)
-	if !sorted {
-		var serr error
-		if ids, serr = r.bySubmission(ctx, ids); serr != nil {
-			return nil, errors.Join(err, serr)
-		}
-	}
-	half := len(ids) / 2
-	first, err1 := r.applyIDs(ctx, ids[:half], true)
-	second, err2 := r.applyIDs(ctx, ids[half:], true)
+	r.log.Debug("operations worker: batch refused, splitting", "operations", len(jobs), "err", err)
+	half := len(jobs) / 2
+	first, err1 := r.applyJobs(ctx, jobs[:half], false)
+	second, err2 := r.applyJobs(ctx, jobs[half:], false)
 	return append(first, second...), cmp.Or(err1, err2)
 }
 
-// bySubmission returns ids sorted as applyBatch applies them: by creation
-// date, then id; operations no longer stored come first.
-func (r *Registry) bySubmission(ctx context.Context, ids []string) ([]string, error) {
-	created := make(map[string]time.Time, len(ids))
-	err := r.store.View(ctx, func(tx cloudmap.ReadTx) error {
-		for _, id := range ids {
-			op := &opRecord{}
-			if _, err := getRecord(tx, opKey(id), op); err != nil {
-				return err
-			}
-			created[id] = op.CreateDate
-		}
+// markQueued moves up to n SUBMITTED operations of the queue to PENDING.
+func (r *Registry) markQueued(tx cloudmap.Tx, n int) error {
+	if n <= 0 {
 		return nil
-	})
-	if err != nil {
-		return nil, err
 	}
-	sorted := slices.Clone(ids)
-	slices.SortFunc(sorted, func(a, b string) int {
-		return cmp.Or(created[a].Compare(created[b]), strings.Compare(a, b))
-	})
-	return sorted, nil
+	var ids []string
+	if err := tx.Range(prefixOpQueue, "", func(k string, v []byte) bool {
+		if len(v) == 0 {
+			ids = append(ids, strings.TrimPrefix(k, prefixOpQueue))
+		}
+		return len(ids) < n
+	}); err != nil {
+		return fmt.Errorf("registry: range %s: %w", prefixOpQueue, err)
+	}
+	return r.markPending(tx, ids)
 }
 
 // markPending moves the SUBMITTED operations among ids to PENDING. The
@@ -283,43 +361,39 @@ func overlayPending(tx cloudmap.ReadTx, op *opRecord) error {
 	return nil
 }
 
-// applyBatch applies the queued operations among ids in submission order.
-// A rule that no longer holds fails that operation alone; a store error
-// fails the transaction.
-func (r *Registry) applyBatch(tx cloudmap.Tx, ids []string) ([]*opRecord, error) {
+// applyBatch applies jobs, in their order, that are still queued. A rule
+// that no longer holds fails that operation alone; a store error fails the
+// transaction.
+func (r *Registry) applyBatch(tx cloudmap.Tx, jobs []*job) ([]*opRecord, error) {
 	var ops []*opRecord
-	for _, id := range ids {
-		op := &opRecord{}
-		found, err := getRecord(tx, opKey(id), op)
-		if err != nil {
-			return nil, err
+	now := r.now()
+	for _, j := range jobs {
+		if _, err := tx.Get(opQueueKey(j.id)); errors.Is(err, cloudmap.ErrKeyNotFound) {
+			continue // finished since it was read
+		} else if err != nil {
+			return nil, fmt.Errorf("registry: get %s: %w", opQueueKey(j.id), err)
 		}
-		if !found || op.Status.Done() {
-			if err := del(tx, opQueueKey(id)); err != nil {
+		if j.op == nil {
+			if err := del(tx, opQueueKey(j.id)); err != nil {
 				return nil, err
 			}
 			continue
 		}
-		ops = append(ops, op)
-	}
-	slices.SortFunc(ops, func(a, b *opRecord) int {
-		return cmp.Or(a.CreateDate.Compare(b.CreateDate), strings.Compare(a.Id, b.Id))
-	})
-	now := r.now()
-	for _, op := range ops {
-		err := r.apply(tx, op)
+		op := *j.op
+		err := r.apply(tx, j)
 		var e *cloudmap.Error
 		switch {
 		case err == nil:
 			op.Status = cloudmap.OpSuccess
+			err = release(tx, &op, j.final)
 		case errors.As(err, &e):
 			op.Status, op.ErrorCode, op.ErrorMessage = cloudmap.OpFail, e.Code, e.Message
-		default:
+			err = finish(tx, &op, now)
+		}
+		if err != nil {
 			return nil, err
 		}
-		if err := finish(tx, op, now); err != nil {
-			return nil, err
-		}
+		ops = append(ops, &op)
 	}
 	return ops, nil
 }
@@ -329,8 +403,14 @@ func (r *Registry) applyBatch(tx cloudmap.Tx, ids []string) ([]*opRecord, error)
 func finish(tx cloudmap.Tx, op *opRecord, now time.Time) error {
 	op.UpdateDate = now
 	op.Namespace, op.Tags, op.Change, op.ServiceChange, op.Instance = nil, nil, nil, nil, nil
-	if err := put(tx, opKey(op.Id), op); err != nil {
-		return err
+	return release(tx, op, cloudmap.Encode(op))
+}
+
+// release stores the final operation record, encoded, and deletes the
+// queue and in-progress markers of op.
+func release(tx cloudmap.Tx, op *opRecord, record []byte) error {
+	if err := tx.Put(opKey(op.Id), record); err != nil {
+		return fmt.Errorf("registry: put %s: %w", opKey(op.Id), err)
 	}
 	if err := del(tx, opQueueKey(op.Id)); err != nil {
 		return err
@@ -347,7 +427,8 @@ func finish(tx cloudmap.Tx, op *opRecord, now time.Time) error {
 
 // apply performs one operation: it checks every precondition before it
 // writes, so a failing operation writes nothing.
-func (r *Registry) apply(tx cloudmap.Tx, op *opRecord) error {
+func (r *Registry) apply(tx cloudmap.Tx, j *job) error {
+	op := j.op
 	switch op.Type {
 	case cloudmap.OpCreateNamespace:
 		return r.applyCreateNamespace(tx, op)
@@ -358,7 +439,7 @@ func (r *Registry) apply(tx cloudmap.Tx, op *opRecord) error {
 	case cloudmap.OpUpdateService:
 		return applyUpdateService(tx, op)
 	case cloudmap.OpRegisterInstance:
-		return r.applyRegister(tx, op)
+		return r.applyRegister(tx, op, j.inst)
 	case cloudmap.OpDeregisterInstance:
 		return applyDeregister(tx, op)
 	}
@@ -474,9 +555,10 @@ func initHealthRecords(tx cloudmap.Tx, svcID string) error {
 	return nil
 }
 
-func (r *Registry) applyRegister(tx cloudmap.Tx, op *opRecord) error {
+// applyRegister stores the instance of op, encoded as raw.
+func (r *Registry) applyRegister(tx cloudmap.Tx, op *opRecord, raw []byte) error {
 	inst := op.Instance
-	if inst == nil {
+	if inst == nil || raw == nil {
 		return cloudmap.Errorf(cloudmap.ErrInternalFailure, "operation %s has no instance to register", op.Id)
 	}
 	svc, err := r.sharedService(tx, op.ServiceId)
@@ -486,8 +568,8 @@ func (r *Registry) applyRegister(tx cloudmap.Tx, op *opRecord) error {
 	if err := r.checkInstanceQuota(tx, svc.Id, inst.Id); err != nil {
 		return err
 	}
-	if err := put(tx, cloudmap.InstanceKey(svc.Id, inst.Id), inst); err != nil {
-		return err
+	if err := tx.Put(cloudmap.InstanceKey(svc.Id, inst.Id), raw); err != nil {
+		return fmt.Errorf("registry: put %s: %w", cloudmap.InstanceKey(svc.Id, inst.Id), err)
 	}
 	if h, ok := initialHealth(svc, inst.Attributes); ok {
 		return put(tx, cloudmap.HealthKey(svc.Id, inst.Id), h)
