@@ -14,6 +14,8 @@
 //	op/<operation-id>                 operation record (JSON opRecord: the Operation plus what to do)
 //	opq/<operation-id>                queue marker of an unfinished operation: "" while SUBMITTED,
 //	                                  "PENDING <unix ms>" once the worker took it (overlaid on op/)
+//	opst/<operation-id>               "SUCCESS <unix ms>" once the operation succeeded (overlaid on
+//	                                  op/, which stays as submitted; a failed one rewrites op/)
 //	busy/ns/<namespace-id>            in-progress marker of a namespace; value is the operation id
 //	busy/svc/<service-id>             in-progress marker of a service (UpdateService)
 //	busy/inst/<service-id>/<inst-id>  in-progress marker of an instance (register, deregister)

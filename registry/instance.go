@@ -63,7 +63,9 @@ func (r *Registry) RegisterInstance(ctx context.Context, in *cloudmap.RegisterIn
 		earlyRaw = cloudmap.Encode(early)
 	}
 	var result string
+	var submittedOp *opRecord
 	_, err = r.store.Update(ctx, func(tx cloudmap.Tx) error {
+		submittedOp = nil
 		rec, err := checkIdem(tx, "inst", in.CreatorRequestId, hash)
 		if err != nil || rec != nil {
 			if rec != nil {
@@ -102,11 +104,14 @@ func (r *Registry) RegisterInstance(ctx context.Context, in *cloudmap.RegisterIn
 				return err
 			}
 		}
-		result = opID
+		result, submittedOp = opID, op
 		return submitEncoded(tx, op, raw)
 	})
 	if err != nil {
 		return nil, wrap("RegisterInstance", err)
+	}
+	if submittedOp != nil {
+		r.remember(submittedOp)
 	}
 	return r.submitted(result), nil
 }

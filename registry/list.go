@@ -331,7 +331,7 @@ func (r *Registry) ListOperations(ctx context.Context, in *cloudmap.ListInput) (
 				if err := cloudmap.Decode(v, &op); err != nil {
 					return cloudmap.OperationSummary{}, false, err
 				}
-				if err := overlayPending(tx, &op); err != nil {
+				if err := overlayStatus(tx, &op); err != nil {
 					return cloudmap.OperationSummary{}, false, err
 				}
 				ok := matchAll(preds, func(name string) string {

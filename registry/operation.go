@@ -76,7 +76,7 @@ func (r *Registry) GetOperation(ctx context.Context, in *cloudmap.GetOperationIn
 		if err != nil || !found {
 			return err
 		}
-		return overlayPending(tx, &op)
+		return overlayStatus(tx, &op)
 	})
 	if err != nil {
 		return nil, wrap("GetOperation", err)

@@ -60,6 +60,11 @@ type Registry struct {
 	// skip decoding an unchanged service.
 	svcMu    sync.Mutex
 	svcCache map[string]cachedService
+
+	// opMu guards submittedOps: registrations this process committed as
+	// submitted, by id, so the worker need not read and decode them.
+	opMu         sync.Mutex
+	submittedOps map[string]*opRecord
 }
 
 type cachedService struct {
@@ -121,7 +126,7 @@ func New(store cloudmap.Store, cfg Config) *Registry {
 		log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
 	return &Registry{store: store, cfg: cfg, log: log, nudge: make(chan struct{}, 1),
-		svcCache: map[string]cachedService{}}
+		svcCache: map[string]cachedService{}, submittedOps: map[string]*opRecord{}}
 }
 
 // now returns the current time in UTC with the millisecond precision AWS
@@ -142,6 +147,7 @@ func (r *Registry) wake() {
 const (
 	prefixOp       = "op/"
 	prefixOpQueue  = "opq/"
+	prefixOpStatus = "opst/"
 	prefixBusy     = "busy/"
 	prefixNSName   = "idx/nsname/"
 	prefixHTTPName = "idx/httpname/"
@@ -151,10 +157,11 @@ const (
 	prefixIdem     = "idem/"
 )
 
-func opKey(id string) string      { return prefixOp + id }
-func opQueueKey(id string) string { return prefixOpQueue + id }
-func busyNSKey(id string) string  { return prefixBusy + "ns/" + id }
-func busySvcKey(id string) string { return prefixBusy + "svc/" + id }
+func opKey(id string) string       { return prefixOp + id }
+func opQueueKey(id string) string  { return prefixOpQueue + id }
+func opStatusKey(id string) string { return prefixOpStatus + id }
+func busyNSKey(id string) string   { return prefixBusy + "ns/" + id }
+func busySvcKey(id string) string  { return prefixBusy + "svc/" + id }
 func busyInstPrefix(svc string) string {
 	return prefixBusy + "inst/" + svc + "/"
 }

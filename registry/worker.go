@@ -182,10 +182,9 @@ func (r *Registry) processBatch(ctx context.Context) (int, error) {
 // transaction that applies it, so that the store's writer does little more
 // than check and write.
 type job struct {
-	id    string
-	op    *opRecord // nil when the record is missing or already final
-	inst  []byte    // the instance of a registration, encoded
-	final []byte    // the operation record once it succeeded, encoded
+	id   string
+	op   *opRecord // nil when the record is missing or already final
+	inst []byte    // the instance of a registration, encoded
 }
 
 // readQueue returns up to limit queued operations in submission order (by
@@ -194,6 +193,7 @@ type job struct {
 func (r *Registry) readQueue(ctx context.Context, limit int) ([]*job, error) {
 	var ids []string
 	var raws [][]byte
+	var known []*opRecord
 	err := r.store.View(ctx, func(tx cloudmap.ReadTx) error {
 		ids, raws = ids[:0], raws[:0]
 		if err := tx.Range(prefixOpQueue, "", func(k string, _ []byte) bool {
@@ -202,7 +202,12 @@ func (r *Registry) readQueue(ctx context.Context, limit int) ([]*job, error) {
 		}); err != nil {
 			return fmt.Errorf("registry: range %s: %w", prefixOpQueue, err)
 		}
-		for _, id := range ids {
+		known = r.recall(ids)
+		for i, id := range ids {
+			if known[i] != nil {
+				raws = append(raws, nil)
+				continue
+			}
 			b, err := tx.Get(opKey(id))
 			if err != nil && !errors.Is(err, cloudmap.ErrKeyNotFound) {
 				return fmt.Errorf("registry: get %s: %w", opKey(id), err)
@@ -214,10 +219,13 @@ func (r *Registry) readQueue(ctx context.Context, limit int) ([]*job, error) {
 	if err != nil {
 		return nil, err
 	}
-	now := r.now()
 	jobs := make([]*job, len(ids))
 	for i, id := range ids {
-		if jobs[i], err = prepare(id, raws[i], now); err != nil {
+		if known[i] != nil {
+			jobs[i] = prepared(id, known[i])
+			continue
+		}
+		if jobs[i], err = prepare(id, raws[i]); err != nil {
 			return nil, err
 		}
 	}
@@ -239,8 +247,8 @@ func b2i(b bool) int {
 }
 
 // prepare decodes the stored operation raw (nil when missing) and encodes
-// what applying it writes when it succeeds at now.
-func prepare(id string, raw []byte, now time.Time) (*job, error) {
+// the instance a registration writes.
+func prepare(id string, raw []byte) (*job, error) {
 	j := &job{id: id}
 	if raw == nil {
 		return j, nil
@@ -252,15 +260,47 @@ func prepare(id string, raw []byte, now time.Time) (*job, error) {
 	if op.Status.Done() {
 		return j, nil
 	}
-	j.op = op
+	return prepared(id, op), nil
+}
+
+// prepared returns the job of the unfinished operation op.
+func prepared(id string, op *opRecord) *job {
+	j := &job{id: id, op: op}
 	if op.Type == cloudmap.OpRegisterInstance && op.Instance != nil {
 		j.inst = cloudmap.Encode(op.Instance)
 	}
-	final := *op
-	final.Status, final.UpdateDate = cloudmap.OpSuccess, now
-	final.Namespace, final.Tags, final.Change, final.ServiceChange, final.Instance = nil, nil, nil, nil, nil
-	j.final = cloudmap.Encode(&final)
-	return j, nil
+	return j
+}
+
+// maxRemembered bounds the operations submitted in this process that the
+// worker finds without reading and decoding them; when full it is emptied
+// (a node that does not run the worker keeps at most this many).
+const maxRemembered = 8192
+
+// remember keeps op, just committed as submitted, for the worker.
+func (r *Registry) remember(op *opRecord) {
+	r.opMu.Lock()
+	defer r.opMu.Unlock()
+	if len(r.submittedOps) >= maxRemembered {
+		clear(r.submittedOps)
+	}
+	r.submittedOps[op.Id] = op
+}
+
+// recall returns, for each of ids, the operation remember kept (and
+// forgets it), or nil. The records are shared: callers must not modify
+// them.
+func (r *Registry) recall(ids []string) []*opRecord {
+	ops := make([]*opRecord, len(ids))
+	r.opMu.Lock()
+	defer r.opMu.Unlock()
+	for i, id := range ids {
+		if op, ok := r.submittedOps[id]; ok {
+			ops[i] = op
+			delete(r.submittedOps, id)
+		}
+	}
+	return ops
 }
 
 // splittable reports whether a batch whose transaction failed with err may
@@ -340,10 +380,22 @@ func (r *Registry) markPending(tx cloudmap.Tx, ids []string) error {
 
 const pendingMark = "PENDING "
 
-// overlayPending reports a stored SUBMITTED operation whose queue marker says
-// PENDING as PENDING, with the time it became so.
-func overlayPending(tx cloudmap.ReadTx, op *opRecord) error {
+// overlayStatus reports a stored SUBMITTED operation whose status key says
+// SUCCESS as SUCCESS, and one whose queue marker says PENDING as PENDING,
+// with the time it became so.
+func overlayStatus(tx cloudmap.ReadTx, op *opRecord) error {
 	if op.Status != cloudmap.OpSubmitted {
+		return nil
+	}
+	done, err := getString(tx, opStatusKey(op.Id))
+	if err != nil {
+		return err
+	}
+	if ms, ok := strings.CutPrefix(done, successMark); ok {
+		op.Status = cloudmap.OpSuccess
+		if n, err := strconv.ParseInt(ms, 10, 64); err == nil {
+			op.UpdateDate = time.UnixMilli(n).UTC()
+		}
 		return nil
 	}
 	v, err := getString(tx, opQueueKey(op.Id))
@@ -384,8 +436,8 @@ func (r *Registry) applyBatch(tx cloudmap.Tx, jobs []*job) ([]*opRecord, error) 
 		var e *cloudmap.Error
 		switch {
 		case err == nil:
-			op.Status = cloudmap.OpSuccess
-			err = release(tx, &op, j.final)
+			op.Status, op.UpdateDate = cloudmap.OpSuccess, now
+			err = succeed(tx, &op)
 		case errors.As(err, &e):
 			op.Status, op.ErrorCode, op.ErrorMessage = cloudmap.OpFail, e.Code, e.Message
 			err = finish(tx, &op, now)
@@ -403,15 +455,28 @@ func (r *Registry) applyBatch(tx cloudmap.Tx, jobs []*job) ([]*opRecord, error) 
 func finish(tx cloudmap.Tx, op *opRecord, now time.Time) error {
 	op.UpdateDate = now
 	op.Namespace, op.Tags, op.Change, op.ServiceChange, op.Instance = nil, nil, nil, nil, nil
-	return release(tx, op, cloudmap.Encode(op))
+	if err := put(tx, opKey(op.Id), op); err != nil {
+		return err
+	}
+	return release(tx, op)
 }
 
-// release stores the final operation record, encoded, and deletes the
-// queue and in-progress markers of op.
-func release(tx cloudmap.Tx, op *opRecord, record []byte) error {
-	if err := tx.Put(opKey(op.Id), record); err != nil {
-		return fmt.Errorf("registry: put %s: %w", opKey(op.Id), err)
+// succeed records the success of op in its small status key, leaving the
+// stored record as submitted (readers overlay the status, see
+// overlayStatus): a registration then writes its operation record once.
+// It releases the queue and in-progress markers.
+func succeed(tx cloudmap.Tx, op *opRecord) error {
+	v := successMark + strconv.FormatInt(op.UpdateDate.UnixMilli(), 10)
+	if err := putString(tx, opStatusKey(op.Id), v); err != nil {
+		return err
 	}
+	return release(tx, op)
+}
+
+const successMark = "SUCCESS "
+
+// release deletes the queue and in-progress markers of a finished op.
+func release(tx cloudmap.Tx, op *opRecord) error {
 	if err := del(tx, opQueueKey(op.Id)); err != nil {
 		return err
 	}

@@ -18,7 +18,7 @@ var errTooManyOps = errors.New("txlimit: too many writes in one transaction")
 // txLimit is a store that, like etcd with --max-txn-ops, refuses every
 // transaction that writes more than limit keys. It records how many it
 // refused and, for each one it committed, how many operation records
-// (op/<id>) it wrote.
+// (op/<id>, or the status key opst/<id> of a success) it wrote.
 type txLimit struct {
 	cloudmap.Store
 	limit int
@@ -41,7 +41,7 @@ func (s *txLimit) Update(ctx context.Context, fn func(tx cloudmap.Tx) error) (in
 		}
 		ops = 0
 		for k := range c.keys {
-			if strings.HasPrefix(k, "op/") {
+			if strings.HasPrefix(k, "op/") || strings.HasPrefix(k, "opst/") {
 				ops++
 			}
 		}
