@@ -271,3 +271,43 @@ func TestClose_CommitsQueued(t *testing.T) {
 		}
 	}
 }
+
+// TestUpdate_FailureUndoesManyKeys: a failing function that wrote more
+// keys than the transaction scans (so it indexes them) leaves none, and
+// the keys it overwrote keep their values.
+func TestUpdate_FailureUndoesManyKeys(t *testing.T) {
+	s := openStore(t, t.TempDir())
+	if _, err := s.Update(context.Background(), put("m/05", "old")); err != nil {
+		t.Fatal(err)
+	}
+	rev, err := s.Revision(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = s.Update(context.Background(), func(tx cloudmap.Tx) error {
+		for i := range 40 {
+			if err := tx.Put(fmt.Sprintf("m/%02d", i), []byte("new")); err != nil {
+				return err
+			}
+		}
+		if err := tx.Delete("m/05"); err != nil {
+			return err
+		}
+		return errRefused
+	})
+	if !errors.Is(err, errRefused) {
+		t.Fatalf("Update: %v, want its own error", err)
+	}
+	for i := range 40 {
+		want := "<missing>"
+		if i == 5 {
+			want = "old"
+		}
+		if got := get(t, s, fmt.Sprintf("m/%02d", i)); got != want {
+			t.Errorf("m/%02d = %q, want %q", i, got, want)
+		}
+	}
+	if got, err := s.Revision(context.Background()); err != nil || got != rev {
+		t.Errorf("revision after the failure = %d, %v; want %d", got, err, rev)
+	}
+}

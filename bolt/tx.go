@@ -124,10 +124,14 @@ func (t *writeTx) Put(key string, value []byte) error {
 
 // Delete removes key; deleting a missing key writes nothing.
 func (t *writeTx) Delete(key string) error {
-	if _, ok := t.lookup([]byte(key)); !ok {
+	v, ok := t.lookup([]byte(key))
+	if !ok {
 		return nil
 	}
-	w := t.before(key)
+	w, seen := t.find(key)
+	if !seen {
+		w = touch{key: key, existed: true, orig: append([]byte{}, v...)}
+	}
 	if err := t.b.Delete([]byte(key)); err != nil {
 		return fmt.Errorf("bolt: delete %q: %w", key, err)
 	}
@@ -139,8 +143,8 @@ func (t *writeTx) Delete(key string) error {
 // before returns the record of key with what it was when the transaction
 // first touched it.
 func (t *writeTx) before(key string) touch {
-	if i, ok := t.index[key]; ok {
-		return t.touched[i]
+	if w, ok := t.find(key); ok {
+		return w
 	}
 	v, ok := t.lookup([]byte(key))
 	w := touch{key: key, existed: ok}
@@ -150,17 +154,50 @@ func (t *writeTx) before(key string) touch {
 	return w
 }
 
+// indexAt is how many keys a transaction touches before it indexes them
+// in a map; below, a scan is cheaper than the map.
+const indexAt = 16
+
+// position returns the index in touched of key, or -1.
+func (t *writeTx) position(key string) int {
+	if t.index != nil {
+		if i, ok := t.index[key]; ok {
+			return i
+		}
+		return -1
+	}
+	for i := range t.touched {
+		if t.touched[i].key == key {
+			return i
+		}
+	}
+	return -1
+}
+
+// find returns the record of key if the transaction touched it.
+func (t *writeTx) find(key string) (touch, bool) {
+	if i := t.position(key); i >= 0 {
+		return t.touched[i], true
+	}
+	return touch{}, false
+}
+
 // record sets the final state of a key the transaction wrote.
 func (t *writeTx) record(w touch) {
-	if i, ok := t.index[w.key]; ok {
+	if i := t.position(w.key); i >= 0 {
 		t.touched[i] = w
 		return
 	}
-	if t.index == nil {
-		t.index = make(map[string]int)
-	}
-	t.index[w.key] = len(t.touched)
 	t.touched = append(t.touched, w)
+	switch {
+	case t.index != nil:
+		t.index[w.key] = len(t.touched) - 1
+	case len(t.touched) > indexAt:
+		t.index = make(map[string]int, 2*len(t.touched))
+		for i, x := range t.touched {
+			t.index[x.key] = i
+		}
+	}
 }
 
 // undo restores every key the transaction wrote to what it was before, so
