@@ -77,14 +77,7 @@ func (r *Registry) UpdateServiceAttributes(ctx context.Context, in *cloudmap.Upd
 			return nil, invalid("the value of service attribute %q is longer than 1024 characters", k)
 		}
 	}
-	_, err = r.store.Update(ctx, func(tx cloudmap.Tx) error {
-		if _, err := loadService(tx, id); err != nil {
-			return err
-		}
-		attrs, err := loadAttributes(tx, id)
-		if err != nil {
-			return err
-		}
+	return r.editAttributes(ctx, "UpdateServiceAttributes", id, func(attrs map[string]string) error {
 		for k, v := range in.Attributes {
 			attrs[k] = v
 		}
@@ -92,12 +85,8 @@ func (r *Registry) UpdateServiceAttributes(ctx context.Context, in *cloudmap.Upd
 			return cloudmap.Errorf(cloudmap.ErrServiceAttributesLimitExceeded,
 				"service %s would have %d attributes, at most %d are allowed", id, len(attrs), maxServiceAttributes)
 		}
-		return put(tx, attrKey(id), attrs)
+		return nil
 	})
-	if err != nil {
-		return nil, wrap("UpdateServiceAttributes", err)
-	}
-	return &cloudmap.Empty{}, nil
 }
 
 // DeleteServiceAttributes removes attribute keys from a service; missing
@@ -113,7 +102,18 @@ func (r *Registry) DeleteServiceAttributes(ctx context.Context, in *cloudmap.Del
 	if len(in.Attributes) == 0 || len(in.Attributes) > maxServiceAttributes {
 		return nil, invalid("Attributes must list 1-%d keys", maxServiceAttributes)
 	}
-	_, err = r.store.Update(ctx, func(tx cloudmap.Tx) error {
+	return r.editAttributes(ctx, "DeleteServiceAttributes", id, func(attrs map[string]string) error {
+		for _, k := range in.Attributes {
+			delete(attrs, k)
+		}
+		return nil
+	})
+}
+
+// editAttributes changes the attributes of service id with edit in one
+// transaction; a service left without attributes loses its record.
+func (r *Registry) editAttributes(ctx context.Context, op, id string, edit func(map[string]string) error) (*cloudmap.Empty, error) {
+	_, err := r.store.Update(ctx, func(tx cloudmap.Tx) error {
 		if _, err := loadService(tx, id); err != nil {
 			return err
 		}
@@ -121,8 +121,8 @@ func (r *Registry) DeleteServiceAttributes(ctx context.Context, in *cloudmap.Del
 		if err != nil {
 			return err
 		}
-		for _, k := range in.Attributes {
-			delete(attrs, k)
+		if err := edit(attrs); err != nil {
+			return err
 		}
 		if len(attrs) == 0 {
 			return del(tx, attrKey(id))
@@ -130,7 +130,7 @@ func (r *Registry) DeleteServiceAttributes(ctx context.Context, in *cloudmap.Del
 		return put(tx, attrKey(id), attrs)
 	})
 	if err != nil {
-		return nil, wrap("DeleteServiceAttributes", err)
+		return nil, wrap(op, err)
 	}
 	return &cloudmap.Empty{}, nil
 }

@@ -36,12 +36,9 @@ func (r *Registry) UpdateInstanceCustomHealthStatus(ctx context.Context, in *clo
 	if in == nil {
 		return nil, invalid("ServiceId is required")
 	}
-	svcID, err := r.serviceIDInput(in.ServiceId)
+	svcID, err := r.instanceTarget(in.ServiceId, in.InstanceId)
 	if err != nil {
 		return nil, err
-	}
-	if in.InstanceId == "" {
-		return nil, invalid("InstanceId is required")
 	}
 	if in.Status != cloudmap.Healthy && in.Status != cloudmap.Unhealthy {
 		return nil, invalid("Status %q is not HEALTHY or UNHEALTHY", in.Status)

@@ -144,12 +144,9 @@ func (r *Registry) DeregisterInstance(ctx context.Context, in *cloudmap.Instance
 	if in == nil {
 		return nil, invalid("ServiceId is required")
 	}
-	svcID, err := r.serviceIDInput(in.ServiceId)
+	svcID, err := r.instanceTarget(in.ServiceId, in.InstanceId)
 	if err != nil {
 		return nil, err
-	}
-	if in.InstanceId == "" {
-		return nil, invalid("InstanceId is required")
 	}
 	opID := newOperationID()
 	_, err = r.store.Update(ctx, func(tx cloudmap.Tx) error {
@@ -181,12 +178,9 @@ func (r *Registry) GetInstance(ctx context.Context, in *cloudmap.InstanceInput) 
 	if in == nil {
 		return nil, invalid("ServiceId is required")
 	}
-	svcID, err := r.serviceIDInput(in.ServiceId)
+	svcID, err := r.instanceTarget(in.ServiceId, in.InstanceId)
 	if err != nil {
 		return nil, err
-	}
-	if in.InstanceId == "" {
-		return nil, invalid("InstanceId is required")
 	}
 	var inst *cloudmap.Instance
 	err = r.store.View(ctx, func(tx cloudmap.ReadTx) error {
@@ -358,4 +352,17 @@ func validateAlias(svc *cloudmap.Service, attrs map[string]string) error {
 		}
 	}
 	return nil
+}
+
+// instanceTarget checks the ServiceId and InstanceId members that every
+// per-instance operation takes and returns the service id.
+func (r *Registry) instanceTarget(serviceID, instanceID string) (string, error) {
+	svcID, err := r.serviceIDInput(serviceID)
+	if err != nil {
+		return "", err
+	}
+	if instanceID == "" {
+		return "", invalid("InstanceId is required")
+	}
+	return svcID, nil
 }
