@@ -3,6 +3,7 @@ package acceptance_test
 import (
 	"io"
 	"net"
+	"strings"
 	"sync"
 	"testing"
 )
@@ -58,7 +59,7 @@ func (p *proxy) accept() {
 
 func (p *proxy) relay(c net.Conn) {
 	defer p.wg.Done()
-	up, err := net.Dial("tcp", p.target)
+	up, err := dialEndpoint(p.target)
 	if err != nil {
 		c.Close()
 		return
@@ -117,4 +118,13 @@ func (p *proxy) close() {
 	p.ln.Close()
 	p.Cut()
 	p.wg.Wait()
+}
+
+// dialEndpoint connects to an etcd client endpoint: a unix:// socket (the
+// members of etcdtest) or host:port.
+func dialEndpoint(endpoint string) (net.Conn, error) {
+	if path, ok := strings.CutPrefix(endpoint, "unix://"); ok {
+		return net.Dial("unix", path)
+	}
+	return net.Dial("tcp", endpoint)
 }

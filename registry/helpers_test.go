@@ -9,7 +9,7 @@ import (
 
 	"github.com/cloudmap/cloudmap"
 	"github.com/cloudmap/cloudmap/registry"
-	"github.com/cloudmap/cloudmap/registry/internal/memstore"
+	"github.com/cloudmap/cloudmap/storetest/teststore"
 )
 
 const (
@@ -17,13 +17,12 @@ const (
 	account = "123456789012"
 )
 
-// newStore returns the store the tests run on. It is a variable so that a
-// backend test file can switch it.
-var newStore = func(t testing.TB) cloudmap.Store {
-	s := memstore.New()
-	t.Cleanup(func() { s.Close() })
-	return s
-}
+// TestMain runs the tests on the store CLOUDMAP_TEST_STORE chooses
+// (mem, bolt, etcd or all; mem by default).
+func TestMain(m *testing.M) { teststore.Main(m) }
+
+// newStore returns a fresh store of the backend the tests run on.
+func newStore(t testing.TB) cloudmap.Store { return teststore.New(t) }
 
 // env is a registry on a fresh store, optionally with its worker running.
 type env struct {

@@ -7,7 +7,7 @@ import (
 
 	"github.com/cloudmap/cloudmap"
 	"github.com/cloudmap/cloudmap/registry"
-	"github.com/cloudmap/cloudmap/registry/internal/memstore"
+	"github.com/cloudmap/cloudmap/storetest/memstore"
 )
 
 func TestTags(t *testing.T) {

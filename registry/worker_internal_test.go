@@ -5,7 +5,7 @@ import (
 	"testing"
 
 	"github.com/cloudmap/cloudmap"
-	"github.com/cloudmap/cloudmap/registry/internal/memstore"
+	"github.com/cloudmap/cloudmap/storetest/memstore"
 )
 
 // TestOperation_Lifecycle follows one registration through SUBMITTED,

@@ -11,8 +11,8 @@ import (
 	"time"
 
 	"github.com/cloudmap/cloudmap"
+	"github.com/cloudmap/cloudmap/storetest/memstore"
 	"github.com/cloudmap/cloudmap/view"
-	"github.com/cloudmap/cloudmap/view/internal/fakestore"
 )
 
 // population returns the records of one namespace "bench" with services
@@ -51,9 +51,9 @@ func population(services, perService int) map[string][]byte {
 	return kv
 }
 
-func startLoaded(tb testing.TB, kv map[string][]byte) (*fakestore.Store, *view.View) {
+func startLoaded(tb testing.TB, kv map[string][]byte) (*memstore.Store, *view.View) {
 	tb.Helper()
-	st := fakestore.New()
+	st := memstore.New()
 	st.Load(kv)
 	v := view.New(st, nil)
 	if err := v.Start(context.Background()); err != nil {
@@ -178,7 +178,7 @@ func heapInUse() uint64 {
 // each) and returns the view's heap per instance.
 func viewBytesPerInstance(tb testing.TB, n int) float64 {
 	kv := population(n/10, 10)
-	st := fakestore.New()
+	st := memstore.New()
 	st.Load(kv)
 	kv = nil
 	before := heapInUse()
@@ -212,7 +212,7 @@ func BenchmarkView_Memory(b *testing.B) {
 // BenchmarkView_Start1M loads a snapshot of 1,000,000 instances (10,000
 // services of 100) and reports the time until the view is ready.
 func BenchmarkView_Start1M(b *testing.B) {
-	st := fakestore.New()
+	st := memstore.New()
 	st.Load(population(10_000, 100))
 	defer st.Close()
 	for b.Loop() {

@@ -55,8 +55,8 @@ func TestView_SnapshotThenFeed(t *testing.T) {
 		[]op{httpNS("ns", "n"), svc("srv", "ns", "s", "")},
 		[]op{inst("srv", "old", "k=v")},
 	)
-	if got := f.view.Applied(); got != 2 {
-		t.Errorf("Applied after Start = %d, want 2", got)
+	if got := f.view.Applied(); got != f.setupRev {
+		t.Errorf("Applied after Start = %d, want %d, the revision of the second setup commit", got, f.setupRev)
 	}
 	f.commit(inst("srv", "new", "k=v"))
 	f.commit(deregister("srv", "old")...)
@@ -125,14 +125,18 @@ func TestView_WaitFor(t *testing.T) {
 		t.Errorf("WaitFor a future revision: got %v, want DeadlineExceeded", err)
 	}
 	done := make(chan error, 1)
-	go func() { done <- f.view.WaitFor(t.Context(), 3) }()
+	next := f.view.Applied() + 1
+	go func() { done <- f.view.WaitFor(t.Context(), next) }()
 	f.write(svc("srv", "ns", "s", ""))
-	f.write(inst("srv", "i", "k=v"))
+	rev := f.write(inst("srv", "i", "k=v"))
 	if err := <-done; err != nil {
-		t.Fatalf("WaitFor(3): %v", err)
+		t.Fatalf("WaitFor(%d): %v", next, err)
 	}
-	if got := f.view.Applied(); got < 3 {
-		t.Errorf("Applied = %d after WaitFor(3)", got)
+	if got := f.view.Applied(); got < next {
+		t.Errorf("Applied = %d after WaitFor(%d)", got, next)
+	}
+	if err := f.view.WaitFor(t.Context(), rev); err != nil {
+		t.Fatalf("WaitFor(%d): %v", rev, err)
 	}
 	// Read-your-writes: right after WaitFor the write is visible.
 	if out, err := f.discover(&cloudmap.DiscoverInstancesInput{NamespaceName: "n", ServiceName: "s"}); err != nil || ids(out) != "i" {
@@ -215,12 +219,12 @@ func TestView_ConcurrentDiscoverWhileWriting(t *testing.T) {
 }
 
 func TestView_ResnapshotAfterFeedRestart(t *testing.T) {
-	f := newFixture(t, []op{httpNS("ns", "n"), svc("srv", "ns", "s", ""), inst("srv", "old", "k=v")})
-	f.store.SnapshotNext()
-	f.store.EndWatches()
+	f, store := newMemFixture(t, []op{httpNS("ns", "n"), svc("srv", "ns", "s", ""), inst("srv", "old", "k=v")})
+	store.SnapshotNext()
+	store.EndWatches()
 	// The view watches again and gets a snapshot: "old" must disappear
 	// although no delete event reaches it.
-	rev := f.store.Load(map[string][]byte{
+	rev := store.Load(map[string][]byte{
 		cloudmap.InstanceKey("srv", "old"): nil,
 		cloudmap.InstanceKey("srv", "new"): cloudmap.Encode(&cloudmap.Instance{Id: "new", Attributes: map[string]string{"k": "v"}}),
 	})

@@ -9,8 +9,9 @@ import (
 	"time"
 
 	"github.com/cloudmap/cloudmap"
+	"github.com/cloudmap/cloudmap/storetest/memstore"
+	"github.com/cloudmap/cloudmap/storetest/teststore"
 	"github.com/cloudmap/cloudmap/view"
-	"github.com/cloudmap/cloudmap/view/internal/fakestore"
 )
 
 // op is one write of a commit.
@@ -68,19 +69,40 @@ func deregister(svcID, id string) []op {
 	return []op{del(cloudmap.InstanceKey(svcID, id)), del(cloudmap.HealthKey(svcID, id))}
 }
 
+// TestMain runs the tests on the store CLOUDMAP_TEST_STORE chooses
+// (mem, bolt, etcd or all; mem by default).
+func TestMain(m *testing.M) { teststore.Main(m) }
+
 type fixture struct {
-	t     testing.TB
-	store *fakestore.Store
-	view  *view.View
+	t        testing.TB
+	store    cloudmap.Store
+	view     *view.View
+	setupRev int64 // the revision of the last setup commit
 }
 
 // newFixture commits setup (one commit per element) before the view
-// starts, so the view reads it from the snapshot, then starts the view.
+// starts, so the view reads it from the snapshot, then starts the view,
+// on a fresh store of the backend the tests run on.
 func newFixture(t testing.TB, setup ...[]op) *fixture {
 	t.Helper()
-	f := &fixture{t: t, store: fakestore.New()}
+	return newFixtureOn(t, teststore.New(t), setup...)
+}
+
+// newMemFixture is newFixture on the in-memory store, for the tests that
+// use its hooks (ending watches, forcing snapshots, compaction).
+func newMemFixture(t testing.TB, setup ...[]op) (*fixture, *memstore.Store) {
+	t.Helper()
+	s := memstore.New()
+	t.Cleanup(func() { s.Close() })
+	return newFixtureOn(t, s, setup...), s
+}
+
+// newFixtureOn is newFixture on store.
+func newFixtureOn(t testing.TB, store cloudmap.Store, setup ...[]op) *fixture {
+	t.Helper()
+	f := &fixture{t: t, store: store}
 	for _, ops := range setup {
-		f.write(ops...)
+		f.setupRev = f.write(ops...)
 	}
 	f.view = view.New(f.store, nil)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)

@@ -8,8 +8,8 @@ import (
 	"testing"
 
 	"github.com/cloudmap/cloudmap"
+	"github.com/cloudmap/cloudmap/storetest/memstore"
 	"github.com/cloudmap/cloudmap/view"
-	"github.com/cloudmap/cloudmap/view/internal/fakestore"
 )
 
 // TestView_StartRestoresGCPercent starts views concurrently (each raises
@@ -19,7 +19,7 @@ func TestView_StartRestoresGCPercent(t *testing.T) {
 		t.Run(fmt.Sprint(want), func(t *testing.T) {
 			prev := debug.SetGCPercent(want)
 			defer debug.SetGCPercent(prev)
-			st := fakestore.New()
+			st := memstore.New()
 			st.Load(population(20, 10))
 			defer st.Close()
 			var wg sync.WaitGroup
@@ -46,13 +46,13 @@ func TestView_StartRestoresGCPercent(t *testing.T) {
 // undecodable records and keys of other prefixes.
 func TestView_SnapshotLoad(t *testing.T) {
 	const services, per = 300, 20
-	kv := population(services, per) // fakestore snapshots in map order: random
+	kv := population(services, per) // memstore snapshots in map order: random
 	kv[cloudmap.InstanceKey("srv-orphan", "i-1")] = cloudmap.Encode(&cloudmap.Instance{Id: "i-1"})
 	kv[cloudmap.InstanceKey("srv-1", "broken")] = []byte(`{"Id":`)
 	kv["op/123"] = []byte(`{"x":1}`)
 	kv["inst/malformed"] = []byte(`{}`)
 	kv[cloudmap.HealthKey("srv-3", "i-3-0")] = cloudmap.Encode(&cloudmap.Health{Status: cloudmap.Unhealthy})
-	st := fakestore.New()
+	st := memstore.New()
 	st.Load(kv)
 	defer st.Close()
 	v := view.New(st, nil)

@@ -1,12 +1,17 @@
 // Package etcdtest starts embedded etcd servers for tests: one member or a
-// small cluster on 127.0.0.1 with free ports, data in t.TempDir(), quiet
+// small cluster, clients and peers on unix sockets in a fresh temporary
+// directory (no port to pick, none to lose to another process between
+// picking and binding, and a restarted member gets its sockets back), quiet
 // logs, stopped when the test ends.
 package etcdtest
 
 import (
+	"errors"
 	"fmt"
 	"net"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -30,10 +35,11 @@ func Start(t testing.TB) (endpoints []string) {
 }
 
 // Cluster is a running embedded etcd cluster whose members can be stopped
-// and restarted (on the same ports and data) for fault tests.
+// and restarted (on the same sockets and data) for fault tests.
 type Cluster struct {
-	t       testing.TB
+	t       testing.TB // nil when Launched outside a test
 	mu      sync.Mutex
+	dir     string
 	members []*member
 }
 
@@ -51,38 +57,61 @@ type member struct {
 // Every member is stopped at t.Cleanup.
 func StartCluster(t testing.TB, n int) *Cluster {
 	t.Helper()
-	if n < 1 {
-		t.Fatalf("etcdtest: cluster of %d members", n)
+	c, err := Launch(n)
+	if err != nil {
+		t.Fatal(err)
 	}
-	ports := freePorts(t, 2*n)
-	c := &Cluster{t: t}
+	c.t = t
+	t.Cleanup(c.Close)
+	return c
+}
+
+// Launch starts an n-member etcd cluster outside any test (a TestMain
+// shares one between tests) and waits until it serves; Close stops it and
+// removes its data.
+func Launch(n int) (*Cluster, error) {
+	if n < 1 {
+		return nil, fmt.Errorf("etcdtest: cluster of %d members", n)
+	}
+	// A short directory of its own: a unix socket path has at most 107 bytes.
+	dir, err := os.MkdirTemp("", "etcd")
+	if err != nil {
+		return nil, fmt.Errorf("etcdtest: %w", err)
+	}
+	c := &Cluster{dir: dir}
+	peers, err := peerPorts(n)
+	if err != nil {
+		return nil, err
+	}
 	var initial []string
 	for i := range n {
+		name := fmt.Sprintf("m%d", i)
 		m := &member{
-			name:       fmt.Sprintf("m%d", i),
-			dir:        t.TempDir(),
-			clientURL:  url.URL{Scheme: "http", Host: fmt.Sprintf("127.0.0.1:%d", ports[2*i])},
-			peerURL:    url.URL{Scheme: "http", Host: fmt.Sprintf("127.0.0.1:%d", ports[2*i+1])},
-			clusterTok: fmt.Sprintf("etcdtest-%d", ports[0]),
+			name:       name,
+			dir:        filepath.Join(dir, name),
+			clientURL:  url.URL{Scheme: "unix", Path: filepath.Join(dir, name+".client")},
+			peerURL:    url.URL{Scheme: "http", Host: fmt.Sprintf("127.0.0.1:%d", peers[i])},
+			clusterTok: filepath.Base(dir),
 		}
-		initial = append(initial, m.name+"="+m.peerURL.String())
+		initial = append(initial, name+"="+m.peerURL.String())
 		c.members = append(c.members, m)
 	}
-	t.Cleanup(c.stopAll)
 	for _, m := range c.members {
 		m.initial = strings.Join(initial, ",")
 		e, err := embed.StartEtcd(m.config())
 		if err != nil {
-			t.Fatalf("etcdtest: start %s: %v", m.name, err)
+			c.Close()
+			return nil, fmt.Errorf("etcdtest: start %s: %w", m.name, err)
 		}
 		m.etcd = e
 	}
 	for _, m := range c.members {
 		if err := waitReady(m.etcd); err != nil {
-			t.Fatalf("etcdtest: %s: %v", m.name, err)
+			c.Close()
+			return nil, fmt.Errorf("etcdtest: %s: %w", m.name, err)
 		}
 	}
-	return c
+	return c, nil
 }
 
 // Endpoints returns the client endpoint of every member, stopped or not.
@@ -94,10 +123,11 @@ func (c *Cluster) Endpoints() []string {
 	return eps
 }
 
-// Endpoint returns the client endpoint (host:port) of member i.
-func (c *Cluster) Endpoint(i int) string { return c.members[i].clientURL.Host }
+// Endpoint returns the client endpoint of member i: unix:///path/of/socket,
+// which the etcd client and etcd.Config.Endpoints take as they are.
+func (c *Cluster) Endpoint(i int) string { return c.members[i].clientURL.String() }
 
-// Stop stops member i; its data and ports are kept for Restart.
+// Stop stops member i; its data and sockets are kept for Restart.
 func (c *Cluster) Stop(i int) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -109,37 +139,44 @@ func (c *Cluster) Stop(i int) {
 	}
 }
 
-// Restart starts a stopped member i again on its data and ports and waits
-// until it serves (which needs a quorum of the cluster running).
+// Restart starts a stopped member i again on its data and sockets and
+// waits until it serves (which needs a quorum of the cluster running); it
+// fails the test of StartCluster, or panics for a Launched cluster, when
+// the member does not serve.
 func (c *Cluster) Restart(i int) {
-	c.t.Helper()
+	if err := c.restart(i); err != nil {
+		if c.t == nil {
+			panic(err)
+		}
+		c.t.Helper()
+		c.t.Fatal(err)
+	}
+}
+
+func (c *Cluster) restart(i int) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	m := c.members[i]
 	if m.etcd != nil {
-		return
+		return nil
 	}
-	var err error
-	for attempt := 0; attempt < 50; attempt++ { // the old ports may linger briefly
-		var e *embed.Etcd
-		if e, err = embed.StartEtcd(m.config()); err == nil {
-			m.etcd = e
-			break
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	e, err := embed.StartEtcd(m.config())
 	if err != nil {
-		c.t.Fatalf("etcdtest: restart %s: %v", m.name, err)
+		return fmt.Errorf("etcdtest: restart %s: %w", m.name, err)
 	}
+	m.etcd = e
 	if err := waitReady(m.etcd); err != nil {
-		c.t.Fatalf("etcdtest: restart %s: %v", m.name, err)
+		return fmt.Errorf("etcdtest: restart %s: %w", m.name, err)
 	}
+	return nil
 }
 
-func (c *Cluster) stopAll() {
+// Close stops every member and removes the cluster's directory.
+func (c *Cluster) Close() {
 	for i := range c.members {
 		c.Stop(i)
 	}
+	os.RemoveAll(c.dir)
 }
 
 func (m *member) config() *embed.Config {
@@ -147,7 +184,9 @@ func (m *member) config() *embed.Config {
 	cfg.Name = m.name
 	cfg.Dir = m.dir
 	cfg.ListenClientUrls = []url.URL{m.clientURL}
-	cfg.AdvertiseClientUrls = []url.URL{m.clientURL}
+	// etcd wants an advertised client URL in host:port form, which a
+	// socket path is not; nothing here reads it (no client syncs members).
+	cfg.AdvertiseClientUrls = []url.URL{{Scheme: "unix", Host: "localhost:" + m.name}}
 	cfg.ListenPeerUrls = []url.URL{m.peerURL}
 	cfg.AdvertisePeerUrls = []url.URL{m.peerURL}
 	cfg.InitialCluster = m.initial
@@ -169,27 +208,32 @@ func waitReady(e *embed.Etcd) error {
 		return fmt.Errorf("stopped before ready: %w", err)
 	case <-time.After(readyTimeout):
 		e.Close()
-		return fmt.Errorf("not ready after %v", readyTimeout)
+		return errors.New("not ready after " + readyTimeout.String())
 	}
 }
 
-// freePorts returns n distinct ports that were free on 127.0.0.1.
-func freePorts(t testing.TB, n int) []int {
-	t.Helper()
+// peerPorts returns the peer port of each of n members. etcd takes peer
+// URLs only as host:port, so peers stay on TCP; a single member, which
+// no peer ever dials, listens on port 0, and only the members of a
+// cluster need ports picked ahead (free on 127.0.0.1 a moment before).
+func peerPorts(n int) ([]int, error) {
+	ports := make([]int, n)
+	if n == 1 {
+		return ports, nil
+	}
 	var lns []net.Listener
 	defer func() {
 		for _, ln := range lns {
 			ln.Close()
 		}
 	}()
-	ports := make([]int, n)
 	for i := range ports {
 		ln, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
-			t.Fatalf("etcdtest: free port: %v", err)
+			return nil, fmt.Errorf("etcdtest: free port: %w", err)
 		}
 		lns = append(lns, ln)
 		ports[i] = ln.Addr().(*net.TCPAddr).Port
 	}
-	return ports
+	return ports, nil
 }

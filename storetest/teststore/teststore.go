@@ -1,0 +1,186 @@
+// Package teststore gives tests a fresh cloudmap.Store of the backend
+// chosen by CLOUDMAP_TEST_STORE, so that one test body runs on every store:
+//
+//	CLOUDMAP_TEST_STORE=mem   the in-memory store, each Update closure run twice (default)
+//	CLOUDMAP_TEST_STORE=bolt  the bbolt store in t.TempDir()
+//	CLOUDMAP_TEST_STORE=etcd  the etcd store, under a fresh prefix of one embedded member
+//	CLOUDMAP_TEST_STORE=all   every one of them in turn
+//
+// A package whose tests take a store calls Main from its TestMain and New
+// wherever a test needs a store. With several stores chosen, Main runs the
+// package's test binary once per store, with the same flags, and fails
+// when any run fails; its output names the store before each run.
+package teststore
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/exec"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/cloudmap/cloudmap"
+	"github.com/cloudmap/cloudmap/bolt"
+	"github.com/cloudmap/cloudmap/etcd"
+	"github.com/cloudmap/cloudmap/etcd/etcdtest"
+	"github.com/cloudmap/cloudmap/storetest/memstore"
+)
+
+// Env is the environment variable that chooses the stores.
+const Env = "CLOUDMAP_TEST_STORE"
+
+// Stores are the names Env takes besides "all", in the order "all" runs them.
+var Stores = []string{"mem", "bolt", "etcd"}
+
+// Names returns the stores Env chooses: mem when it is empty.
+func Names() ([]string, error) {
+	switch v := os.Getenv(Env); v {
+	case "":
+		return []string{"mem"}, nil
+	case "all":
+		return Stores, nil
+	default:
+		for _, s := range Stores {
+			if v == s {
+				return []string{v}, nil
+			}
+		}
+		return nil, fmt.Errorf("%s=%q: want one of %s or all", Env, v, strings.Join(Stores, ", "))
+	}
+}
+
+// Name returns the store this test process runs on.
+func Name() string {
+	names, err := Names()
+	if err != nil || len(names) != 1 {
+		panic(fmt.Sprintf("teststore: %s chooses %v (%v): call teststore.Main from TestMain", Env, names, err))
+	}
+	return names[0]
+}
+
+var (
+	inMain  bool // Main runs the tests: the etcd member is shared
+	etcdMu  sync.Mutex
+	shared  *etcdtest.Cluster
+	prefixN atomic.Int64
+)
+
+// Main runs the package's tests (m.Run) on the store Env chooses, or, with
+// several chosen, runs this test binary once per store. It stops the
+// shared etcd member when the tests end. Call it from TestMain:
+//
+//	func TestMain(m *testing.M) { teststore.Main(m) }
+func Main(m *testing.M) {
+	names, err := Names()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "teststore:", err)
+		os.Exit(2)
+	}
+	if len(names) > 1 {
+		os.Exit(runEach(names))
+	}
+	inMain = true
+	code := m.Run()
+	if shared != nil {
+		shared.Close()
+	}
+	os.Exit(code)
+}
+
+// runEach runs this binary once per store and returns the worst exit code.
+// The flags that name output files (test log, profiles) stay with the
+// parent: several runs would overwrite each other's.
+func runEach(names []string) int {
+	var args []string
+	for _, a := range os.Args[1:] {
+		if strings.HasPrefix(a, "-test.testlogfile") || strings.HasSuffix(strings.SplitN(a, "=", 2)[0], "profile") {
+			continue
+		}
+		args = append(args, a)
+	}
+	code := 0
+	for _, n := range names {
+		fmt.Printf("=== %s=%s\n", Env, n)
+		cmd := exec.Command(os.Args[0], args...)
+		cmd.Env = append(os.Environ(), Env+"="+n)
+		cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
+		if err := cmd.Run(); err != nil {
+			fmt.Printf("--- FAIL: %s=%s: %v\n", Env, n, err)
+			code = 1
+		}
+	}
+	return code
+}
+
+// New returns a fresh, empty store of the chosen backend, closed when the
+// test ends. The in-memory store runs every Update closure twice, as etcd
+// does on a conflict, so that a closure with effects outside its
+// transaction fails the tests on every backend.
+func New(t testing.TB) cloudmap.Store {
+	t.Helper()
+	return NewNamed(t, Name())
+}
+
+// NewNamed is New for the named backend.
+func NewNamed(t testing.TB, name string) cloudmap.Store {
+	t.Helper()
+	var s cloudmap.Store
+	switch name {
+	case "mem":
+		m := memstore.New()
+		m.RerunUpdates(1)
+		s = m
+	case "bolt":
+		b, err := bolt.Open(t.TempDir(), slog.New(slog.NewTextHandler(io.Discard, nil)))
+		if err != nil {
+			t.Fatalf("teststore: %v", err)
+		}
+		s = b
+	case "etcd":
+		s = openEtcd(t)
+	default:
+		t.Fatalf("teststore: no store %q", name)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	return s
+}
+
+// openEtcd opens an etcd store under a fresh prefix of the process's
+// member (started at the first call), or of a member of the test's own
+// when Main does not run the tests.
+func openEtcd(t testing.TB) cloudmap.Store {
+	t.Helper()
+	var endpoints []string
+	if inMain {
+		etcdMu.Lock()
+		if shared == nil {
+			c, err := etcdtest.Launch(1)
+			if err != nil {
+				etcdMu.Unlock()
+				t.Fatalf("teststore: %v", err)
+			}
+			shared = c
+		}
+		etcdMu.Unlock()
+		endpoints = shared.Endpoints()
+	} else {
+		endpoints = etcdtest.Start(t)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	s, err := etcd.Open(ctx, etcd.Config{
+		Endpoints: endpoints,
+		Prefix:    fmt.Sprintf("/t%d/", prefixN.Add(1)),
+		MaxTxnOps: etcdtest.MaxTxnOps,
+	})
+	if err != nil {
+		t.Fatalf("teststore: %v", err)
+	}
+	return s
+}
