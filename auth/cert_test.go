@@ -8,9 +8,12 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
+	"errors"
+	"io/fs"
 	"math/big"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -58,8 +61,8 @@ func commonName(t *testing.T, c *auth.CertReloader) string {
 func TestCertReloader(t *testing.T) {
 	dir := t.TempDir()
 	certFile, keyFile := filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
-	if _, err := auth.NewCertReloader(certFile, keyFile); err == nil {
-		t.Fatal("NewCertReloader with missing files: no error")
+	if _, err := auth.NewCertReloader(certFile, keyFile); !errors.Is(err, fs.ErrNotExist) || !strings.Contains(err.Error(), "tls: load certificate "+certFile) {
+		t.Fatalf("NewCertReloader with missing files: err = %v, want the certificate named and ErrNotExist", err)
 	}
 	writeCert(t, certFile, keyFile, "first")
 	c, err := auth.NewCertReloader(certFile, keyFile)
@@ -79,8 +82,8 @@ func TestCertReloader(t *testing.T) {
 	if err := os.WriteFile(keyFile, []byte("garbage"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if err := c.Reload(); err == nil {
-		t.Error("Reload of a broken key: no error")
+	if err := c.Reload(); err == nil || !strings.Contains(err.Error(), "and key "+keyFile) || !strings.Contains(err.Error(), "failed to find any PEM data in key input") {
+		t.Errorf("Reload of a broken key: err = %v, want the key file named and no PEM data found", err)
 	}
 	if got := commonName(t, c); got != "second" {
 		t.Errorf("after a failed Reload got %q, want the previous certificate", got)

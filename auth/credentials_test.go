@@ -1,6 +1,8 @@
 package auth_test
 
 import (
+	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -40,8 +42,9 @@ func TestLoadCredentialsFile(t *testing.T) {
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("got %+v\nwant %+v", got, want)
 	}
-	if _, err := auth.LoadCredentialsFile(filepath.Join(t.TempDir(), "missing")); err == nil {
-		t.Error("missing file: no error")
+	missing := filepath.Join(t.TempDir(), "missing")
+	if _, err := auth.LoadCredentialsFile(missing); !errors.Is(err, fs.ErrNotExist) || !strings.Contains(err.Error(), "credentials: open "+missing) {
+		t.Errorf("missing file: err = %v, want the file named and ErrNotExist", err)
 	}
 }
 

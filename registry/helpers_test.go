@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -175,6 +176,17 @@ func wantCode(t testing.TB, err error, code string) *cloudmap.Error {
 		t.Errorf("%s without a message", code)
 	}
 	return e
+}
+
+// wantInvalid fails unless err is InvalidInput whose message names the
+// member (the input field the rule checks) and the rule's reason, so that a
+// case named for one rule cannot pass because another rule fired first.
+func wantInvalid(t testing.TB, err error, member, reason string) {
+	t.Helper()
+	e := wantCode(t, err, cloudmap.ErrInvalidInput)
+	if !strings.Contains(e.Message, member) || !strings.Contains(e.Message, reason) {
+		t.Errorf("InvalidInput %q: want the member %q and the rule %q", e.Message, member, reason)
+	}
 }
 
 func attrs(kv ...string) map[string]string {

@@ -73,37 +73,64 @@ func TestCreateService_Validation(t *testing.T) {
 		return &cloudmap.HealthCheckConfig{Type: typ, ResourcePath: path, FailureThreshold: thr}
 	}
 	cases := []struct {
-		name string
-		in   cloudmap.CreateServiceInput
+		name           string
+		in             cloudmap.CreateServiceInput
+		member, reason string
 	}{
-		{"no name", cloudmap.CreateServiceInput{NamespaceId: priv}},
-		{"no namespace", cloudmap.CreateServiceInput{Name: "a"}},
-		{"unknown type", cloudmap.CreateServiceInput{Name: "a", NamespaceId: priv, Type: "DNS"}},
-		{"type HTTP with DnsConfig", cloudmap.CreateServiceInput{Name: "a", NamespaceId: priv, Type: "HTTP", DnsConfig: dnsConfig("", cloudmap.RecordA)}},
-		{"DnsConfig in HTTP namespace", cloudmap.CreateServiceInput{Name: "a", NamespaceId: httpNS, DnsConfig: dnsConfig("", cloudmap.RecordA)}},
-		{"no records", cloudmap.CreateServiceInput{Name: "a", NamespaceId: priv, DnsConfig: dnsConfig("")}},
-		{"duplicate type", cloudmap.CreateServiceInput{Name: "a", NamespaceId: priv, DnsConfig: dnsConfig("", cloudmap.RecordA, cloudmap.RecordA)}},
-		{"A and SRV", cloudmap.CreateServiceInput{Name: "a", NamespaceId: priv, DnsConfig: dnsConfig("", cloudmap.RecordA, cloudmap.RecordSRV)}},
-		{"SRV and CNAME", cloudmap.CreateServiceInput{Name: "a", NamespaceId: priv, DnsConfig: dnsConfig("", cloudmap.RecordSRV, cloudmap.RecordCNAME)}},
-		{"unknown record type", cloudmap.CreateServiceInput{Name: "a", NamespaceId: priv, DnsConfig: dnsConfig("", "MX")}},
-		{"CNAME multivalue", cloudmap.CreateServiceInput{Name: "a", NamespaceId: priv, DnsConfig: dnsConfig(cloudmap.RoutingMultivalue, cloudmap.RecordCNAME)}},
-		{"unknown policy", cloudmap.CreateServiceInput{Name: "a", NamespaceId: priv, DnsConfig: dnsConfig("RANDOM", cloudmap.RecordA)}},
-		{"negative TTL", cloudmap.CreateServiceInput{Name: "a", NamespaceId: priv, DnsConfig: &cloudmap.DnsConfig{DnsRecords: []cloudmap.DnsRecord{{Type: "A", TTL: -1}}}}},
-		{"both health configs", cloudmap.CreateServiceInput{Name: "a", NamespaceId: pub, HealthCheckConfig: hc("TCP", "", 1), HealthCheckCustomConfig: &cloudmap.HealthCheckCustomConfig{}}},
-		{"health check in private namespace", cloudmap.CreateServiceInput{Name: "a", NamespaceId: priv, HealthCheckConfig: hc("HTTP", "", 1)}},
-		{"health check with CNAME", cloudmap.CreateServiceInput{Name: "a", NamespaceId: pub, DnsConfig: dnsConfig("", cloudmap.RecordCNAME), HealthCheckConfig: hc("HTTP", "", 1)}},
-		{"TCP with path", cloudmap.CreateServiceInput{Name: "a", NamespaceId: pub, HealthCheckConfig: hc("TCP", "/x", 1)}},
-		{"health check type missing", cloudmap.CreateServiceInput{Name: "a", NamespaceId: pub, HealthCheckConfig: hc("", "", 1)}},
-		{"failure threshold 11", cloudmap.CreateServiceInput{Name: "a", NamespaceId: pub, HealthCheckConfig: hc("HTTP", "", 11)}},
-		{"custom failure threshold 11", cloudmap.CreateServiceInput{Name: "a", NamespaceId: priv, HealthCheckCustomConfig: &cloudmap.HealthCheckCustomConfig{FailureThreshold: 11}}},
-		{"namespace ids differ", cloudmap.CreateServiceInput{Name: "a", NamespaceId: priv, DnsConfig: &cloudmap.DnsConfig{NamespaceId: pub, DnsRecords: []cloudmap.DnsRecord{{Type: "A"}}}}},
-		{"reserved tag", cloudmap.CreateServiceInput{Name: "a", NamespaceId: priv, Tags: []cloudmap.Tag{{Key: "AWS:k"}}}},
-		{"name too long", cloudmap.CreateServiceInput{Name: strings.Repeat("a", 128), NamespaceId: priv}},
+		{"no name", cloudmap.CreateServiceInput{NamespaceId: priv}, "Name", "is required"},
+		{"no namespace", cloudmap.CreateServiceInput{Name: "a"}, "NamespaceId", "is required"},
+		{"unknown type", cloudmap.CreateServiceInput{Name: "a", NamespaceId: priv, Type: "DNS"}, "Type", `"DNS" is not HTTP`},
+		{"type HTTP with DnsConfig", cloudmap.CreateServiceInput{Name: "a", NamespaceId: priv, Type: "HTTP", DnsConfig: dnsConfig("", cloudmap.RecordA)},
+			"DnsConfig", "must be omitted"},
+		{"DnsConfig in HTTP namespace", cloudmap.CreateServiceInput{Name: "a", NamespaceId: httpNS, DnsConfig: dnsConfig("", cloudmap.RecordA)},
+			"DnsConfig", "only allowed in a DNS namespace"},
+		{"no records", cloudmap.CreateServiceInput{Name: "a", NamespaceId: priv, DnsConfig: dnsConfig("")},
+			"DnsConfig.DnsRecords", "at least one record"},
+		{"duplicate type", cloudmap.CreateServiceInput{Name: "a", NamespaceId: priv, DnsConfig: dnsConfig("", cloudmap.RecordA, cloudmap.RecordA)},
+			"DnsConfig.DnsRecords", "record type A appears more than once"},
+		{"SRV and CNAME", cloudmap.CreateServiceInput{Name: "a", NamespaceId: priv, DnsConfig: dnsConfig(cloudmap.RoutingWeighted, cloudmap.RecordSRV, cloudmap.RecordCNAME)},
+			"DnsConfig.DnsRecords", "CNAME"},
+		{"unknown record type", cloudmap.CreateServiceInput{Name: "a", NamespaceId: priv, DnsConfig: dnsConfig("", "MX")},
+			"DnsConfig.DnsRecords", `record type "MX" is not A, AAAA, SRV or CNAME`},
+		{"CNAME multivalue", cloudmap.CreateServiceInput{Name: "a", NamespaceId: priv, DnsConfig: dnsConfig(cloudmap.RoutingMultivalue, cloudmap.RecordCNAME)},
+			"DnsConfig.RoutingPolicy", "must be WEIGHTED for a CNAME record"},
+		{"unknown policy", cloudmap.CreateServiceInput{Name: "a", NamespaceId: priv, DnsConfig: dnsConfig("RANDOM", cloudmap.RecordA)},
+			"DnsConfig.RoutingPolicy", `"RANDOM" is not MULTIVALUE or WEIGHTED`},
+		{"negative TTL", cloudmap.CreateServiceInput{Name: "a", NamespaceId: priv, DnsConfig: &cloudmap.DnsConfig{DnsRecords: []cloudmap.DnsRecord{{Type: "A", TTL: -1}}}},
+			"DnsConfig.DnsRecords", "TTL -1 of the A record is out of range"},
+		{"both health configs", cloudmap.CreateServiceInput{Name: "a", NamespaceId: pub, HealthCheckConfig: hc("TCP", "", 1), HealthCheckCustomConfig: &cloudmap.HealthCheckCustomConfig{}},
+			"HealthCheckCustomConfig", "not both"},
+		{"health check in private namespace", cloudmap.CreateServiceInput{Name: "a", NamespaceId: priv, HealthCheckConfig: hc("HTTP", "", 1)},
+			"HealthCheckConfig", "not supported in a private DNS namespace"},
+		{"health check with CNAME", cloudmap.CreateServiceInput{Name: "a", NamespaceId: pub, DnsConfig: dnsConfig(cloudmap.RoutingWeighted, cloudmap.RecordCNAME), HealthCheckConfig: hc("HTTP", "", 1)},
+			"HealthCheckConfig", "cannot be used with a CNAME record"},
+		{"TCP with path", cloudmap.CreateServiceInput{Name: "a", NamespaceId: pub, HealthCheckConfig: hc("TCP", "/x", 1)},
+			"HealthCheckConfig.ResourcePath", "must be empty for a TCP health check"},
+		{"path too long", cloudmap.CreateServiceInput{Name: "a", NamespaceId: pub, HealthCheckConfig: hc("HTTP", "/"+strings.Repeat("p", 255), 1)},
+			"HealthCheckConfig.ResourcePath", "longer than 255 characters"},
+		{"health check type missing", cloudmap.CreateServiceInput{Name: "a", NamespaceId: pub, HealthCheckConfig: hc("", "", 1)},
+			"HealthCheckConfig.Type", "is required"},
+		{"health check type unknown", cloudmap.CreateServiceInput{Name: "a", NamespaceId: pub, HealthCheckConfig: hc("UDP", "", 1)},
+			"HealthCheckConfig.Type", `"UDP" is not HTTP, HTTPS or TCP`},
+		{"failure threshold 11", cloudmap.CreateServiceInput{Name: "a", NamespaceId: pub, HealthCheckConfig: hc("HTTP", "", 11)},
+			"HealthCheckConfig.FailureThreshold", "11 is out of range 1-10"},
+		{"failure threshold negative", cloudmap.CreateServiceInput{Name: "a", NamespaceId: pub, HealthCheckConfig: hc("HTTPS", "", -1)},
+			"HealthCheckConfig.FailureThreshold", "-1 is out of range 1-10"},
+		{"custom failure threshold 11", cloudmap.CreateServiceInput{Name: "a", NamespaceId: priv, HealthCheckCustomConfig: &cloudmap.HealthCheckCustomConfig{FailureThreshold: 11}},
+			"HealthCheckCustomConfig.FailureThreshold", "11 is out of range 1-10"},
+		{"custom failure threshold negative", cloudmap.CreateServiceInput{Name: "a", NamespaceId: priv, HealthCheckCustomConfig: &cloudmap.HealthCheckCustomConfig{FailureThreshold: -1}},
+			"HealthCheckCustomConfig.FailureThreshold", "-1 is out of range 1-10"},
+		{"namespace ids differ", cloudmap.CreateServiceInput{Name: "a", NamespaceId: priv, DnsConfig: &cloudmap.DnsConfig{NamespaceId: pub, DnsRecords: []cloudmap.DnsRecord{{Type: "A"}}}},
+			"DnsConfig.NamespaceId", "differs from NamespaceId"},
+		{"reserved tag", cloudmap.CreateServiceInput{Name: "a", NamespaceId: priv, Tags: []cloudmap.Tag{{Key: "AWS:k"}}},
+			"tag key", "reserved prefix aws:"},
+		{"name too long", cloudmap.CreateServiceInput{Name: strings.Repeat("a", 128), NamespaceId: priv},
+			"Name", "longer than 127 characters"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			_, err := e.reg.CreateService(e.ctx, &c.in)
-			wantCode(t, err, cloudmap.ErrInvalidInput)
+			wantInvalid(t, err, c.member, c.reason)
 		})
 	}
 	if k := e.keys(t, cloudmap.PrefixService); len(k) != 0 {
@@ -186,28 +213,57 @@ func TestUpdateService(t *testing.T) {
 	priv := e.privateNamespace(t, "u.local")
 	custom := e.service(t, &cloudmap.CreateServiceInput{Name: "c", NamespaceId: priv, DnsConfig: dnsConfig("", cloudmap.RecordA),
 		HealthCheckCustomConfig: &cloudmap.HealthCheckCustomConfig{}})
+	plain := e.service(t, &cloudmap.CreateServiceInput{Name: "p", NamespaceId: priv, DnsConfig: dnsConfig("", cloudmap.RecordA)})
+	apiOnly := e.service(t, &cloudmap.CreateServiceInput{Name: "api", NamespaceId: priv, Type: "HTTP"})
+	pubCustom := e.service(t, &cloudmap.CreateServiceInput{Name: "pc", NamespaceId: pub, DnsConfig: dnsConfig("", cloudmap.RecordA),
+		HealthCheckCustomConfig: &cloudmap.HealthCheckCustomConfig{}})
+	checked := e.service(t, &cloudmap.CreateServiceInput{Name: "hc", NamespaceId: pub, DnsConfig: dnsConfig("", cloudmap.RecordA),
+		HealthCheckConfig: &cloudmap.HealthCheckConfig{Type: "HTTP"}})
 	httpSvc := e.service(t, &cloudmap.CreateServiceInput{Name: "h", NamespaceId: e.httpNamespace(t, "u")})
+	records := func(recs ...cloudmap.DnsRecord) *cloudmap.ServiceChange {
+		return &cloudmap.ServiceChange{DnsConfig: &cloudmap.DnsConfigChange{DnsRecords: recs}}
+	}
+	health := func(typ cloudmap.HealthCheckType, thr int32) *cloudmap.ServiceChange {
+		return &cloudmap.ServiceChange{HealthCheckConfig: &cloudmap.HealthCheckConfig{Type: typ, FailureThreshold: thr}}
+	}
+	long := strings.Repeat("d", 1025)
 	bad := []struct {
-		name string
-		in   cloudmap.UpdateServiceInput
+		name           string
+		in             cloudmap.UpdateServiceInput
+		member, reason string
 	}{
-		{"no change", cloudmap.UpdateServiceInput{Id: svc.Id}},
-		{"record type changes", cloudmap.UpdateServiceInput{Id: svc.Id, Service: &cloudmap.ServiceChange{
-			DnsConfig: &cloudmap.DnsConfigChange{DnsRecords: []cloudmap.DnsRecord{{Type: "A", TTL: 1}}}}}},
-		{"record type added", cloudmap.UpdateServiceInput{Id: svc.Id, Service: &cloudmap.ServiceChange{
-			DnsConfig: &cloudmap.DnsConfigChange{DnsRecords: []cloudmap.DnsRecord{{Type: "A"}, {Type: "AAAA"}, {Type: "SRV"}}}}}},
-		{"HTTP namespace", cloudmap.UpdateServiceInput{Id: httpSvc.Id, Service: &cloudmap.ServiceChange{}}},
-		{"health check in private namespace", cloudmap.UpdateServiceInput{Id: custom.Id, Service: &cloudmap.ServiceChange{
-			HealthCheckConfig: &cloudmap.HealthCheckConfig{Type: "HTTP"}}}},
-		{"bad threshold", cloudmap.UpdateServiceInput{Id: svc.Id, Service: &cloudmap.ServiceChange{
-			HealthCheckConfig: &cloudmap.HealthCheckConfig{Type: "HTTP", FailureThreshold: 20}}}},
+		{"no id", cloudmap.UpdateServiceInput{Service: &cloudmap.ServiceChange{}}, "Id", "is required"},
+		{"no change", cloudmap.UpdateServiceInput{Id: svc.Id}, "Service", "is required"},
+		{"description too long", cloudmap.UpdateServiceInput{Id: svc.Id, Service: &cloudmap.ServiceChange{Description: &long}},
+			"Service.Description", "longer than"},
+		{"HTTP namespace", cloudmap.UpdateServiceInput{Id: httpSvc.Id, Service: &cloudmap.ServiceChange{}}, httpSvc.Id, "is in an HTTP namespace"},
+		{"DNS records added to a service without", cloudmap.UpdateServiceInput{Id: apiOnly.Id, Service: records(cloudmap.DnsRecord{Type: "A"})},
+			"Service.DnsConfig", "has no DNS records; Service.DnsConfig cannot add them"},
+		{"invalid records", cloudmap.UpdateServiceInput{Id: svc.Id, Service: records()},
+			"Service.DnsConfig.DnsRecords", "at least one record"},
+		{"record type added", cloudmap.UpdateServiceInput{Id: plain.Id, Service: records(cloudmap.DnsRecord{Type: "A"}, cloudmap.DnsRecord{Type: "AAAA"})},
+			"cannot change", "service " + plain.Id + " has no AAAA record"},
+		{"record type removed", cloudmap.UpdateServiceInput{Id: svc.Id, Service: records(cloudmap.DnsRecord{Type: "A", TTL: 1})},
+			"cannot change", "the AAAA record of service " + svc.Id + " is missing"},
+		{"health check with custom health", cloudmap.UpdateServiceInput{Id: pubCustom.Id, Service: health("HTTP", 1)},
+			"HealthCheckCustomConfig", "cannot also have a HealthCheckConfig"},
+		{"health check in private namespace", cloudmap.UpdateServiceInput{Id: plain.Id, Service: health("HTTP", 1)},
+			"Service.HealthCheckConfig", "not supported in a private DNS namespace"},
+		{"custom health in private namespace", cloudmap.UpdateServiceInput{Id: custom.Id, Service: health("HTTP", 1)},
+			"HealthCheckCustomConfig", "cannot also have a HealthCheckConfig"},
+		{"health check type changes", cloudmap.UpdateServiceInput{Id: checked.Id, Service: health("TCP", 1)},
+			"Service.HealthCheckConfig.Type", "cannot change from HTTP to TCP"},
+		{"bad threshold", cloudmap.UpdateServiceInput{Id: svc.Id, Service: health("HTTP", 20)},
+			"Service.HealthCheckConfig.FailureThreshold", "20 is out of range 1-10"},
 	}
 	for _, c := range bad {
 		t.Run(c.name, func(t *testing.T) {
 			_, err := e.reg.UpdateService(e.ctx, &c.in)
-			wantCode(t, err, cloudmap.ErrInvalidInput)
+			wantInvalid(t, err, c.member, c.reason)
 		})
 	}
+	// The same health-check type with other settings is a valid change.
+	e.succeed(e.reg.UpdateService(e.ctx, &cloudmap.UpdateServiceInput{Id: checked.Id, Service: health("HTTP", 3)}))
 	_, err := e.reg.UpdateService(e.ctx, &cloudmap.UpdateServiceInput{Id: "srv-aaaaaaaaaaaaaaaa", Service: &cloudmap.ServiceChange{}})
 	wantCode(t, err, cloudmap.ErrServiceNotFound)
 }
