@@ -20,6 +20,7 @@ import (
 	"github.com/cloudmap/cloudmap/embed"
 	"github.com/cloudmap/cloudmap/etcd"
 	"github.com/cloudmap/cloudmap/etcd/etcdtest"
+	"github.com/cloudmap/cloudmap/internal/testkit"
 )
 
 // clusterTimeout bounds every wait of the cluster tests.
@@ -51,17 +52,7 @@ func startNodes(t *testing.T, n int, endpoints []string, mods ...func(*embed.Con
 // with f's last error.
 func within(t *testing.T, what string, f func() error) {
 	t.Helper()
-	deadline := time.Now().Add(clusterTimeout)
-	for {
-		err := f()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: not true after %v: %v", what, clusterTimeout, err)
-		}
-		time.Sleep(2 * time.Millisecond)
-	}
+	testkit.Eventually(t, what, f)
 }
 
 // discoverIDs returns the instance ids DiscoverInstances (all health) on n.

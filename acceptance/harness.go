@@ -5,6 +5,7 @@ package acceptance
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"os"
@@ -20,6 +21,7 @@ import (
 	"github.com/miekg/dns"
 
 	"github.com/cloudmap/cloudmap/embed"
+	"github.com/cloudmap/cloudmap/internal/testkit"
 )
 
 // Node is a cloudmap server started for a test, with an SDK client.
@@ -113,21 +115,19 @@ func (n *Node) WaitOperation(t testing.TB, id string) *types.Operation {
 // WaitOperation polls GetOperation through c until the operation is done.
 func WaitOperation(t testing.TB, c *servicediscovery.Client, id string) *types.Operation {
 	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for {
+	var op *types.Operation
+	testkit.Eventually(t, "operation "+id+" final", func() error {
 		out, err := c.GetOperation(context.Background(), &servicediscovery.GetOperationInput{OperationId: &id})
 		if err != nil {
 			t.Fatalf("GetOperation %s: %v", id, err)
 		}
-		switch out.Operation.Status {
+		switch op = out.Operation; op.Status {
 		case types.OperationStatusSuccess, types.OperationStatusFail:
-			return out.Operation
+			return nil
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("operation %s still %s after 20s", id, out.Operation.Status)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+		return fmt.Errorf("still %s", op.Status)
+	})
+	return op
 }
 
 // Query sends one DNS question to the node over proto ("udp" or "tcp").

@@ -6,7 +6,6 @@ import (
 	"net/http/httptest"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	sd "github.com/aws/aws-sdk-go-v2/service/servicediscovery"
@@ -14,6 +13,7 @@ import (
 	"github.com/miekg/dns"
 
 	"github.com/cloudmap/cloudmap/acceptance"
+	"github.com/cloudmap/cloudmap/internal/testkit"
 )
 
 // switchable is an HTTP target whose status code the test flips.
@@ -38,13 +38,7 @@ func hostPort(t *testing.T, url string) (string, string) {
 // eventually retries f until it returns true or 20 s pass.
 func eventually(t *testing.T, what string, f func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for !f() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	testkit.EventuallyTrue(t, what, f)
 }
 
 func TestHealth_HTTPCheckDrivesDNSAndDiscovery(t *testing.T) {

@@ -2,6 +2,7 @@ package health_test
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/cloudmap/cloudmap"
 	"github.com/cloudmap/cloudmap/health"
+	"github.com/cloudmap/cloudmap/internal/testkit"
 )
 
 // fakeTargets is a Targets whose list the test changes.
@@ -113,13 +115,7 @@ func (s *fakeSink) next(t *testing.T) call {
 // failure, nothing asserts on time.
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(2 * time.Millisecond)
-	}
+	testkit.EventuallyTrue(t, what, cond)
 }
 
 // testConfig is a fast Checker configuration for tests.
@@ -207,16 +203,11 @@ func silent(c net.Conn) { _, _ = io.Copy(io.Discard, c) }
 // goroutinesBack waits until the goroutine count is back to base.
 func goroutinesBack(t *testing.T, base int) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		n := runtime.NumGoroutine()
-		if n <= base {
-			return
-		}
-		if time.Now().After(deadline) {
+	testkit.Eventually(t, "goroutines back", func() error {
+		if n := runtime.NumGoroutine(); n > base {
 			buf := make([]byte, 1<<16)
-			t.Fatalf("goroutines = %d, want <= %d\n%s", n, base, buf[:runtime.Stack(buf, true)])
+			return fmt.Errorf("goroutines = %d, want <= %d\n%s", n, base, buf[:runtime.Stack(buf, true)])
 		}
-		time.Sleep(5 * time.Millisecond)
-	}
+		return nil
+	})
 }

@@ -6,9 +6,9 @@ import (
 	"fmt"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/cloudmap/cloudmap"
+	"github.com/cloudmap/cloudmap/internal/testkit"
 	"github.com/cloudmap/cloudmap/registry"
 	"github.com/cloudmap/cloudmap/storetest/teststore"
 )
@@ -61,23 +61,21 @@ func (e *env) startWorker(t testing.TB) {
 	})
 }
 
-// wait polls an operation until it is final (bounded: 10 s).
+// wait polls an operation until it is final.
 func (e *env) wait(t testing.TB, opID string) *cloudmap.Operation {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
+	var op *cloudmap.Operation
+	testkit.Eventually(t, "operation "+opID+" final", func() error {
 		out, err := e.reg.GetOperation(e.ctx, &cloudmap.GetOperationInput{OperationId: opID})
 		if err != nil {
 			t.Fatalf("GetOperation %s: %v", opID, err)
 		}
-		if out.Operation.Status.Done() {
-			return out.Operation
+		if op = out.Operation; !op.Status.Done() {
+			return fmt.Errorf("still %s", op.Status)
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("operation %s still %s", opID, out.Operation.Status)
-		}
-		time.Sleep(2 * time.Millisecond)
-	}
+		return nil
+	})
+	return op
 }
 
 // succeed waits for an operation and fails the test unless it succeeded.

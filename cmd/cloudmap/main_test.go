@@ -9,7 +9,8 @@ import (
 	"strings"
 	"syscall"
 	"testing"
-	"time"
+
+	"github.com/cloudmap/cloudmap/internal/testkit"
 )
 
 func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
@@ -128,13 +129,7 @@ func TestRun_ServeAndStop(t *testing.T) {
 		done <- run([]string{"serve", "--api-addr", "127.0.0.1:0", "--dns-addr", "127.0.0.1:0", "--data-dir", dir},
 			env(nil), logs, logs, sigs)
 	}()
-	deadline := time.Now().Add(20 * time.Second)
-	for !strings.Contains(logs.String(), "cloudmap ready") {
-		if time.Now().After(deadline) {
-			t.Fatalf("no ready line: %s", logs.String())
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	testkit.EventuallyTrue(t, "the ready line logged", func() bool { return strings.Contains(logs.String(), "cloudmap ready") })
 	url := field(logs.String(), "api=")
 	resp, err := http.Post(url, "application/x-amz-json-1.1", strings.NewReader("{}"))
 	if err != nil {
