@@ -3,7 +3,12 @@ package auth
 import (
 	"fmt"
 	"strings"
+
+	"github.com/cloudmap/cloudmap"
 )
+
+// actionPrefix is the IAM service prefix of every Cloud Map action.
+const actionPrefix = "servicediscovery:"
 
 // Key is one credential with its scope.
 //
@@ -32,7 +37,8 @@ func (k *Key) label() string {
 
 // ValidateActionPattern reports whether p is a usable action pattern: "*",
 // or "servicediscovery:" followed by a pattern that matches at least one
-// Cloud Map operation.
+// Cloud Map operation (cloudmap.OperationNames), so that a typo such as
+// "servicediscovery:Discovr*" is an error and not a silent denial.
 func ValidateActionPattern(p string) error {
 	if p == "*" {
 		return nil
@@ -40,7 +46,7 @@ func ValidateActionPattern(p string) error {
 	if !strings.HasPrefix(strings.ToLower(p), actionPrefix) {
 		return fmt.Errorf("action pattern %q must start with %q or be \"*\"", p, actionPrefix)
 	}
-	for _, op := range operations {
+	for _, op := range cloudmap.OperationNames() {
 		if matchPattern(strings.ToLower(p), strings.ToLower(actionPrefix+op)) {
 			return nil
 		}

@@ -2,9 +2,11 @@ package awsapi_test
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"testing"
 
+	"github.com/cloudmap/cloudmap"
 	"github.com/cloudmap/cloudmap/awsapi"
 )
 
@@ -15,6 +17,11 @@ func TestOperations(t *testing.T) {
 	}
 	if got, want := len(names), 30; got != want {
 		t.Errorf("got %d operations, want %d: %v", got, want, names)
+	}
+	// The handler serves exactly the methods of cloudmap.API, the one list
+	// auth matches action patterns against.
+	if want := cloudmap.OperationNames(); !slices.Equal(names, want) {
+		t.Errorf("served operations %v, want cloudmap.OperationNames %v", names, want)
 	}
 }
 
