@@ -20,6 +20,7 @@ import (
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 	"github.com/miekg/dns"
 
+	"github.com/cloudmap/cloudmap/dnsserver/dnstest"
 	"github.com/cloudmap/cloudmap/embed"
 	"github.com/cloudmap/cloudmap/internal/testkit"
 )
@@ -128,6 +129,19 @@ func WaitOperation(t testing.TB, c *servicediscovery.Client, id string) *types.O
 		return fmt.Errorf("still %s", op.Status)
 	})
 	return op
+}
+
+// Ask sends the question of c to the node over proto ("udp" or "tcp") and
+// checks the whole reply against c, with the header invariants of every
+// reply (dnstest.Case.Check).
+func (n *Node) Ask(t testing.TB, proto string, c dnstest.Case) {
+	t.Helper()
+	q := c.Query()
+	r, _, err := (&dns.Client{Net: proto, Timeout: 5 * time.Second}).Exchange(q, n.DNSAddr())
+	if err != nil {
+		t.Fatalf("dns %s %s: %v", proto, c.Name(), err)
+	}
+	c.Check(t, q, r)
 }
 
 // Query sends one DNS question to the node over proto ("udp" or "tcp").

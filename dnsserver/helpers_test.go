@@ -3,8 +3,6 @@ package dnsserver_test
 import (
 	"fmt"
 	"net/netip"
-	"sort"
-	"strings"
 	"testing"
 
 	"github.com/miekg/dns"
@@ -21,27 +19,11 @@ var (
 	publicClient  = netip.MustParseAddr("203.0.113.7")
 )
 
-// rr parses one RR in zone-file form, CoreDNS style.
-func rr(s string) dns.RR {
-	r, err := dns.NewRR(s)
-	if err != nil {
-		panic(fmt.Sprintf("bad test RR %q: %v", s, err))
-	}
-	return r
-}
+// rr parses one RR in zone-file form, CoreDNS style (dnstest.RR).
+func rr(s string) dns.RR { return dnstest.RR(s) }
 
-// rrStrings renders RRs as sorted one-line strings with single spaces.
-func rrStrings(rrs []dns.RR) []string {
-	out := make([]string, 0, len(rrs))
-	for _, r := range rrs {
-		if r.Header().Rrtype == dns.TypeOPT {
-			continue
-		}
-		out = append(out, strings.Join(strings.Fields(r.String()), " "))
-	}
-	sort.Strings(out)
-	return out
-}
+// rrStrings renders RRs as sorted one-line strings (dnstest.Strings).
+func rrStrings(rrs []dns.RR) []string { return dnstest.Strings(rrs) }
 
 // query builds a query with RD set, as stub resolvers send it.
 func query(name string, qtype uint16) *dns.Msg {

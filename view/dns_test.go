@@ -2,9 +2,14 @@ package view_test
 
 import (
 	"fmt"
+	"net/netip"
 	"testing"
 
+	"github.com/miekg/dns"
+
 	"github.com/cloudmap/cloudmap"
+	"github.com/cloudmap/cloudmap/dnsserver"
+	"github.com/cloudmap/cloudmap/dnsserver/dnstest"
 )
 
 func dnsFixture(t *testing.T) *fixture {
@@ -189,5 +194,80 @@ func TestView_HasServiceBelow(t *testing.T) {
 	f.commit(del(cloudmap.ServiceKey("srv-srv")))
 	if f.view.HasServiceBelow("ns-priv", "edge") {
 		t.Error("HasServiceBelow after the service was deleted = true")
+	}
+}
+
+// dnsService is a service record with A records of ttl, routed MULTIVALUE,
+// with custom health.
+func dnsService(id, nsID, name string, ttl int64) op {
+	s := service(id, nsID, name, "custom")
+	s.Type = cloudmap.ServiceDNSHTTP
+	s.DnsConfig = &cloudmap.DnsConfig{RoutingPolicy: cloudmap.RoutingMultivalue,
+		DnsRecords: []cloudmap.DnsRecord{{Type: cloudmap.RecordA, TTL: ttl}}}
+	return put(cloudmap.ServiceKey(id), s)
+}
+
+// TestView_DNSAnswers answers DNS questions from the real view, fed by the
+// store's change feed, with the DNS case table of dnsserver/dnstest: what
+// the view publishes is what DNS serves, after each commit.
+func TestView_DNSAnswers(t *testing.T) {
+	f := newFixture(t,
+		[]op{dnsNS("ns-priv", "example.local", cloudmap.NamespaceDNSPrivate)},
+		[]op{dnsService("srv-web", "ns-priv", "web", 60), inst("srv-web", "i1", "AWS_INSTANCE_IPV4=10.0.0.1"),
+			health("srv-web", "i1", cloudmap.Healthy)},
+	)
+	srv := dnsserver.New(f.view, dnsserver.Config{})
+	client := netip.MustParseAddr("127.0.0.1")
+	ask := func(t *testing.T, c dnstest.Case) {
+		t.Helper()
+		q := c.Query()
+		c.Check(t, q, srv.Answer(q, client, 0))
+	}
+	soa := func() []dns.RR {
+		q := dnstest.Case{Qname: "example.local", Qtype: dns.TypeSOA}.Query()
+		return srv.Answer(q, client, 0).Answer
+	}
+	steps := []struct {
+		name  string
+		ops   []op
+		cases func(soa []dns.RR) []dnstest.Case
+	}{
+		{"from the snapshot", nil, func(soa []dns.RR) []dnstest.Case {
+			return []dnstest.Case{
+				{Qname: "web.example.local", Qtype: dns.TypeA, AA: true, Answer: dnstest.RRs("web.example.local. 60 IN A 10.0.0.1")},
+				{Qname: "Web.Example.Local", Qtype: dns.TypeA, AA: true, Answer: dnstest.RRs("Web.Example.Local. 60 IN A 10.0.0.1")},
+				{Qname: "nope.example.local", Qtype: dns.TypeA, AA: true, Rcode: dns.RcodeNameError, Ns: soa},
+				{Qname: "web.example.local", Qtype: dns.TypeAAAA, AA: true, Ns: soa},
+			}
+		}},
+		{"a registration", []op{inst("srv-web", "i2", "AWS_INSTANCE_IPV4=10.0.0.2"), health("srv-web", "i2", cloudmap.Healthy)}, func([]dns.RR) []dnstest.Case {
+			return []dnstest.Case{{Qname: "web.example.local", Qtype: dns.TypeA, AA: true,
+				Answer: dnstest.RRs("web.example.local. 60 IN A 10.0.0.1", "web.example.local. 60 IN A 10.0.0.2")}}
+		}},
+		{"one unhealthy", []op{health("srv-web", "i1", cloudmap.Unhealthy)}, func([]dns.RR) []dnstest.Case {
+			return []dnstest.Case{{Qname: "web.example.local", Qtype: dns.TypeA, AA: true,
+				Answer: dnstest.RRs("web.example.local. 60 IN A 10.0.0.2")}}
+		}},
+		{"a new service", []op{dnsService("srv-api", "ns-priv", "api", 5), inst("srv-api", "a1", "AWS_INSTANCE_IPV4=10.0.1.1")}, func([]dns.RR) []dnstest.Case {
+			return []dnstest.Case{{Qname: "api.example.local", Qtype: dns.TypeA, AA: true,
+				Answer: dnstest.RRs("api.example.local. 5 IN A 10.0.1.1")}}
+		}},
+		{"deregistrations", append(deregister("srv-web", "i1"), deregister("srv-web", "i2")...), func(soa []dns.RR) []dnstest.Case {
+			return []dnstest.Case{{Qname: "web.example.local", Qtype: dns.TypeA, AA: true, Rcode: dns.RcodeNameError, Ns: soa}}
+		}},
+		{"the service deleted", []op{del(cloudmap.ServiceKey("srv-api"))}, func(soa []dns.RR) []dnstest.Case {
+			return []dnstest.Case{{Qname: "api.example.local", Qtype: dns.TypeA, AA: true, Rcode: dns.RcodeNameError, Ns: soa}}
+		}},
+		{"the namespace deleted", []op{del(cloudmap.ServiceKey("srv-web")), del(cloudmap.NamespaceKey("ns-priv"))}, func([]dns.RR) []dnstest.Case {
+			return []dnstest.Case{{Qname: "web.example.local", Qtype: dns.TypeA, Rcode: dns.RcodeRefused}}
+		}},
+	}
+	for _, s := range steps {
+		if len(s.ops) > 0 {
+			f.commit(s.ops...)
+		}
+		for _, c := range s.cases(soa()) {
+			t.Run(s.name+"/"+c.Name(), func(t *testing.T) { ask(t, c) })
+		}
 	}
 }
