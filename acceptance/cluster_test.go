@@ -1,7 +1,6 @@
 package acceptance_test
 
 import (
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -9,10 +8,8 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	sd "github.com/aws/aws-sdk-go-v2/service/servicediscovery"
 	"github.com/aws/aws-sdk-go-v2/service/servicediscovery/types"
-	"github.com/aws/smithy-go"
 	"github.com/miekg/dns"
 
 	"github.com/cloudmap/cloudmap"
@@ -134,15 +131,12 @@ func waitSuccess(t *testing.T, n *acceptance.Node, opID string) {
 	})
 }
 
-// apiError returns the HTTP status, AWS code (__type) and message of err.
+// apiError returns the HTTP status, AWS code (__type) and message of err
+// (acceptance.DecodeError).
 func apiError(t *testing.T, err error) (status int, code, msg string) {
 	t.Helper()
-	var ae smithy.APIError
-	var re *awshttp.ResponseError
-	if !errors.As(err, &ae) || !errors.As(err, &re) {
-		t.Fatalf("got error %v (%T), want an AWS API error", err, err)
-	}
-	return re.HTTPStatusCode(), ae.ErrorCode(), ae.ErrorMessage()
+	e := acceptance.DecodeError(t, err)
+	return e.Status, e.Code, e.Message
 }
 
 // dnsService creates a private DNS namespace and an A-record service on n

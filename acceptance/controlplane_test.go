@@ -86,9 +86,11 @@ func deregister(t *testing.T, n *acceptance.Node, serviceID, instanceID string) 
 	}
 }
 
-// wantErr checks that err decodes as the typed SDK error E.
+// wantErr checks that err is an error answer (acceptance.DecodeError) and
+// decodes as the typed SDK error E, whose fields it returns.
 func wantErr[E error](t *testing.T, err error) E {
 	t.Helper()
+	acceptance.DecodeError(t, err)
 	var e E
 	if !errors.As(err, &e) {
 		t.Fatalf("got error %v (%T), want %T", err, err, e)

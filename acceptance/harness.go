@@ -5,6 +5,7 @@ package acceptance
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -13,9 +14,11 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/servicediscovery"
 	"github.com/aws/aws-sdk-go-v2/service/servicediscovery/types"
+	"github.com/aws/smithy-go"
 	"github.com/aws/smithy-go/middleware"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 	"github.com/miekg/dns"
@@ -129,6 +132,27 @@ func WaitOperation(t testing.TB, c *servicediscovery.Client, id string) *types.O
 		return fmt.Errorf("still %s", op.Status)
 	})
 	return op
+}
+
+// APIError is an error answer of the server as the SDK decoded it.
+type APIError struct {
+	Status  int    // HTTP status
+	Code    string // the AWS error code (__type), e.g. InvalidInput
+	Message string
+}
+
+// DecodeError is the one way the acceptance tests read an SDK error: it
+// returns the HTTP status, AWS code and message of err, and fails the test
+// when err is not an error answer of the server (a transport error, or
+// nil).
+func DecodeError(t testing.TB, err error) APIError {
+	t.Helper()
+	var ae smithy.APIError
+	var re *awshttp.ResponseError
+	if !errors.As(err, &ae) || !errors.As(err, &re) {
+		t.Fatalf("got error %v (%T), want an AWS API error", err, err)
+	}
+	return APIError{Status: re.HTTPStatusCode(), Code: ae.ErrorCode(), Message: ae.ErrorMessage()}
 }
 
 // Ask sends the question of c to the node over proto ("udp" or "tcp") and

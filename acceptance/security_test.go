@@ -8,7 +8,6 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
-	"errors"
 	"math/big"
 	"net/http"
 	"os"
@@ -19,7 +18,6 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	sd "github.com/aws/aws-sdk-go-v2/service/servicediscovery"
-	"github.com/aws/smithy-go"
 
 	"github.com/cloudmap/cloudmap/acceptance"
 	"github.com/cloudmap/cloudmap/embed"
@@ -44,13 +42,10 @@ func withCredentials(t *testing.T) func(*embed.Config) {
 	return func(c *embed.Config) { c.CredentialsFile = path }
 }
 
+// apiCode returns the AWS error code of err (acceptance.DecodeError).
 func apiCode(t *testing.T, err error) string {
 	t.Helper()
-	var ae smithy.APIError
-	if !errors.As(err, &ae) {
-		t.Fatalf("error %v is not an API error", err)
-	}
-	return ae.ErrorCode()
+	return acceptance.DecodeError(t, err).Code
 }
 
 func TestSecurity_SigV4AndScopes(t *testing.T) {
