@@ -208,3 +208,13 @@ func TestStore_ReadOnlyAndReopen(t *testing.T) {
 		t.Errorf("Keys(p/) after Reopen = %q", got)
 	}
 }
+
+// BenchmarkStore runs the shared store benchmarks on memory: the floor the
+// durable backends are compared with.
+func BenchmarkStore(b *testing.B) {
+	storetest.Bench(b, func(b *testing.B) cloudmap.Store {
+		s := memstore.New()
+		b.Cleanup(func() { s.Close() })
+		return s
+	})
+}
