@@ -121,10 +121,42 @@ func TestRegisterInstance_Attributes(t *testing.T) {
 				t.Errorf("got %v, want success", err)
 			}
 			if !c.ok {
-				wantCode(t, err, cloudmap.ErrInvalidInput)
+				r, named := attributeRules[c.name]
+				if !named {
+					t.Fatalf("refused case %q names no rule: add its member and reason to attributeRules", c.name)
+				}
+				wantInvalid(t, err, r.member, r.reason)
 			}
 		})
 	}
+}
+
+// attributeRules names the member and the rule each refused case of
+// TestRegisterInstance_Attributes must reach.
+var attributeRules = map[string]struct{ member, reason string }{
+	"A missing IPv4":             {"AWS_INSTANCE_IPV4", "has an A record: AWS_INSTANCE_IPV4 is required"},
+	"A bad IPv4":                 {"AWS_INSTANCE_IPV4", `"300.1.1.1" is not an IPv4 address`},
+	"A IPv6 as IPv4":             {"AWS_INSTANCE_IPV4", `"::1" is not an IPv4 address`},
+	"AAAA missing":               {"AWS_INSTANCE_IPV6", "has an AAAA record: AWS_INSTANCE_IPV6 is required"},
+	"AAAA bad":                   {"AWS_INSTANCE_IPV6", `"10.0.0.1" is not an IPv6 address`},
+	"SRV no port":                {"AWS_INSTANCE_PORT", "has an SRV record: AWS_INSTANCE_PORT is required"},
+	"SRV no address":             {"AWS_INSTANCE_IPV4 or AWS_INSTANCE_IPV6", "has an SRV record"},
+	"SRV port 0":                 {"AWS_INSTANCE_PORT", `"0" is not a port 1-65535`},
+	"SRV port 65536":             {"AWS_INSTANCE_PORT", `"65536" is not a port 1-65535`},
+	"CNAME missing":              {"AWS_INSTANCE_CNAME", "has a CNAME record: AWS_INSTANCE_CNAME is required"},
+	"init health bad value":      {"AWS_INIT_HEALTH_STATUS", `"UNKNOWN" is not HEALTHY or UNHEALTHY`},
+	"init health without custom": {"AWS_INIT_HEALTH_STATUS", "applies only to services with HealthCheckCustomConfig"},
+	"alias with IPv4":            {"AWS_ALIAS_DNS_NAME", "cannot be combined with AWS_INSTANCE_IPV4"},
+	"alias multivalue":           {"AWS_ALIAS_DNS_NAME", "needs a service with the WEIGHTED routing policy"},
+	"alias SRV":                  {"AWS_ALIAS_DNS_NAME", "needs a service with an A or AAAA record"},
+	"EC2 id in DNS namespace":    {"AWS_EC2_INSTANCE_ID", "only allowed in HTTP namespaces"},
+	"no attributes":              {"Attributes", "is required and needs at least one attribute"},
+	"31 custom attributes":       {"Attributes", "has 31 custom attributes, at most 30"},
+	"too large":                  {"Attributes", "total 5125 characters, at most 5000"},
+	"value too long":             {"attribute a", "longer than 1024 characters"},
+	"instance id with space":     {"InstanceId", "may only contain letters, digits and _/:.@-"},
+	"instance id too long":       {"InstanceId", "longer than 64 characters"},
+	"instance id empty":          {"InstanceId", "is required"},
 }
 
 func TestRegisterInstance_EC2InHTTPNamespace(t *testing.T) {
@@ -133,7 +165,7 @@ func TestRegisterInstance_EC2InHTTPNamespace(t *testing.T) {
 	e.register(t, svc.Id, "i-1", attrs("AWS_EC2_INSTANCE_ID", "i-0123456789"))
 	_, err := e.reg.RegisterInstance(e.ctx, &cloudmap.RegisterInstanceInput{ServiceId: svc.Id, InstanceId: "i-2",
 		Attributes: attrs("AWS_EC2_INSTANCE_ID", "i-0123456789", "color", "blue")})
-	wantCode(t, err, cloudmap.ErrInvalidInput)
+	wantInvalid(t, err, "AWS_EC2_INSTANCE_ID", "the only other attribute allowed is AWS_INIT_HEALTH_STATUS, not color")
 }
 
 func TestRegisterInstance_Health(t *testing.T) {
@@ -148,7 +180,7 @@ func TestRegisterInstance_Health(t *testing.T) {
 
 	_, err := e.reg.RegisterInstance(e.ctx, &cloudmap.RegisterInstanceInput{ServiceId: checked.Id, InstanceId: "x",
 		Attributes: attrs("AWS_INSTANCE_IPV4", "192.0.2.1")})
-	wantCode(t, err, cloudmap.ErrInvalidInput) // a health-checked instance needs a port
+	wantInvalid(t, err, "AWS_INSTANCE_PORT", "has a HealthCheckConfig: AWS_INSTANCE_IPV4 and AWS_INSTANCE_PORT are required")
 	e.register(t, checked.Id, "c-1", attrs("AWS_INSTANCE_IPV4", "192.0.2.1", "AWS_INSTANCE_PORT", "80"))
 	e.register(t, custom.Id, "u-1", attrs("AWS_INSTANCE_IPV4", "192.0.2.2"))
 	e.register(t, custom.Id, "u-2", attrs("AWS_INSTANCE_IPV4", "192.0.2.3", "AWS_INIT_HEALTH_STATUS", "UNHEALTHY"))
@@ -188,7 +220,7 @@ func TestRegisterInstance_Health(t *testing.T) {
 	wantCode(t, update(plain.Id, "p-1", cloudmap.Healthy), cloudmap.ErrCustomHealthNotFound)
 	wantCode(t, update(custom.Id, "nope", cloudmap.Healthy), cloudmap.ErrInstanceNotFound)
 	wantCode(t, update("srv-aaaaaaaaaaaaaaaa", "u-1", cloudmap.Healthy), cloudmap.ErrServiceNotFound)
-	wantCode(t, update(custom.Id, "u-1", cloudmap.Unknown), cloudmap.ErrInvalidInput)
+	wantInvalid(t, update(custom.Id, "u-1", cloudmap.Unknown), "Status", `"UNKNOWN" is not HEALTHY or UNHEALTHY`)
 
 	// SetHealth, the health checker's entry.
 	for _, c := range []struct {
@@ -203,7 +235,7 @@ func TestRegisterInstance_Health(t *testing.T) {
 	_, err = e.reg.SetHealth(e.ctx, checked.Id, "nope", cloudmap.Healthy)
 	wantCode(t, err, cloudmap.ErrInstanceNotFound)
 	_, err = e.reg.SetHealth(e.ctx, checked.Id, "c-1", "SICK")
-	wantCode(t, err, cloudmap.ErrInvalidInput)
+	wantInvalid(t, err, "health status", `"SICK" is not HEALTHY, UNHEALTHY or UNKNOWN`)
 	// Deregistering deletes the health record.
 	e.succeed(e.reg.DeregisterInstance(e.ctx, &cloudmap.InstanceInput{ServiceId: custom.Id, InstanceId: "u-1"}))
 	if got := e.health(t, custom.Id, "u-1"); got != "" {

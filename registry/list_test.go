@@ -47,16 +47,19 @@ func TestListNamespaces_Filters(t *testing.T) {
 			}
 		})
 	}
-	bad := [][]cloudmap.Filter{
-		{f("TYPE", "EQ", "HTTP", "DNS_PRIVATE")},
-		{f("TYPE", "EQ")},
-		{f("RESOURCE_OWNER", "BEGINS_WITH", "S")},
-		{f("TYPE", "IN", "HTTP")},
-		{f("NAMESPACE_ID", "EQ", "x")},
+	bad := []struct {
+		filter         cloudmap.Filter
+		member, reason string
+	}{
+		{f("TYPE", "EQ", "HTTP", "DNS_PRIVATE"), "filter TYPE", "with condition EQ takes exactly one value, got 2"},
+		{f("TYPE", "EQ"), "filter TYPE", "with condition EQ takes exactly one value, got 0"},
+		{f("RESOURCE_OWNER", "BEGINS_WITH", "S"), "filter RESOURCE_OWNER", "condition BEGINS_WITH is not supported"},
+		{f("TYPE", "IN", "HTTP"), "filter TYPE", "condition IN is not supported"},
+		{f("NAMESPACE_ID", "EQ", "x"), "filter name", `"NAMESPACE_ID" is not supported here`},
 	}
-	for _, filters := range bad {
-		_, err := e.reg.ListNamespaces(e.ctx, &cloudmap.ListInput{Filters: filters})
-		wantCode(t, err, cloudmap.ErrInvalidInput)
+	for _, c := range bad {
+		_, err := e.reg.ListNamespaces(e.ctx, &cloudmap.ListInput{Filters: []cloudmap.Filter{c.filter}})
+		wantInvalid(t, err, c.member, c.reason)
 	}
 }
 
@@ -82,9 +85,9 @@ func TestListServices_Filters(t *testing.T) {
 		}
 	}
 	_, err := e.reg.ListServices(e.ctx, &cloudmap.ListInput{Filters: []cloudmap.Filter{{Name: "NAMESPACE_ID", Condition: "IN", Values: []string{a}}}})
-	wantCode(t, err, cloudmap.ErrInvalidInput)
+	wantInvalid(t, err, "filter NAMESPACE_ID", "condition IN is not supported")
 	_, err = e.reg.ListServices(e.ctx, &cloudmap.ListInput{Filters: []cloudmap.Filter{{Name: "TYPE", Values: []string{"HTTP"}}}})
-	wantCode(t, err, cloudmap.ErrInvalidInput)
+	wantInvalid(t, err, "filter name", `"TYPE" is not supported here`)
 }
 
 func TestListOperations_Filters(t *testing.T) {
@@ -127,17 +130,20 @@ func TestListOperations_Filters(t *testing.T) {
 			}
 		})
 	}
-	bad := [][]cloudmap.Filter{
-		{f("UPDATE_DATE", "EQ", "1")},
-		{f("UPDATE_DATE", "BETWEEN", "1")},
-		{f("UPDATE_DATE", "BETWEEN", "a", "b")},
-		{f("NAMESPACE_ID", "IN", nsID)},
-		{f("STATUS", "BEGINS_WITH", "S")},
-		{f("NAME", "EQ", "x")},
+	bad := []struct {
+		filter         cloudmap.Filter
+		member, reason string
+	}{
+		{f("UPDATE_DATE", "EQ", "1"), "filter UPDATE_DATE", "condition EQ is not supported"},
+		{f("UPDATE_DATE", "BETWEEN", "1"), "filter UPDATE_DATE", "takes two values, start and end, got 1"},
+		{f("UPDATE_DATE", "BETWEEN", "a", "b"), "filter UPDATE_DATE", `takes two dates in epoch seconds, got "a" and "b"`},
+		{f("NAMESPACE_ID", "IN", nsID), "filter NAMESPACE_ID", "condition IN is not supported"},
+		{f("STATUS", "BEGINS_WITH", "S"), "filter STATUS", "condition BEGINS_WITH is not supported"},
+		{f("NAME", "EQ", "x"), "filter name", `"NAME" is not supported here`},
 	}
-	for _, filters := range bad {
-		_, err := e.reg.ListOperations(e.ctx, &cloudmap.ListInput{Filters: filters})
-		wantCode(t, err, cloudmap.ErrInvalidInput)
+	for _, c := range bad {
+		_, err := e.reg.ListOperations(e.ctx, &cloudmap.ListInput{Filters: []cloudmap.Filter{c.filter}})
+		wantInvalid(t, err, c.member, c.reason)
 	}
 }
 
@@ -155,9 +161,9 @@ func TestList_TokensAndPageSize(t *testing.T) {
 	}
 	// A token of one service's instances is invalid for another's, and for other lists.
 	_, err = e.reg.ListInstances(e.ctx, &cloudmap.ListInstancesInput{ServiceId: other.Id, NextToken: page.NextToken})
-	wantCode(t, err, cloudmap.ErrInvalidInput)
+	wantInvalid(t, err, "NextToken", "is invalid")
 	_, err = e.reg.ListServices(e.ctx, &cloudmap.ListInput{NextToken: page.NextToken})
-	wantCode(t, err, cloudmap.ErrInvalidInput)
+	wantInvalid(t, err, "NextToken", "is invalid")
 	for _, tok := range []string{"garbage!", "v1.!!!", "v2.aW5zdC8"} {
 		_, err = e.reg.ListNamespaces(e.ctx, &cloudmap.ListInput{NextToken: tok})
 		if ie := wantCode(t, err, cloudmap.ErrInvalidInput); ie.Message != "NextToken is invalid" {
@@ -166,7 +172,7 @@ func TestList_TokensAndPageSize(t *testing.T) {
 	}
 	for _, n := range []int32{-1, 101} {
 		_, err = e.reg.ListOperations(e.ctx, &cloudmap.ListInput{MaxResults: n})
-		wantCode(t, err, cloudmap.ErrInvalidInput)
+		wantInvalid(t, err, "MaxResults", fmt.Sprintf("%d is out of range 1-100", n))
 	}
 	// The last page has no token; an exact fit does not promise more.
 	page, _ = e.reg.ListInstances(e.ctx, &cloudmap.ListInstancesInput{ServiceId: svc.Id, MaxResults: 5})

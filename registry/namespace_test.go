@@ -109,10 +109,10 @@ func TestNamespace_DNSProperties(t *testing.T) {
 		t.Errorf("SOA TTL after update = %d, want 120", ttl)
 	}
 	_, err := e.reg.UpdatePublicDnsNamespace(e.ctx, &cloudmap.UpdateDnsNamespaceInput{Id: priv, Namespace: &cloudmap.NamespaceChange{}})
-	wantCode(t, err, cloudmap.ErrInvalidInput)
+	wantInvalid(t, err, "namespace "+priv, "is of type DNS_PRIVATE, not DNS_PUBLIC")
 	d := "x"
 	_, err = e.reg.UpdateHttpNamespace(e.ctx, &cloudmap.UpdateHttpNamespaceInput{Id: priv, Namespace: &cloudmap.NamespaceChange{Description: &d}})
-	wantCode(t, err, cloudmap.ErrInvalidInput)
+	wantInvalid(t, err, "namespace "+priv, "is of type DNS_PRIVATE, not HTTP")
 }
 
 func TestNamespace_NameUniqueness(t *testing.T) {
@@ -211,7 +211,13 @@ func TestNamespace_Validation(t *testing.T) {
 		}},
 	}
 	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) { wantCode(t, c.call(), cloudmap.ErrInvalidInput) })
+		t.Run(c.name, func(t *testing.T) {
+			r, named := namespaceRules[c.name]
+			if !named {
+				t.Fatalf("refused case %q names no rule: add its member and reason to namespaceRules", c.name)
+			}
+			wantInvalid(t, c.call(), r.member, r.reason)
+		})
 	}
 	_, err := e.reg.CreateHttpNamespace(e.ctx, &cloudmap.CreateHttpNamespaceInput{Name: "a", Tags: manyTags(51)})
 	if te := wantCode(t, err, cloudmap.ErrTooManyTags); !strings.HasPrefix(te.Fields["ResourceName"], "arn:aws:servicediscovery:") {
@@ -219,4 +225,25 @@ func TestNamespace_Validation(t *testing.T) {
 	}
 	_, err = e.reg.GetNamespace(e.ctx, &cloudmap.IdInput{Id: "arn:aws:servicediscovery:eu-west-1:123456789012:namespace/ns-x"})
 	wantCode(t, err, cloudmap.ErrNamespaceNotFound)
+}
+
+// namespaceRules names the member and the rule each refused case of
+// TestNamespace_Validation must reach.
+var namespaceRules = map[string]struct{ member, reason string }{
+	"http name missing":               {"Name", "is required"},
+	"http name too long":              {"Name", "longer than 1024 characters"},
+	"arn: prefix":                     {"Name", `must not start with "arn:"`},
+	"space in name":                   {"Name", `"a b" contains a character that is not printable ASCII`},
+	"private without vpc":             {"Vpc", "is required for a private DNS namespace"},
+	"private name too long":           {"Name", "longer than 253 characters"},
+	"public not a hostname":           {"Name", `"not a name!" contains a character`},
+	"public single label":             {"Name", `"localhost" of a public DNS namespace is not a valid domain name`},
+	"properties without SOA":          {"Properties.DnsProperties.SOA", "is required when Properties is given"},
+	"negative SOA TTL":                {"Properties.DnsProperties.SOA.TTL", "-1 is out of range"},
+	"description too long":            {"Description", "longer than 1024 characters"},
+	"reserved tag key":                {"tag key", "reserved prefix aws:"},
+	"update without change":           {"Namespace", "is required"},
+	"update http without description": {"Namespace.Description", "is required"},
+	"get without id":                  {"Id", "is required"},
+	"delete without id":               {"Id", "is required"},
 }

@@ -35,7 +35,7 @@ func TestOperation_SubmittedUntilTheWorkerRuns(t *testing.T) {
 	_, err = e.reg.GetOperation(e.ctx, &cloudmap.GetOperationInput{OperationId: "nope"})
 	wantCode(t, err, cloudmap.ErrOperationNotFound)
 	_, err = e.reg.GetOperation(e.ctx, &cloudmap.GetOperationInput{})
-	wantCode(t, err, cloudmap.ErrInvalidInput)
+	wantInvalid(t, err, "OperationId", "is required")
 }
 
 func TestOperation_FailsIndividually(t *testing.T) {

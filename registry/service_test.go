@@ -351,8 +351,15 @@ func TestServiceAttributes(t *testing.T) {
 		many[k] = "v"
 	}
 	wantCode(t, update(many), cloudmap.ErrServiceAttributesLimitExceeded)
-	wantCode(t, update(nil), cloudmap.ErrInvalidInput)
-	wantCode(t, update(attrs("k", strings.Repeat("v", 1025))), cloudmap.ErrInvalidInput)
+	wantInvalid(t, update(nil), "Attributes", "needs at least one entry")
+	wantInvalid(t, update(attrs("k", strings.Repeat("v", 1025))), `service attribute "k"`, "longer than 1024 characters")
+	wantInvalid(t, update(attrs("", "v")), `service attribute key ""`, "must be 1-255 characters")
+	wantInvalid(t, update(attrs(strings.Repeat("k", 256), "v")), "service attribute key", "must be 1-255 characters")
+	tooMany := map[string]string{}
+	for _, k := range seq("t", 31) {
+		tooMany[k] = "v"
+	}
+	wantInvalid(t, update(tooMany), "Attributes", "has 31 entries, at most 30")
 	delete(many, "k000")
 	if err := update(many); err != nil {
 		t.Errorf("30 attributes in total: %v", err)
@@ -360,5 +367,7 @@ func TestServiceAttributes(t *testing.T) {
 	_, err = e.reg.GetServiceAttributes(e.ctx, &cloudmap.ServiceIdInput{ServiceId: "srv-aaaaaaaaaaaaaaaa"})
 	wantCode(t, err, cloudmap.ErrServiceNotFound)
 	_, err = e.reg.DeleteServiceAttributes(e.ctx, &cloudmap.DeleteServiceAttributesInput{ServiceId: svc.Id})
-	wantCode(t, err, cloudmap.ErrInvalidInput)
+	wantInvalid(t, err, "Attributes", "must list 1-30 keys")
+	_, err = e.reg.DeleteServiceAttributes(e.ctx, &cloudmap.DeleteServiceAttributesInput{ServiceId: svc.Id, Attributes: seq("d", 31)})
+	wantInvalid(t, err, "Attributes", "must list 1-30 keys")
 }

@@ -51,7 +51,7 @@ func TestTags(t *testing.T) {
 		}
 	}
 	_, err := e.reg.TagResource(e.ctx, &cloudmap.TagResourceInput{ResourceARN: svc.Arn, Tags: []cloudmap.Tag{{Key: "aws:x"}}})
-	wantCode(t, err, cloudmap.ErrInvalidInput)
+	wantInvalid(t, err, `tag key "aws:x"`, "reserved prefix aws:")
 	for _, arn := range []string{
 		"arn:aws:servicediscovery:us-east-1:123456789012:namespace/ns-aaaaaaaaaaaaaaaa",
 		"arn:aws:servicediscovery:us-east-1:123456789012:service/srv-aaaaaaaaaaaaaaaa",
@@ -62,9 +62,9 @@ func TestTags(t *testing.T) {
 		wantCode(t, err, cloudmap.ErrResourceNotFound)
 	}
 	_, err = e.reg.ListTagsForResource(e.ctx, &cloudmap.ResourceARNInput{ResourceARN: svc.Id})
-	wantCode(t, err, cloudmap.ErrInvalidInput)
+	wantInvalid(t, err, "ResourceARN", "is not an ARN")
 	_, err = e.reg.UntagResource(e.ctx, &cloudmap.UntagResourceInput{ResourceARN: svc.Arn, TagKeys: []string{""}})
-	wantCode(t, err, cloudmap.ErrInvalidInput)
+	wantInvalid(t, err, `tag key ""`, "must be 1-128 characters")
 }
 
 func TestIdempotency(t *testing.T) {
