@@ -25,6 +25,7 @@ import (
 
 	"github.com/cloudmap/cloudmap/dnsserver/dnstest"
 	"github.com/cloudmap/cloudmap/embed"
+	"github.com/cloudmap/cloudmap/storetest/teststore"
 	"github.com/cloudmap/cloudmap/internal/testkit"
 )
 
@@ -36,7 +37,9 @@ type Node struct {
 }
 
 // TestConfig returns a configuration for tests: loopback addresses on free
-// ports, a temporary data directory, a fast health check interval.
+// ports, a temporary data directory (or, when the tests run on etcd, a
+// prefix of the embedded etcd: teststore.MainOn), a fast health check
+// interval.
 func TestConfig(t testing.TB) embed.Config {
 	cfg := embed.DefaultConfig()
 	cfg.APIAddr = "127.0.0.1:0"
@@ -44,6 +47,12 @@ func TestConfig(t testing.TB) embed.Config {
 	cfg.DataDir = t.TempDir()
 	cfg.HealthCheckInterval = 50 * time.Millisecond
 	cfg.Logger = testLogger()
+	if teststore.Current() == "etcd" {
+		// CLOUDMAP_TEST_STORE=etcd (or all): the server keeps its data in
+		// the embedded etcd, under a prefix of its own.
+		cfg.EtcdEndpoints, cfg.EtcdPrefix = teststore.Etcd(t)
+		cfg.DataDir = ""
+	}
 	return cfg
 }
 

@@ -7,7 +7,9 @@
 //	CLOUDMAP_TEST_STORE=all   every one of them in turn
 //
 // A package whose tests take a store calls Main from its TestMain and New
-// wherever a test needs a store. With several stores chosen, Main runs the
+// wherever a test needs a store; a package whose tests start servers calls
+// MainOn with the stores a server has (bolt, etcd) and Etcd for a server
+// on etcd. With several stores chosen, Main runs the
 // package's test binary once per store, with the same flags, and fails
 // when any run fails; its output names the store before each run.
 package teststore
@@ -19,6 +21,7 @@ import (
 	"log/slog"
 	"os"
 	"os/exec"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -57,6 +60,9 @@ func Names() ([]string, error) {
 
 // Name returns the store this test process runs on.
 func Name() string {
+	if current != "" {
+		return current
+	}
 	names, err := Names()
 	if err != nil || len(names) != 1 {
 		panic(fmt.Sprintf("teststore: %s chooses %v (%v): call teststore.Main from TestMain", Env, names, err))
@@ -64,8 +70,13 @@ func Name() string {
 	return names[0]
 }
 
+// Current returns the store Main or MainOn runs this process's tests on,
+// or "" in a package that calls neither (which then runs its defaults).
+func Current() string { return current }
+
 var (
-	inMain  bool // Main runs the tests: the etcd member is shared
+	current string // the store of this process, set by MainOn
+	inMain  bool   // Main runs the tests: the etcd member is shared
 	etcdMu  sync.Mutex
 	shared  *etcdtest.Cluster
 	prefixN atomic.Int64
@@ -76,15 +87,30 @@ var (
 // shared etcd member when the tests end. Call it from TestMain:
 //
 //	func TestMain(m *testing.M) { teststore.Main(m) }
-func Main(m *testing.M) {
-	names, err := Names()
+func Main(m *testing.M) { MainOn(m, Stores...) }
+
+// MainOn is Main for a package whose tests run on some of the stores only
+// (a server has no in-memory store): each chosen store it does not support
+// is replaced by the first it does, and every store runs once.
+func MainOn(m *testing.M, supported ...string) {
+	chosen, err := Names()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "teststore:", err)
 		os.Exit(2)
 	}
+	var names []string
+	for _, n := range chosen {
+		if !slices.Contains(supported, n) {
+			n = supported[0]
+		}
+		if !slices.Contains(names, n) {
+			names = append(names, n)
+		}
+	}
 	if len(names) > 1 {
 		os.Exit(runEach(names))
 	}
+	current = names[0]
 	inMain = true
 	code := m.Run()
 	if shared != nil {
@@ -151,32 +177,37 @@ func NewNamed(t testing.TB, name string) cloudmap.Store {
 	return s
 }
 
-// openEtcd opens an etcd store under a fresh prefix of the process's
-// member (started at the first call), or of a member of the test's own
-// when Main does not run the tests.
+// Etcd returns the client endpoints of an embedded etcd and a fresh key
+// prefix under it, for tests that start a server on etcd: the process's
+// member (started at the first call) when Main runs the tests, else a
+// member of the test's own.
+func Etcd(t testing.TB) (endpoints []string, prefix string) {
+	t.Helper()
+	prefix = fmt.Sprintf("/t%d/", prefixN.Add(1))
+	if !inMain {
+		return etcdtest.Start(t), prefix
+	}
+	etcdMu.Lock()
+	defer etcdMu.Unlock()
+	if shared == nil {
+		c, err := etcdtest.Launch(1)
+		if err != nil {
+			t.Fatalf("teststore: %v", err)
+		}
+		shared = c
+	}
+	return shared.Endpoints(), prefix
+}
+
+// openEtcd opens an etcd store under a fresh prefix (Etcd).
 func openEtcd(t testing.TB) cloudmap.Store {
 	t.Helper()
-	var endpoints []string
-	if inMain {
-		etcdMu.Lock()
-		if shared == nil {
-			c, err := etcdtest.Launch(1)
-			if err != nil {
-				etcdMu.Unlock()
-				t.Fatalf("teststore: %v", err)
-			}
-			shared = c
-		}
-		etcdMu.Unlock()
-		endpoints = shared.Endpoints()
-	} else {
-		endpoints = etcdtest.Start(t)
-	}
+	endpoints, prefix := Etcd(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	s, err := etcd.Open(ctx, etcd.Config{
 		Endpoints: endpoints,
-		Prefix:    fmt.Sprintf("/t%d/", prefixN.Add(1)),
+		Prefix:    prefix,
 		MaxTxnOps: etcdtest.MaxTxnOps,
 	})
 	if err != nil {
