@@ -25,8 +25,8 @@ import (
 
 	"github.com/cloudmap/cloudmap/dnsserver/dnstest"
 	"github.com/cloudmap/cloudmap/embed"
-	"github.com/cloudmap/cloudmap/storetest/teststore"
 	"github.com/cloudmap/cloudmap/internal/testkit"
+	"github.com/cloudmap/cloudmap/storetest/teststore"
 )
 
 // Node is a cloudmap server started for a test, with an SDK client.
