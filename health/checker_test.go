@@ -272,8 +272,8 @@ func TestChecker_StopStart(t *testing.T) {
 		if err := c.Start(context.Background()); err != nil {
 			t.Fatalf("round %d: %v", round, err)
 		}
-		if err := c.Start(context.Background()); err == nil {
-			t.Fatalf("round %d: second Start succeeded, want an error", round)
+		if err := c.Start(context.Background()); err == nil || err.Error() != "health: start: already running" {
+			t.Fatalf("round %d: second Start: err = %v, want already running", round, err)
 		}
 		n := srv.count(200)
 		waitFor(t, "probes", func() bool { return srv.count(200) >= n+3 })

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -195,8 +196,8 @@ func TestStore_ReadOnlyAndReopen(t *testing.T) {
 	err := s.View(ctx, func(tx cloudmap.ReadTx) error {
 		return tx.(cloudmap.Tx).Put("p/3", nil)
 	})
-	if err == nil {
-		t.Error("Put in a View: err = nil")
+	if err == nil || !strings.Contains(err.Error(), "write in a read-only transaction") {
+		t.Errorf("Put in a View: err = %v, want a write in a read-only transaction", err)
 	}
 	s.Close()
 	if _, err := s.Revision(ctx); !errors.Is(err, memstore.ErrClosed) {
