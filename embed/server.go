@@ -76,9 +76,11 @@ func Start(ctx context.Context, cfg Config) (_ *Server, err error) {
 	if err := s.checkAuthPolicy(); err != nil {
 		return nil, err
 	}
-	if s.store, err = openStore(ctx, cfg, log); err != nil {
+	store, err := openStore(ctx, cfg, log)
+	if err != nil {
 		return nil, err
 	}
+	s.store = store
 	s.view = view.New(s.store, log.With("component", "view"))
 	if err := s.view.Start(ctx); err != nil {
 		return nil, fmt.Errorf("view: %w", err)
@@ -108,18 +110,28 @@ func Start(ctx context.Context, cfg Config) (_ *Server, err error) {
 	return s, nil
 }
 
+// openStore opens the configured store. On failure it returns a nil
+// interface, never a typed nil pointer, so that Close skips it.
 func openStore(ctx context.Context, cfg Config, log *slog.Logger) (cloudmap.Store, error) {
 	switch {
 	case len(cfg.EtcdEndpoints) > 0:
-		return etcd.Open(ctx, etcd.Config{
+		st, err := etcd.Open(ctx, etcd.Config{
 			Endpoints: cfg.EtcdEndpoints, Prefix: cfg.EtcdPrefix,
 			CertFile: cfg.EtcdCert, KeyFile: cfg.EtcdKey, CAFile: cfg.EtcdCA,
 			Username: cfg.EtcdUsername, Password: cfg.EtcdPassword,
 			RequestTimeout: cfg.EtcdRequestTimeout, MaxTxnOps: cfg.EtcdMaxTxnOps,
 			Logger: log.With("component", "etcd"),
 		})
+		if err != nil {
+			return nil, fmt.Errorf("store: %w", err)
+		}
+		return st, nil
 	default:
-		return bolt.Open(cfg.DataDir, log.With("component", "bolt"))
+		st, err := bolt.Open(cfg.DataDir, log.With("component", "bolt"))
+		if err != nil {
+			return nil, fmt.Errorf("store: %w", err)
+		}
+		return st, nil
 	}
 }
 

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"net"
 	"net/http"
 	"os"
@@ -10,6 +11,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/cloudmap/cloudmap/embed"
 )
 
 func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
@@ -163,4 +166,46 @@ func field(s, key string) string {
 		v = v[:j]
 	}
 	return strings.Trim(v, `"`)
+}
+
+// TestRun_StoreOpenFailures: a store that cannot be opened (a data dir
+// locked by another server, a corrupt cloudmap.db, an etcd that does not
+// answer) ends the start-up with one error line naming the cause and exit
+// status 1, never a panic.
+func TestRun_StoreOpenFailures(t *testing.T) {
+	locked := t.TempDir()
+	first, err := embed.Start(context.Background(), func() embed.Config {
+		cfg := embed.DefaultConfig()
+		cfg.APIAddr, cfg.DNSAddr, cfg.DataDir = "127.0.0.1:0", "", locked
+		return cfg
+	}())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer first.Close()
+	corrupt := t.TempDir()
+	if err := os.WriteFile(filepath.Join(corrupt, "cloudmap.db"), bytes.Repeat([]byte("not a bolt file "), 1024), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"locked", []string{"--data-dir", locked}, "locked by another process"},
+		{"corrupt", []string{"--data-dir", corrupt}, "cloudmap.db"},
+		{"etcd down", []string{"--etcd-endpoints", "127.0.0.1:1", "--etcd-request-timeout", "300ms"}, "etcd"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			logs := &lockedBuffer{}
+			args := append([]string{"serve", "--api-addr", "127.0.0.1:0", "--dns-addr", ""}, c.args...)
+			code := run(args, env(nil), logs, logs, make(chan os.Signal))
+			out := logs.String()
+			if code != 1 || strings.Contains(out, "panic") || strings.Count(out, "level=ERROR") != 1 ||
+				!strings.Contains(out, "cannot start") || !strings.Contains(out, c.want) {
+				t.Errorf("code %d, logs:\n%s\nwant exit 1 and one error line naming %q", code, out, c.want)
+			}
+		})
+	}
 }
