@@ -236,12 +236,8 @@ func (s *Server) Store() cloudmap.Store { return s.store }
 func (s *Server) Reload() error {
 	var errs []error
 	if s.cfg.CredentialsFile != "" && s.auth != nil {
-		keys, err := loadKeys(s.cfg)
-		if err != nil {
+		if err := s.auth.Reload(func() ([]auth.Key, error) { return loadKeys(s.cfg) }); err != nil {
 			errs = append(errs, err)
-		} else {
-			s.auth.SetKeys(keys)
-			s.log.Info("credentials reloaded", "keys", len(keys))
 		}
 	}
 	if s.certs != nil {

@@ -209,3 +209,21 @@ func TestRun_StoreOpenFailures(t *testing.T) {
 		})
 	}
 }
+
+// TestRun_UnreadableCredentials: the start-up refuses a credentials file it
+// cannot read or parse, naming it, rather than serving without its keys.
+func TestRun_UnreadableCredentials(t *testing.T) {
+	dir := t.TempDir()
+	broken := filepath.Join(dir, "broken")
+	if err := os.WriteFile(broken, []byte("[admin]\naws_access_key_id = AK\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for name, path := range map[string]string{"a directory": dir, "missing": filepath.Join(dir, "nope"), "broken": broken} {
+		logs := &lockedBuffer{}
+		code := run([]string{"serve", "--api-addr", "127.0.0.1:0", "--dns-addr", "", "--data-dir", t.TempDir(),
+			"--credentials-file", path}, env(nil), logs, logs, make(chan os.Signal))
+		if code != 1 || !strings.Contains(logs.String(), "credentials") || !strings.Contains(logs.String(), path) {
+			t.Errorf("%s: code %d, logs %s; want 1 and an error naming the file", name, code, logs.String())
+		}
+	}
+}

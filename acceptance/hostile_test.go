@@ -1,0 +1,116 @@
+package acceptance_test
+
+import (
+	"bufio"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+	sd "github.com/aws/aws-sdk-go-v2/service/servicediscovery"
+
+	"github.com/cloudmap/cloudmap/acceptance"
+)
+
+// Regression tests of the hostile-input review, each at the level of the
+// attack (raw sockets where the attack is a socket), bounded in count and
+// time, on loopback only.
+
+const sdTarget = "Route53AutoNaming_v20170314."
+
+// awsError reads an AWS JSON error answer: status, __type and message.
+func awsError(t *testing.T, resp *http.Response) (int, string, string) {
+	t.Helper()
+	defer resp.Body.Close()
+	var doc struct {
+		Type    string `json:"__type"`
+		Message string
+	}
+	b, _ := io.ReadAll(resp.Body)
+	if err := json.Unmarshal(b, &doc); err != nil {
+		t.Fatalf("status %d, body %q is not an AWS error: %v", resp.StatusCode, b, err)
+	}
+	return resp.StatusCode, doc.Type, doc.Message
+}
+
+// dialAPI opens a raw connection to the API with a deadline that only
+// guards the test against a hang.
+func dialAPI(t *testing.T, n *acceptance.Node) net.Conn {
+	t.Helper()
+	c, err := net.Dial("tcp", strings.TrimPrefix(n.APIURL(), "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	c.SetDeadline(time.Now().Add(20 * time.Second))
+	return c
+}
+
+// TestHostile_AuthorizationCheckedBeforeBody (finding 1): with keys
+// configured, a request declaring a 1 MiB body with an unknown key is
+// answered UnrecognizedClientException after its headers, without the
+// server waiting for (or reserving room for) the body, and the connection
+// is closed.
+func TestHostile_AuthorizationCheckedBeforeBody(t *testing.T) {
+	n := acceptance.MustStart(t, withCredentials(t))
+	c := dialAPI(t, n)
+	now := time.Now().UTC()
+	fmt.Fprintf(c, "POST / HTTP/1.1\r\nHost: %s\r\nContent-Type: application/x-amz-json-1.1\r\n"+
+		"X-Amz-Target: %sListNamespaces\r\nX-Amz-Date: %s\r\n"+
+		"Authorization: AWS4-HMAC-SHA256 Credential=AKIDNOBODY/%s/us-east-1/servicediscovery/aws4_request, "+
+		"SignedHeaders=host;x-amz-date;x-amz-target, Signature=%s\r\nContent-Length: 1048576\r\n\r\n{\"MaxResults\":",
+		strings.TrimPrefix(n.APIURL(), "http://"), sdTarget, now.Format("20060102T150405Z"), now.Format("20060102"),
+		strings.Repeat("0", 64))
+	resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+	if err != nil {
+		t.Fatalf("no answer before the body was sent: %v", err)
+	}
+	if !resp.Close {
+		t.Error("the connection is kept open after refusing a request whose body was not read")
+	}
+	if status, code, _ := awsError(t, resp); status != 403 || code != "UnrecognizedClientException" {
+		t.Errorf("status %d %s, want 403 UnrecognizedClientException", status, code)
+	}
+}
+
+// TestHostile_ReplayAsAnotherOperation (finding 3): a signature that does
+// not sign X-Amz-Target cannot be replayed as another operation: a signed
+// GetNamespace sent as DeleteNamespace is IncompleteSignatureException and
+// the namespace stays.
+func TestHostile_ReplayAsAnotherOperation(t *testing.T) {
+	n := acceptance.MustStart(t, withCredentials(t))
+	n.Client = acceptance.NewClient(n.APIURL(), "AKIDADMIN", "admin-secret")
+	id := createHTTPNamespace(t, n, "victim")
+	body := `{"Id":"` + id + `"}`
+	req, err := http.NewRequest(http.MethodPost, n.APIURL()+"/", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/x-amz-json-1.1")
+	sum := sha256.Sum256([]byte(body))
+	err = v4.NewSigner().SignHTTP(ctx, aws.Credentials{AccessKeyID: "AKIDADMIN", SecretAccessKey: "admin-secret"},
+		req, hex.EncodeToString(sum[:]), "servicediscovery", "us-east-1", time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("X-Amz-Target", sdTarget+"DeleteNamespace")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	status, code, msg := awsError(t, resp)
+	if status != 400 || code != "IncompleteSignatureException" || !strings.Contains(msg, "'X-Amz-Target' must be a 'SignedHeader'") {
+		t.Errorf("replayed as DeleteNamespace: %d %s %q, want 400 IncompleteSignatureException naming X-Amz-Target", status, code, msg)
+	}
+	if _, err := n.Client.GetNamespace(ctx, &sd.GetNamespaceInput{Id: &id}); err != nil {
+		t.Errorf("the namespace is gone after the replay: %v", err)
+	}
+}
