@@ -5,10 +5,13 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -16,8 +19,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	sd "github.com/aws/aws-sdk-go-v2/service/servicediscovery"
+	"github.com/aws/smithy-go"
 
 	"github.com/cloudmap/cloudmap/acceptance"
+	"github.com/cloudmap/cloudmap/embed"
 )
 
 // Regression tests of the hostile-input review, each at the level of the
@@ -113,4 +118,27 @@ func TestHostile_ReplayAsAnotherOperation(t *testing.T) {
 	if _, err := n.Client.GetNamespace(ctx, &sd.GetNamespaceInput{Id: &id}); err != nil {
 		t.Errorf("the namespace is gone after the replay: %v", err)
 	}
+}
+
+// TestHostile_ScopedKeyCannotShadow (finding 10): a key scoped to
+// web.base.local cannot create that private namespace inside base.local,
+// which is outside its scope; an unscoped key still can.
+func TestHostile_ScopedKeyCannotShadow(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "credentials")
+	creds := credentialsFile + "\n[team]\naws_access_key_id = AKIDTEAM\naws_secret_access_key = team-secret\n" +
+		"allowed_namespaces = web.base.local\n"
+	if err := os.WriteFile(path, []byte(creds), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	n := acceptance.MustStart(t, func(c *embed.Config) { c.CredentialsFile = path })
+	n.Client = acceptance.NewClient(n.APIURL(), "AKIDADMIN", "admin-secret")
+	createPrivateNamespace(t, n, "base.local", 60)
+	team := acceptance.NewClient(n.APIURL(), "AKIDTEAM", "team-secret")
+	_, err := team.CreatePrivateDnsNamespace(ctx, &sd.CreatePrivateDnsNamespaceInput{
+		Name: aws.String("web.base.local"), Vpc: aws.String("vpc-1")})
+	var ae smithy.APIError
+	if !errors.As(err, &ae) || ae.ErrorCode() != "AccessDeniedException" || !strings.Contains(ae.ErrorMessage(), "inside or above") {
+		t.Errorf("scoped key creating web.base.local inside base.local: %v; want AccessDeniedException (inside or above)", err)
+	}
+	createPrivateNamespace(t, n, "web.base.local", 60) // the admin may
 }

@@ -27,6 +27,10 @@ type Resolver interface {
 	NamespaceOfService(serviceID string) (*cloudmap.Namespace, bool)
 	// Namespace returns a namespace by ID.
 	Namespace(id string) (*cloudmap.Namespace, bool)
+	// ZonesNamed returns the DNS namespaces with exactly this name, and
+	// ZonesBelow those whose name lies below it (case-insensitively).
+	ZonesNamed(name string) []*cloudmap.Namespace
+	ZonesBelow(name string) []*cloudmap.Namespace
 }
 
 // Config configures an Authorizer.

@@ -187,3 +187,42 @@ func TestAuthorizer_ReloadFailureVisible(t *testing.T) {
 	checkErr(t, a.Authorize(sign(t, signing{}, "{}"), []byte("{}"), "ListNamespaces", &cloudmap.ListInput{}),
 		cloudmap.ErrUnrecognizedClient, "")
 }
+
+// TestAuthorizer_NoShadowingNamespaces: a key scoped to namespaces may not
+// create a DNS namespace inside, above, or with the name of a DNS namespace
+// outside its scope (DNS answers from the most specific zone, so
+// web.base.local would hide service web of base.local); inside its own
+// namespaces it may, and HTTP namespaces are not in DNS.
+func TestAuthorizer_NoShadowingNamespaces(t *testing.T) {
+	zoner := auth.Key{Name: "zoner", AccessKeyID: "AKIDZONER", SecretAccessKey: "z",
+		AllowedNamespaces: []string{"web.base.local", "local", "api.mine.local", "ns-mine", "free.example"}}
+	scoped := auth.Key{Name: "scoped", AccessKeyID: "AKIDSCOPED", SecretAccessKey: "s",
+		AllowedNamespaces: []string{"base.local"}}
+	a := newAuthorizer([]auth.Key{admin, zoner, scoped})
+	private := func(name string) any { return &cloudmap.CreatePrivateDnsNamespaceInput{Name: name, Vpc: "vpc-1"} }
+	public := func(name string) any { return &cloudmap.CreatePublicDnsNamespaceInput{Name: name} }
+	const rule = "inside or above"
+	tests := []struct {
+		name  string
+		key   auth.Key
+		op    string
+		input any
+		code  string
+	}{
+		{"inside a namespace outside the scope", zoner, "CreatePrivateDnsNamespace", private("web.base.local"), cloudmap.ErrAccessDenied},
+		{"inside, in any case", zoner, "CreatePublicDnsNamespace", public("WEB.Base.LOCAL"), cloudmap.ErrAccessDenied},
+		{"above a namespace outside the scope", zoner, "CreatePrivateDnsNamespace", private("local"), cloudmap.ErrAccessDenied},
+		{"inside its own namespace", zoner, "CreatePrivateDnsNamespace", private("api.mine.local"), ""},
+		{"apart from every namespace", zoner, "CreatePrivateDnsNamespace", private("free.example"), ""},
+		{"an HTTP namespace is not in DNS", zoner, "CreateHttpNamespace", &cloudmap.CreateHttpNamespaceInput{Name: "web.base.local"}, ""},
+		{"a key scoped to the namespace by name may create beside it", scoped, "CreatePrivateDnsNamespace", private("base.local"), ""},
+		{"an unscoped key may shadow", admin, "CreatePrivateDnsNamespace", private("web.base.local"), ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := sign(t, signing{id: tt.key.AccessKeyID, secret: tt.key.SecretAccessKey, op: tt.op}, "{}")
+			err := a.Authorize(r, []byte("{}"), tt.op, tt.input)
+			checkErr(t, err, tt.code, rule)
+		})
+	}
+}
