@@ -19,6 +19,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	sd "github.com/aws/aws-sdk-go-v2/service/servicediscovery"
+	"github.com/aws/aws-sdk-go-v2/service/servicediscovery/types"
 	"github.com/aws/smithy-go"
 
 	"github.com/cloudmap/cloudmap/acceptance"
@@ -141,4 +142,20 @@ func TestHostile_ScopedKeyCannotShadow(t *testing.T) {
 		t.Errorf("scoped key creating web.base.local inside base.local: %v; want AccessDeniedException (inside or above)", err)
 	}
 	createPrivateNamespace(t, n, "web.base.local", 60) // the admin may
+}
+
+// TestHostile_ThousandsOfFilters (finding 5): a ListOperations of 14,000
+// filters (one request under 1 MiB) is refused as InvalidInput naming the
+// filter given more than once, instead of scanning for each of them.
+func TestHostile_ThousandsOfFilters(t *testing.T) {
+	n := acceptance.MustStart(t)
+	filters := make([]types.OperationFilter, 14000)
+	for i := range filters {
+		filters[i] = types.OperationFilter{Name: types.OperationFilterNameStatus, Values: []string{"SUCCESS"}}
+	}
+	_, err := n.Client.ListOperations(ctx, &sd.ListOperationsInput{Filters: filters})
+	var ae smithy.APIError
+	if !errors.As(err, &ae) || ae.ErrorCode() != "InvalidInput" || !strings.Contains(ae.ErrorMessage(), "filter STATUS is given more than once") {
+		t.Errorf("14,000 filters: %v; want InvalidInput naming STATUS given more than once", err)
+	}
 }
