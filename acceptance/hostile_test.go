@@ -159,3 +159,49 @@ func TestHostile_ThousandsOfFilters(t *testing.T) {
 		t.Errorf("14,000 filters: %v; want InvalidInput naming STATUS given more than once", err)
 	}
 }
+
+// TestHostile_HealthChecksDoNotProbeLoopback (finding 4): with the default
+// policy, an instance registered at a loopback address (as one at the
+// cloud metadata address would be) is UNHEALTHY without a connection ever
+// reaching it.
+func TestHostile_HealthChecksDoNotProbeLoopback(t *testing.T) {
+	n := acceptance.MustStart(t, func(c *embed.Config) { c.HealthCheckAllow = nil })
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	accepted := make(chan struct{}, 1)
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			c.Close()
+			select {
+			case accepted <- struct{}{}:
+			default:
+			}
+		}
+	}()
+	t.Cleanup(func() { ln.Close() })
+	out, err := n.Client.CreatePublicDnsNamespace(ctx, &sd.CreatePublicDnsNamespaceInput{Name: aws.String("probe.example.com")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	nsID := n.WaitOperation(t, *out.OperationId).Targets["NAMESPACE"]
+	svc := createService(t, n, &sd.CreateServiceInput{Name: aws.String("web"), NamespaceId: &nsID,
+		DnsConfig: &types.DnsConfig{DnsRecords: []types.DnsRecord{{Type: types.RecordTypeA, TTL: aws.Int64(10)}}},
+		HealthCheckConfig: &types.HealthCheckConfig{Type: types.HealthCheckTypeTcp, FailureThreshold: aws.Int32(1)}})
+	host, port, _ := net.SplitHostPort(ln.Addr().String())
+	register(t, n, *svc.Id, "inside", map[string]string{"AWS_INSTANCE_IPV4": host, "AWS_INSTANCE_PORT": port})
+	eventually(t, "the loopback target UNHEALTHY", func() bool {
+		hs, err := n.Client.GetInstancesHealthStatus(ctx, &sd.GetInstancesHealthStatusInput{ServiceId: svc.Id})
+		return err == nil && hs.Status["inside"] == types.HealthStatusUnhealthy
+	})
+	select {
+	case <-accepted:
+		t.Error("a health check connected to a loopback address")
+	default:
+	}
+}

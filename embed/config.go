@@ -50,6 +50,12 @@ type Config struct {
 	HealthCheckInterval time.Duration
 	// HealthCheckConcurrency bounds the probes in flight.
 	HealthCheckConcurrency int
+	// HealthCheckAllow and HealthCheckDeny widen and narrow the addresses
+	// health checks may probe; by default loopback, link-local, multicast,
+	// unspecified and the server's own addresses are never probed
+	// (health.DefaultBlocked).
+	HealthCheckAllow []netip.Prefix
+	HealthCheckDeny  []netip.Prefix
 
 	// CredentialsFile is an AWS shared-credentials file of accepted keys.
 	CredentialsFile string

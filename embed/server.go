@@ -93,6 +93,7 @@ func Start(ctx context.Context, cfg Config) (_ *Server, err error) {
 	})
 	s.check = health.New(s.view, s.reg, health.Config{
 		Interval: cfg.HealthCheckInterval, Concurrency: cfg.HealthCheckConcurrency,
+		Allow: cfg.HealthCheckAllow, Deny: cfg.HealthCheckDeny,
 		Logger: log.With("component", "health"),
 	})
 	if err := s.startAPI(); err != nil {

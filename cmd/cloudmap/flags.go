@@ -22,6 +22,7 @@ func parseServeFlags(args []string, getenv func(string) string, stderr io.Writer
 	fs.SetOutput(stderr)
 	var (
 		logLevel, etcdEndpoints, privateCIDRs string
+		healthAllow, healthDeny              string
 	)
 	fs.StringVar(&cfg.APIAddr, "api-addr", cfg.APIAddr, "address of the Cloud Map API")
 	fs.StringVar(&cfg.DNSAddr, "dns-addr", cfg.DNSAddr, "address of the DNS server (UDP and TCP); empty disables DNS")
@@ -43,6 +44,8 @@ func parseServeFlags(args []string, getenv func(string) string, stderr io.Writer
 	fs.IntVar(&cfg.DNSRateLimit, "dns-rate-limit", 0, "DNS responses per second per client, 0 = off")
 	fs.DurationVar(&cfg.HealthCheckInterval, "health-check-interval", cfg.HealthCheckInterval, "interval of active health checks")
 	fs.IntVar(&cfg.HealthCheckConcurrency, "health-check-concurrency", cfg.HealthCheckConcurrency, "maximum health probes in flight")
+	fs.StringVar(&healthAllow, "health-check-allow", "", "comma-separated CIDRs health checks may probe although refused by default (loopback, link-local, multicast, unspecified, own addresses)")
+	fs.StringVar(&healthDeny, "health-check-deny", "", "comma-separated CIDRs health checks never probe (the most specific prefix decides; deny wins ties)")
 	fs.StringVar(&cfg.CredentialsFile, "credentials-file", "", "AWS shared-credentials file of accepted keys (re-read on SIGHUP)")
 	fs.BoolVar(&cfg.InsecureNoAuth, "insecure-no-auth", false, "accept unsigned requests on non-loopback addresses")
 	fs.StringVar(&cfg.TLSCert, "tls-cert", "", "TLS certificate for the API (re-read on SIGHUP)")
@@ -67,12 +70,15 @@ func parseServeFlags(args []string, getenv func(string) string, stderr io.Writer
 	cfg.AccessKeyID = getenv("CLOUDMAP_ACCESS_KEY_ID")
 	cfg.SecretAccessKey = getenv("CLOUDMAP_SECRET_ACCESS_KEY")
 	cfg.EtcdEndpoints = splitList(etcdEndpoints)
-	for _, c := range splitList(privateCIDRs) {
-		p, err := netip.ParsePrefix(c)
-		if err != nil {
-			return cfg, fmt.Errorf("--dns-private-cidrs: %q is not a CIDR prefix", c)
-		}
-		cfg.DNSPrivateCIDRs = append(cfg.DNSPrivateCIDRs, p)
+	var err error
+	if cfg.DNSPrivateCIDRs, err = parseCIDRs("dns-private-cidrs", privateCIDRs); err != nil {
+		return cfg, err
+	}
+	if cfg.HealthCheckAllow, err = parseCIDRs("health-check-allow", healthAllow); err != nil {
+		return cfg, err
+	}
+	if cfg.HealthCheckDeny, err = parseCIDRs("health-check-deny", healthDeny); err != nil {
+		return cfg, err
 	}
 	level, err := parseLevel(logLevel)
 	if err != nil {
@@ -105,6 +111,19 @@ func applyEnv(fs *flag.FlagSet, getenv func(string) string) error {
 // EnvName is the environment variable of a flag: api-addr -> CLOUDMAP_API_ADDR.
 func EnvName(flagName string) string {
 	return "CLOUDMAP_" + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
+}
+
+// parseCIDRs parses the comma-separated prefixes of flag.
+func parseCIDRs(flag, s string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, c := range splitList(s) {
+		p, err := netip.ParsePrefix(c)
+		if err != nil {
+			return nil, fmt.Errorf("--%s: %q is not a CIDR prefix", flag, c)
+		}
+		out = append(out, p)
+	}
+	return out, nil
 }
 
 func splitList(s string) []string {
