@@ -191,7 +191,7 @@ func TestHostile_HealthChecksDoNotProbeLoopback(t *testing.T) {
 	}
 	nsID := n.WaitOperation(t, *out.OperationId).Targets["NAMESPACE"]
 	svc := createService(t, n, &sd.CreateServiceInput{Name: aws.String("web"), NamespaceId: &nsID,
-		DnsConfig: &types.DnsConfig{DnsRecords: []types.DnsRecord{{Type: types.RecordTypeA, TTL: aws.Int64(10)}}},
+		DnsConfig:         &types.DnsConfig{DnsRecords: []types.DnsRecord{{Type: types.RecordTypeA, TTL: aws.Int64(10)}}},
 		HealthCheckConfig: &types.HealthCheckConfig{Type: types.HealthCheckTypeTcp, FailureThreshold: aws.Int32(1)}})
 	host, port, _ := net.SplitHostPort(ln.Addr().String())
 	register(t, n, *svc.Id, "inside", map[string]string{"AWS_INSTANCE_IPV4": host, "AWS_INSTANCE_PORT": port})

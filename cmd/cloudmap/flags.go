@@ -22,7 +22,7 @@ func parseServeFlags(args []string, getenv func(string) string, stderr io.Writer
 	fs.SetOutput(stderr)
 	var (
 		logLevel, etcdEndpoints, privateCIDRs string
-		healthAllow, healthDeny              string
+		healthAllow, healthDeny               string
 	)
 	fs.StringVar(&cfg.APIAddr, "api-addr", cfg.APIAddr, "address of the Cloud Map API")
 	fs.StringVar(&cfg.DNSAddr, "dns-addr", cfg.DNSAddr, "address of the DNS server (UDP and TCP); empty disables DNS")
