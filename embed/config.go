@@ -43,7 +43,9 @@ type Config struct {
 	// DNSPrivateCIDRs are the client networks that see private DNS
 	// namespaces; nil means loopback and the private ranges.
 	DNSPrivateCIDRs []netip.Prefix
-	// DNSRateLimit is the DNS responses per second per client, 0 = off.
+	// DNSRateLimit is the UDP DNS responses per second per client network
+	// (IPv4 /24, IPv6 /56). 0 means dnsserver.DefaultRateLimit when DNSAddr
+	// is not a loopback address and off on loopback; negative turns it off.
 	DNSRateLimit int
 
 	// HealthCheckInterval is the probe interval of active health checks.
@@ -113,8 +115,8 @@ func (c *Config) Validate() error {
 		return errors.New("config: health check interval must be positive")
 	case c.HealthCheckConcurrency <= 0:
 		return errors.New("config: health check concurrency must be positive")
-	case c.RateLimit < 0 || c.DNSRateLimit < 0:
-		return errors.New("config: rate limits must not be negative")
+	case c.RateLimit < 0:
+		return errors.New("config: rate limit must not be negative")
 	case c.EtcdRequestTimeout < 0 || c.EtcdMaxTxnOps < 0 || c.LeaderTTL < 0:
 		return errors.New("config: etcd request timeout, max txn ops and leader ttl must not be negative")
 	}

@@ -120,7 +120,7 @@ func (s *Server) startDNS() error {
 		return nil
 	}
 	s.dns = dnsserver.New(s.view, dnsserver.Config{
-		Addr: s.cfg.DNSAddr, PrivateCIDRs: s.cfg.DNSPrivateCIDRs, RateLimit: s.cfg.DNSRateLimit,
+		Addr: s.cfg.DNSAddr, PrivateCIDRs: s.cfg.DNSPrivateCIDRs, RateLimit: dnsRateLimit(s.cfg),
 		Logger: s.log.With("component", "dns"),
 	})
 	if err := s.dns.Start(); err != nil {
@@ -128,6 +128,20 @@ func (s *Server) startDNS() error {
 		return fmt.Errorf("dns: %w", err)
 	}
 	return nil
+}
+
+// dnsRateLimit is the DNS response rate limit in force: the configured one,
+// or by default dnsserver.DefaultRateLimit when DNS listens beyond loopback
+// (where an answer larger than the query could be aimed at a spoofed
+// source), and none on loopback.
+func dnsRateLimit(cfg Config) int {
+	switch {
+	case cfg.DNSRateLimit > 0:
+		return cfg.DNSRateLimit
+	case cfg.DNSRateLimit < 0 || auth.IsLoopback(cfg.DNSAddr):
+		return 0
+	}
+	return dnsserver.DefaultRateLimit
 }
 
 // CheckDataDir reports whether dir can be created and written, for a clear

@@ -41,7 +41,7 @@ func parseServeFlags(args []string, getenv func(string) string, stderr io.Writer
 	fs.IntVar(&cfg.EtcdMaxTxnOps, "etcd-max-txn-ops", cfg.EtcdMaxTxnOps, "the etcd cluster's --max-txn-ops (0 = etcd's default 128)")
 	fs.DurationVar(&cfg.LeaderTTL, "leader-ttl", cfg.LeaderTTL, "lease TTL of the elected worker node (etcd)")
 	fs.StringVar(&privateCIDRs, "dns-private-cidrs", "", "comma-separated client networks that see private DNS namespaces (default loopback and private ranges)")
-	fs.IntVar(&cfg.DNSRateLimit, "dns-rate-limit", 0, "DNS responses per second per client, 0 = off")
+	fs.IntVar(&cfg.DNSRateLimit, "dns-rate-limit", 0, "UDP DNS responses per second per client /24 (IPv6 /56); 0 = 100 when DNS listens beyond loopback, off on loopback; -1 = off")
 	fs.DurationVar(&cfg.HealthCheckInterval, "health-check-interval", cfg.HealthCheckInterval, "interval of active health checks")
 	fs.IntVar(&cfg.HealthCheckConcurrency, "health-check-concurrency", cfg.HealthCheckConcurrency, "maximum health probes in flight")
 	fs.StringVar(&healthAllow, "health-check-allow", "", "comma-separated CIDRs health checks may probe although refused by default (loopback, link-local, multicast, unspecified, own addresses)")
