@@ -205,3 +205,38 @@ func TestHostile_HealthChecksDoNotProbeLoopback(t *testing.T) {
 	default:
 	}
 }
+
+// TestHostile_IdleConnectionsDoNotLockOthersOut (finding 6): one address
+// holding its quota of idle keep-alive connections gets 503
+// ServiceUnavailable on the next one at once; another client is served.
+func TestHostile_IdleConnectionsDoNotLockOthersOut(t *testing.T) {
+	n := acceptance.MustStart(t, func(c *embed.Config) { c.MaxConnectionsPerClient = 8 })
+	host := strings.TrimPrefix(n.APIURL(), "http://")
+	request := "POST / HTTP/1.1\r\nHost: " + host + "\r\nContent-Type: application/x-amz-json-1.1\r\n" +
+		"X-Amz-Target: " + sdTarget + "ListNamespaces\r\nContent-Length: 2\r\n\r\n{}"
+	for range 8 {
+		c := dialAPI(t, n)
+		io.WriteString(c, request)
+		resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+		if err != nil || resp.StatusCode != 200 {
+			t.Fatalf("keep-alive request: %v %v", resp, err)
+		}
+		io.Copy(io.Discard, resp.Body)
+	}
+	over := dialAPI(t, n)
+	io.WriteString(over, request)
+	resp, err := http.ReadResponse(bufio.NewReader(over), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if status, code, msg := awsError(t, resp); status != 503 || code != "ServiceUnavailable" || !strings.Contains(msg, "8 per client address") {
+		t.Errorf("ninth connection: %d %s %q, want 503 ServiceUnavailable naming the per-client limit", status, code, msg)
+	}
+	dialer := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP("127.0.0.2")}}
+	hc := &http.Client{Transport: &http.Transport{DialContext: dialer.DialContext}}
+	c2 := sd.New(sd.Options{Region: "us-east-1", BaseEndpoint: aws.String(n.APIURL()), HTTPClient: hc,
+		Credentials: aws.AnonymousCredentials{}})
+	if _, err := c2.ListNamespaces(ctx, &sd.ListNamespacesInput{}); err != nil {
+		t.Errorf("another client: %v", err)
+	}
+}

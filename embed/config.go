@@ -71,8 +71,13 @@ type Config struct {
 	TLSKey  string
 	// RateLimit is API requests per second per key (or client), 0 = off.
 	RateLimit float64
-	// MaxConnections caps concurrent API connections, 0 = 4096.
+	// MaxConnections caps concurrent API connections, 0 = 4096; near the
+	// cap idle connections are closed first, and past it new ones are
+	// answered 503.
 	MaxConnections int
+	// MaxConnectionsPerClient caps the API connections of one client
+	// address (IPv4 address, IPv6 /64), 0 = 512.
+	MaxConnectionsPerClient int
 
 	// Account quotas, 0 = unlimited.
 	MaxNamespaces          int
@@ -83,16 +88,17 @@ type Config struct {
 // DefaultConfig returns the configuration of `cloudmap serve` without flags.
 func DefaultConfig() Config {
 	return Config{
-		APIAddr:                "127.0.0.1:8080",
-		DNSAddr:                "127.0.0.1:8053",
-		DataDir:                "./cloudmap-data",
-		Region:                 "us-east-1",
-		AccountID:              "123456789012",
-		EtcdPrefix:             "/cloudmap/",
-		LeaderTTL:              10 * time.Second,
-		HealthCheckInterval:    30 * time.Second,
-		HealthCheckConcurrency: 256,
-		MaxConnections:         4096,
+		APIAddr:                 "127.0.0.1:8080",
+		DNSAddr:                 "127.0.0.1:8053",
+		DataDir:                 "./cloudmap-data",
+		Region:                  "us-east-1",
+		AccountID:               "123456789012",
+		EtcdPrefix:              "/cloudmap/",
+		LeaderTTL:               10 * time.Second,
+		HealthCheckInterval:     30 * time.Second,
+		HealthCheckConcurrency:  256,
+		MaxConnections:          4096,
+		MaxConnectionsPerClient: 512,
 	}
 }
 
@@ -115,6 +121,8 @@ func (c *Config) Validate() error {
 		return errors.New("config: health check interval must be positive")
 	case c.HealthCheckConcurrency <= 0:
 		return errors.New("config: health check concurrency must be positive")
+	case c.MaxConnections < 0 || c.MaxConnectionsPerClient < 0:
+		return errors.New("config: connection limits must not be negative")
 	case c.RateLimit < 0:
 		return errors.New("config: rate limit must not be negative")
 	case c.EtcdRequestTimeout < 0 || c.EtcdMaxTxnOps < 0 || c.LeaderTTL < 0:

@@ -20,6 +20,7 @@ import (
 	"github.com/cloudmap/cloudmap"
 	"github.com/cloudmap/cloudmap/auth"
 	"github.com/cloudmap/cloudmap/bolt"
+	"github.com/cloudmap/cloudmap/connlimit"
 	"github.com/cloudmap/cloudmap/dnsserver"
 	"github.com/cloudmap/cloudmap/etcd"
 	"github.com/cloudmap/cloudmap/health"
@@ -39,6 +40,7 @@ type Server struct {
 	certs  *auth.CertReloader
 	api    *http.Server
 	apiLn  net.Listener
+	conns  *connlimit.Limiter
 	dns    *dnsserver.Server
 	scheme string
 
