@@ -25,9 +25,10 @@ import (
 // loopback address (127.0.x.y), none from 127.0.0.1 (the normal client).
 type attacks struct {
 	s     *server
-	host  string // API host:port
-	size  int    // scale: connections of the connection-holding attacks
-	flood int    // requests per second of each flood (API, DNS)
+	host  string          // API host:port
+	size  int             // scale: connections of the connection-holding attacks
+	flood int             // requests per second of each flood (API, DNS)
+	only  map[string]bool // the attacks to run; nil runs all
 
 	sent, refused atomic.Int64 // requests sent and answered with an error or closed
 }
@@ -42,21 +43,31 @@ func (a *attacks) run(ctx context.Context) {
 			go func() { defer wg.Done(); f(ctx, i) }()
 		}
 	}
-	// Finding 1: bodies declared 1 MiB, 150 bytes sent, a key that passes
-	// the header check and a wrong signature; spread over 8 addresses.
-	spawn(a.size, a.slowBody)
-	// Finding 6: keep-alive connections left idle, all from one address.
-	spawn(a.size, a.idleConn)
-	// Finding 8: a flood of unsigned requests (a.flood per second).
-	spawn(floodGoroutines, a.unsignedFlood)
-	// Finding 3: a signature without x-amz-target replayed as DeleteNamespace.
-	spawn(1, a.replay)
-	// Finding 5: ListOperations with 14,000 filters.
-	spawn(1, a.filterBomb)
-	// Finding 7: DNS TCP connections kept alive by zero-length messages.
-	spawn(a.size/2, a.dnsIdle)
-	// Finding 9: EDNS0 queries from one /24 (a.flood per second).
-	spawn(floodGoroutines, a.dnsFlood)
+	for _, at := range []struct {
+		name string
+		n    int
+		f    func(context.Context, int)
+	}{
+		// Finding 1: bodies declared 1 MiB, 150 bytes sent, a key that
+		// passes the header check and a wrong signature; over 8 addresses.
+		{"slowbody", a.size, a.slowBody},
+		// Finding 6: keep-alive connections left idle, all from one address.
+		{"idle", a.size, a.idleConn},
+		// Finding 8: a flood of unsigned requests (a.flood per second).
+		{"unsigned", floodGoroutines, a.unsignedFlood},
+		// Finding 3: a signature without x-amz-target replayed as DeleteNamespace.
+		{"replay", 1, a.replay},
+		// Finding 5: ListOperations with 14,000 filters.
+		{"filters", 1, a.filterBomb},
+		// Finding 7: DNS TCP connections kept alive by zero-length messages.
+		{"dnsidle", a.size / 2, a.dnsIdle},
+		// Finding 9: EDNS0 queries from one /24 (a.flood per second).
+		{"dnsflood", floodGoroutines, a.dnsFlood},
+	} {
+		if a.only == nil || a.only[at.name] {
+			spawn(at.n, at.f)
+		}
+	}
 	wg.Wait()
 }
 

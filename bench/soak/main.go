@@ -18,6 +18,7 @@ import (
 	"fmt"
 	"net/netip"
 	"os"
+	"strings"
 	"sync"
 	"time"
 )
@@ -29,6 +30,7 @@ type Config struct {
 	Clients  int           // normal clients
 	Size     int           // connections per connection-holding attack
 	Flood    int           // requests per second of each flood
+	Attacks  []string      // the attacks to run (default all): slowbody, idle, unsigned, replay, filters, dnsidle, dnsflood
 	Server   string        // cloudmap binary; built when empty
 	DNSRate  int           // --dns-rate-limit of the server
 }
@@ -61,9 +63,15 @@ func main() {
 	flag.IntVar(&cfg.Clients, "c", 8, "normal clients")
 	flag.IntVar(&cfg.Size, "size", 1000, "connections per connection-holding attack")
 	flag.IntVar(&cfg.Flood, "flood", 2000, "requests per second of each flood (unsigned API requests, DNS queries)")
+	attacks := flag.String("attacks", "", "comma-separated attacks to run (default all): slowbody, idle, unsigned, replay, filters, dnsidle, dnsflood")
 	flag.StringVar(&cfg.Server, "server", "", "cloudmap binary (default: go build ./cmd/cloudmap)")
 	flag.IntVar(&cfg.DNSRate, "dns-rate", 100, "--dns-rate-limit of the server (its default beyond loopback)")
 	flag.Parse()
+	for _, a := range strings.Split(*attacks, ",") {
+		if a = strings.TrimSpace(a); a != "" {
+			cfg.Attacks = append(cfg.Attacks, a)
+		}
+	}
 	phases, err := Run(context.Background(), cfg, os.Stdout)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "soak:", err)
@@ -77,8 +85,8 @@ func Run(ctx context.Context, cfg Config, log *os.File) ([]Phase, error) {
 	if cfg.Duration <= 0 || cfg.Duration > 30*time.Minute {
 		return nil, errors.New("duration must be in (0, 30m]")
 	}
-	if cfg.Size > 4000 || cfg.Size < 0 || cfg.Flood < 1 || cfg.Flood > 50000 {
-		return nil, errors.New("size must be in [0, 4000] and flood in [1, 50000]")
+	if cfg.Size > 4096 || cfg.Size < 0 || cfg.Flood < 1 || cfg.Flood > 50000 {
+		return nil, errors.New("size must be in [0, 4096] and flood in [1, 50000]")
 	}
 	dir, err := os.MkdirTemp("", "cloudmap-soak-")
 	if err != nil {
@@ -127,6 +135,12 @@ func phase(ctx context.Context, cfg Config, bin, dir string, attacked bool) (Pha
 	defer cancel()
 	var wg sync.WaitGroup
 	a := &attacks{s: s, size: cfg.Size, flood: cfg.Flood}
+	if len(cfg.Attacks) > 0 {
+		a.only = map[string]bool{}
+		for _, name := range cfg.Attacks {
+			a.only[name] = true
+		}
+	}
 	if attacked {
 		wg.Add(1)
 		go func() { defer wg.Done(); a.run(runCtx) }()
