@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"net"
 	"net/http"
 	"os"
@@ -225,5 +226,40 @@ func TestRun_UnreadableCredentials(t *testing.T) {
 		if code != 1 || !strings.Contains(logs.String(), "credentials") || !strings.Contains(logs.String(), path) {
 			t.Errorf("%s: code %d, logs %s; want 1 and an error naming the file", name, code, logs.String())
 		}
+	}
+}
+
+// TestParseServeFlags_Limits: the limit flags of the hostile-input review
+// reach the configuration, with their defaults, from flags and from the
+// environment; a bad CIDR names its flag.
+func TestParseServeFlags_Limits(t *testing.T) {
+	cfg, err := parseServeFlags(nil, env(nil), &bytes.Buffer{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.MaxConnections != 4096 || cfg.MaxConnectionsPerClient != 512 || cfg.DNSRateLimit != 0 ||
+		cfg.HealthCheckAllow != nil || cfg.HealthCheckDeny != nil {
+		t.Errorf("defaults: %d %d %d %v %v", cfg.MaxConnections, cfg.MaxConnectionsPerClient, cfg.DNSRateLimit,
+			cfg.HealthCheckAllow, cfg.HealthCheckDeny)
+	}
+	cfg, err = parseServeFlags([]string{"--health-check-allow", "127.0.0.0/8, 10.9.9.9/32", "--dns-rate-limit", "-1"},
+		env(map[string]string{"CLOUDMAP_HEALTH_CHECK_DENY": "10.1.0.0/16", "CLOUDMAP_MAX_CONNECTIONS_PER_CLIENT": "64"}), &bytes.Buffer{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(cfg.HealthCheckAllow) != "[127.0.0.0/8 10.9.9.9/32]" || fmt.Sprint(cfg.HealthCheckDeny) != "[10.1.0.0/16]" ||
+		cfg.MaxConnectionsPerClient != 64 || cfg.DNSRateLimit != -1 {
+		t.Errorf("got allow %v deny %v per-client %d dns rate %d", cfg.HealthCheckAllow, cfg.HealthCheckDeny,
+			cfg.MaxConnectionsPerClient, cfg.DNSRateLimit)
+	}
+	for _, flag := range []string{"--health-check-allow", "--health-check-deny"} {
+		_, err := parseServeFlags([]string{flag, "10.0.0.0/8,nope"}, env(nil), &bytes.Buffer{})
+		if err == nil || !strings.Contains(err.Error(), flag) || !strings.Contains(err.Error(), `"nope"`) {
+			t.Errorf("%s nope: %v, want an error naming the flag and the value", flag, err)
+		}
+	}
+	if _, err := parseServeFlags([]string{"--max-connections-per-client", "-1"}, env(nil), &bytes.Buffer{}); err == nil ||
+		!strings.Contains(err.Error(), "connection limits") {
+		t.Errorf("negative per-client limit: %v", err)
 	}
 }
