@@ -133,6 +133,7 @@ func addRecords(m *dns.Msg, e *cloudmap.ServiceEntry, name string, rec cloudmap.
 			p, _ := port(in.Attributes)
 			rrs[j] = dns.SRV{Hdr: hdr, Priority: 1, Weight: 1, Port: p, Target: srvTarget(e, in.Id)}
 			m.Answer = append(m.Answer, &rrs[j])
+			m.Extra = appendTargetAddrs(m.Extra, e, rec, in, rrs[j].Target)
 		}
 	case cloudmap.RecordCNAME:
 		hdr.Rrtype = dns.TypeCNAME

@@ -14,6 +14,9 @@ import (
 // answerName answers a question for a name below the zone's apex; rel is
 // that name relative to the apex, without the trailing dot.
 func (s *Server) answerName(m *dns.Msg, z *zone, name, rel string, qtype uint16) {
+	if len(z.servers) > 0 && s.answerHost(m, z, name, qtype) {
+		return
+	}
 	if e := s.src.ServiceNamed(z.ns.Id, rel); e != nil && hasAnyRecord(e) {
 		s.answerService(m, z, name, e, qtype)
 		return

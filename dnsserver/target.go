@@ -1,6 +1,8 @@
 package dnsserver
 
 import (
+	"net/netip"
+
 	"github.com/miekg/dns"
 
 	cloudmap "github.com/cloudmap/cloudmap"
@@ -37,21 +39,38 @@ func (s *Server) answerTarget(m *dns.Msg, z *zone, name, rel string, qtype uint1
 		}
 		one := &cloudmap.ServiceEntry{Service: e.Service, Namespace: e.Namespace,
 			Instances: []cloudmap.InstanceEntry{{Instance: in.Instance, Health: cloudmap.Healthy}}}
-		rec := func(t cloudmap.RecordType) cloudmap.DnsRecord {
-			if r, ok := e.Service.Record(t); ok {
-				return r
-			}
-			return cloudmap.DnsRecord{Type: t, TTL: srv.TTL}
-		}
 		switch {
 		case (qtype == dns.TypeA || qtype == dns.TypeANY) && has4:
-			addRecords(m, one, name, rec(cloudmap.RecordA), 1)
+			addRecords(m, one, name, targetRecord(e, srv, cloudmap.RecordA), 1)
 		case (qtype == dns.TypeAAAA || qtype == dns.TypeANY) && has6:
-			addRecords(m, one, name, rec(cloudmap.RecordAAAA), 1)
+			addRecords(m, one, name, targetRecord(e, srv, cloudmap.RecordAAAA), 1)
 		default:
 			z.nodata(m)
 		}
 		return true
 	}
 	return false
+}
+
+// targetRecord is the record of type t (A or AAAA) of an SRV target: the
+// service's own record of that type when it has one, else one with the
+// TTL of the SRV record srv.
+func targetRecord(e *cloudmap.ServiceEntry, srv cloudmap.DnsRecord, t cloudmap.RecordType) cloudmap.DnsRecord {
+	if r, ok := e.Service.Record(t); ok {
+		return r
+	}
+	return cloudmap.DnsRecord{Type: t, TTL: srv.TTL}
+}
+
+// appendTargetAddrs appends the A and AAAA records of the SRV target of
+// instance in (owned by target) to the additional section rrs, as Route 53
+// does for SRV answers; they are what a query for the target answers.
+func appendTargetAddrs(rrs []dns.RR, e *cloudmap.ServiceEntry, srv cloudmap.DnsRecord, in *cloudmap.Instance, target string) []dns.RR {
+	if a, ok := ipv4(in.Attributes); ok {
+		rrs = appendAddrs(rrs, target, clampTTL(targetRecord(e, srv, cloudmap.RecordA).TTL), []netip.Addr{a}, true, false)
+	}
+	if a, ok := ipv6(in.Attributes); ok {
+		rrs = appendAddrs(rrs, target, clampTTL(targetRecord(e, srv, cloudmap.RecordAAAA).TTL), []netip.Addr{a}, false, true)
+	}
+	return rrs
 }
