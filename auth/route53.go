@@ -39,7 +39,7 @@ var route53Operations = []string{
 // ZoneCheck reports whether the caller may see the hosted zone of ns (nil:
 // a zone that does not exist, visible only to keys that reach every
 // namespace): nil, or AccessDeniedException naming resource.
-type ZoneCheck func(ns *cloudmap.Namespace, resource string) error
+type ZoneCheck = func(ns *cloudmap.Namespace, resource string) error
 
 // AuthorizeRoute53 checks one Route 53 request: its SigV4 signature for
 // the signing name route53 (when keys are configured), the rate limit of
