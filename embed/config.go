@@ -6,6 +6,8 @@ import (
 	"log/slog"
 	"net/netip"
 	"time"
+
+	"github.com/cloudmap/cloudmap/dnsserver"
 )
 
 // Config is everything a cloudmap server needs. cmd/cloudmap fills it from
@@ -45,6 +47,11 @@ type Config struct {
 	DNSPrivateCIDRs []netip.Prefix
 	// DNSRateLimit is the DNS responses per second per client, 0 = off.
 	DNSRateLimit int
+	// DNSNameServers are the hosts that serve the zones (--dns-nameservers,
+	// see ParseNameServers): the apex NS and SOA of every zone and the name
+	// servers GetHostedZone reports. Empty: the synthetic
+	// ns-1.cloudmap.invalid.
+	DNSNameServers []dnsserver.NameServer
 
 	// HealthCheckInterval is the probe interval of active health checks.
 	HealthCheckInterval time.Duration
@@ -112,7 +119,16 @@ func (c *Config) Validate() error {
 	case c.EtcdRequestTimeout < 0 || c.EtcdMaxTxnOps < 0 || c.LeaderTTL < 0:
 		return errors.New("config: etcd request timeout, max txn ops and leader ttl must not be negative")
 	}
+	if err := dnsserver.CheckNameServers(c.DNSNameServers); err != nil {
+		return fmt.Errorf("config: --dns-nameservers: %w", err)
+	}
 	return nil
+}
+
+// ParseNameServers parses the --dns-nameservers list NAME=IP[,NAME=IP...]
+// (IPv4 or IPv6; a host with both is listed twice); errors name the entry.
+func ParseNameServers(s string) ([]dnsserver.NameServer, error) {
+	return dnsserver.ParseNameServers(s)
 }
 
 func allDigits(s string) bool {

@@ -21,7 +21,7 @@ func parseServeFlags(args []string, getenv func(string) string, stderr io.Writer
 	fs := flag.NewFlagSet("cloudmap serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var (
-		logLevel, etcdEndpoints, privateCIDRs string
+		logLevel, etcdEndpoints, privateCIDRs, nameServers string
 	)
 	fs.StringVar(&cfg.APIAddr, "api-addr", cfg.APIAddr, "address of the Cloud Map API")
 	fs.StringVar(&cfg.DNSAddr, "dns-addr", cfg.DNSAddr, "address of the DNS server (UDP and TCP); empty disables DNS")
@@ -41,6 +41,7 @@ func parseServeFlags(args []string, getenv func(string) string, stderr io.Writer
 	fs.DurationVar(&cfg.LeaderTTL, "leader-ttl", cfg.LeaderTTL, "lease TTL of the elected worker node (etcd)")
 	fs.StringVar(&privateCIDRs, "dns-private-cidrs", "", "comma-separated client networks that see private DNS namespaces (default loopback and private ranges)")
 	fs.IntVar(&cfg.DNSRateLimit, "dns-rate-limit", 0, "DNS responses per second per client, 0 = off")
+	fs.StringVar(&nameServers, "dns-nameservers", "", "NAME=IP[,NAME=IP...]: the hosts serving the zones, for their NS and SOA records and Route 53's DelegationSet (default the synthetic ns-1.cloudmap.invalid)")
 	fs.DurationVar(&cfg.HealthCheckInterval, "health-check-interval", cfg.HealthCheckInterval, "interval of active health checks")
 	fs.IntVar(&cfg.HealthCheckConcurrency, "health-check-concurrency", cfg.HealthCheckConcurrency, "maximum health probes in flight")
 	fs.StringVar(&cfg.CredentialsFile, "credentials-file", "", "AWS shared-credentials file of accepted keys (re-read on SIGHUP)")
@@ -74,6 +75,11 @@ func parseServeFlags(args []string, getenv func(string) string, stderr io.Writer
 		}
 		cfg.DNSPrivateCIDRs = append(cfg.DNSPrivateCIDRs, p)
 	}
+	ns, err := embed.ParseNameServers(nameServers)
+	if err != nil {
+		return cfg, fmt.Errorf("--dns-nameservers: %v", err)
+	}
+	cfg.DNSNameServers = ns
 	level, err := parseLevel(logLevel)
 	if err != nil {
 		return cfg, err
