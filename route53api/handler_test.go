@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -427,5 +428,31 @@ func TestHandler_authorization(t *testing.T) {
 		if code, msg, _ := apiError(t, err); code != tc.code || msg != "why: "+tc.in {
 			t.Errorf("%s answered as %s %q, want %s", tc.in, code, msg, tc.code)
 		}
+	}
+}
+
+// A public zone's GetHostedZone has no VPCs element at all (the CLI would
+// show "VPCs": [] for an empty one), a private zone's one VPC.
+func TestHandler_GetHostedZone_xml(t *testing.T) {
+	srv := httptest.NewServer(route53api.New(newZones(), route53api.Config{Region: "eu-west-1"}))
+	defer srv.Close()
+	body := func(path string) string {
+		resp, err := http.Get(srv.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return string(b)
+	}
+	if b := body("/2013-04-01/hostedzone/ZPUB1"); strings.Contains(b, "VPCs") || !strings.Contains(b, "<DelegationSet><NameServers><NameServer>ns1.example.com</NameServer>") {
+		t.Errorf("public zone document: %s", b)
+	}
+	if b := body("/2013-04-01/hostedzone/ZPRIV1"); !strings.Contains(b, "<VPCs><VPC><VPCRegion>eu-west-1</VPCRegion><VPCId>vpc-1</VPCId></VPC></VPCs>") ||
+		strings.Contains(b, "DelegationSet") {
+		t.Errorf("private zone document: %s", b)
+	}
+	if b := body("/2013-04-01/hostedzone/ZNOPE"); !strings.Contains(b, `<ErrorResponse xmlns="https://route53.amazonaws.com/doc/2013-04-01/"><Error><Type>Sender</Type><Code>NoSuchHostedZone</Code><Message>No hosted zone found with ID: ZNOPE</Message></Error><RequestId>`) {
+		t.Errorf("error document: %s", b)
 	}
 }

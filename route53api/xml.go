@@ -41,7 +41,13 @@ type getHostedZoneResponse struct {
 	XMLName       xml.Name `xml:"https://route53.amazonaws.com/doc/2013-04-01/ GetHostedZoneResponse"`
 	HostedZone    hostedZoneXML
 	DelegationSet *delegationSetXML `xml:",omitempty"`
-	VPCs          []vpcXML          `xml:"VPCs>VPC,omitempty"`
+	VPCs          *vpcsXML          `xml:",omitempty"`
+}
+
+// vpcsXML wraps the VPC list: encoding/xml writes an empty parent for an
+// empty "VPCs>VPC" slice, and a public zone has no VPCs element at all.
+type vpcsXML struct {
+	VPC []vpcXML
 }
 
 type getHostedZoneCountResponse struct {
