@@ -128,12 +128,20 @@ func value(e *cloudmap.ServiceEntry, in *cloudmap.InstanceEntry, t cloudmap.Reco
 }
 
 func ipv4(attrs map[string]string) (netip.Addr, bool) {
-	a, err := netip.ParseAddr(attrs[cloudmap.AttrIPv4])
+	v := attrs[cloudmap.AttrIPv4]
+	if v == "" { // ParseAddr allocates its error
+		return netip.Addr{}, false
+	}
+	a, err := netip.ParseAddr(v)
 	return a, err == nil && a.Is4()
 }
 
 func ipv6(attrs map[string]string) (netip.Addr, bool) {
-	a, err := netip.ParseAddr(attrs[cloudmap.AttrIPv6])
+	v := attrs[cloudmap.AttrIPv6]
+	if v == "" {
+		return netip.Addr{}, false
+	}
+	a, err := netip.ParseAddr(v)
 	return a, err == nil && a.Is6() && a.Zone() == ""
 }
 

@@ -83,7 +83,7 @@ func appendServiceSets(sets []cloudmap.RecordSet, e *cloudmap.ServiceEntry, host
 		if hosts[target] {
 			continue
 		}
-		for _, rr := range appendTargetAddrs(nil, e, srv, in.Instance, target) {
+		for _, rr := range appendTargetAddrs(nil, e, srv, in.Instance, target, nil) {
 			sets = append(sets, rrSet([]dns.RR{rr}, in.Instance.Id, policy))
 		}
 	}

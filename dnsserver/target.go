@@ -1,8 +1,6 @@
 package dnsserver
 
 import (
-	"net/netip"
-
 	"github.com/miekg/dns"
 
 	cloudmap "github.com/cloudmap/cloudmap"
@@ -64,13 +62,72 @@ func targetRecord(e *cloudmap.ServiceEntry, srv cloudmap.DnsRecord, t cloudmap.R
 
 // appendTargetAddrs appends the A and AAAA records of the SRV target of
 // instance in (owned by target) to the additional section rrs, as Route 53
-// does for SRV answers; they are what a query for the target answers.
-func appendTargetAddrs(rrs []dns.RR, e *cloudmap.ServiceEntry, srv cloudmap.DnsRecord, in *cloudmap.Instance, target string) []dns.RR {
+// does for SRV answers; they are what a query for the target answers. The
+// records come from slab when it is not nil.
+func appendTargetAddrs(rrs []dns.RR, e *cloudmap.ServiceEntry, srv cloudmap.DnsRecord, in *cloudmap.Instance, target string, slab *glueSlab) []dns.RR {
+	if slab == nil {
+		slab = newGlueSlab(1)
+	}
 	if a, ok := ipv4(in.Attributes); ok {
-		rrs = appendAddrs(rrs, target, clampTTL(targetRecord(e, srv, cloudmap.RecordA).TTL), []netip.Addr{a}, true, false)
+		rr := slab.nextA()
+		rr.Hdr = dns.RR_Header{Name: target, Rrtype: dns.TypeA, Class: dns.ClassINET, Ttl: clampTTL(targetRecord(e, srv, cloudmap.RecordA).TTL)}
+		a4 := a.As4()
+		rr.A = slab.ip(a4[:])
+		rrs = append(rrs, rr)
 	}
 	if a, ok := ipv6(in.Attributes); ok {
-		rrs = appendAddrs(rrs, target, clampTTL(targetRecord(e, srv, cloudmap.RecordAAAA).TTL), []netip.Addr{a}, false, true)
+		rr := slab.nextAAAA()
+		rr.Hdr = dns.RR_Header{Name: target, Rrtype: dns.TypeAAAA, Class: dns.ClassINET, Ttl: clampTTL(targetRecord(e, srv, cloudmap.RecordAAAA).TTL)}
+		a16 := a.As16()
+		rr.AAAA = slab.ip(a16[:])
+		rrs = append(rrs, rr)
 	}
 	return rrs
+}
+
+// glueSlab hands out the additional records of one SRV answer from arrays
+// sized for its n targets, so that a reply allocates a few slabs rather
+// than three objects per record.
+type glueSlab struct {
+	n    int
+	a    []dns.A
+	aaaa []dns.AAAA
+	ips  []byte
+}
+
+func newGlueSlab(n int) *glueSlab { return &glueSlab{n: n} }
+
+func (g *glueSlab) nextA() *dns.A {
+	if g.a == nil {
+		g.a = make([]dns.A, 0, g.n)
+	}
+	if len(g.a) == cap(g.a) {
+		return new(dns.A)
+	}
+	g.a = g.a[:len(g.a)+1]
+	return &g.a[len(g.a)-1]
+}
+
+func (g *glueSlab) nextAAAA() *dns.AAAA {
+	if g.aaaa == nil {
+		g.aaaa = make([]dns.AAAA, 0, g.n)
+	}
+	if len(g.aaaa) == cap(g.aaaa) {
+		return new(dns.AAAA)
+	}
+	g.aaaa = g.aaaa[:len(g.aaaa)+1]
+	return &g.aaaa[len(g.aaaa)-1]
+}
+
+// ip copies b into the slab and returns the copy.
+func (g *glueSlab) ip(b []byte) []byte {
+	if g.ips == nil {
+		g.ips = make([]byte, 0, 20*g.n)
+	}
+	if len(g.ips)+len(b) > cap(g.ips) {
+		return append([]byte(nil), b...)
+	}
+	start := len(g.ips)
+	g.ips = append(g.ips, b...)
+	return g.ips[start:len(g.ips):len(g.ips)]
 }
