@@ -113,3 +113,28 @@ func TestRecordSets_matchDNS(t *testing.T) {
 		}
 	}
 }
+
+// CountRecordSets walks the same sets as RecordSets without building them.
+func TestCountRecordSets(t *testing.T) {
+	f := newFixture(t)
+	src, com, _ := nsFixture(t)
+	servers, _ := dnsserver.ParseNameServers("ns1.example.com=192.0.2.53,ns1.example.com=2001:db8::53,ns2.provider.net=198.51.100.7,api-1.api.example.local=10.0.0.53")
+	for _, tc := range []struct {
+		src     dnsserver.Lister
+		ns      *cloudmap.Namespace
+		servers []dnsserver.NameServer
+	}{
+		{f.src, f.local, nil}, {f.src, f.local, servers}, {f.src, f.com, servers}, {src, com, servers}, {src, com, nil},
+	} {
+		sets := dnsserver.RecordSets(tc.src, tc.ns, tc.servers)
+		if got, want := dnsserver.CountRecordSets(tc.src, tc.ns, tc.servers), len(sets); got != want {
+			t.Errorf("%s with %d name servers: CountRecordSets = %d, RecordSets has %d", tc.ns.Name, len(tc.servers), got, want)
+		}
+	}
+	// The name server host api-1.api.example.local hides that SRV target.
+	for _, rs := range dnsserver.RecordSets(f.src, f.local, servers) {
+		if rs.Name == "api-1.api.example.local." && rs.SetIdentifier != "" {
+			t.Errorf("hidden SRV target listed: %s", setString(rs))
+		}
+	}
+}

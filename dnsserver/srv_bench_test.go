@@ -7,6 +7,7 @@ import (
 	"github.com/miekg/dns"
 
 	cloudmap "github.com/cloudmap/cloudmap"
+	"github.com/cloudmap/cloudmap/dnsserver"
 	"github.com/cloudmap/cloudmap/dnsserver/dnstest"
 )
 
@@ -37,4 +38,38 @@ func BenchmarkServer_AnswerSRV(b *testing.B) {
 			b.Fatalf("%d answers", len(r.Answer))
 		}
 	}
+}
+
+// BenchmarkRecordSets measures listing a zone of 1,000 services with 10
+// instances each (A records; what ListResourceRecordSets and
+// ResourceRecordSetCount cost per call).
+func BenchmarkRecordSets(b *testing.B) {
+	src := dnstest.New()
+	ns := dnstest.Namespace("ns-bench", "bench.local", cloudmap.NamespaceDNSPrivate, 60)
+	src.PutNamespace(ns)
+	for i := range 1000 {
+		svc := dnstest.Service(ns, fmt.Sprintf("svc-%04d", i), cloudmap.RoutingMultivalue, "A", 60)
+		var ins []cloudmap.InstanceEntry
+		for j := range 10 {
+			ins = append(ins, dnstest.Instance(fmt.Sprintf("i-%d", j), cloudmap.Unknown,
+				cloudmap.AttrIPv4, fmt.Sprintf("10.%d.%d.%d", i/250, j, i%250)))
+		}
+		src.PutService(dnstest.Entry(ns, svc, ins...))
+	}
+	b.Run("list", func(b *testing.B) {
+		b.ReportAllocs()
+		for range b.N {
+			if n := len(dnsserver.RecordSets(src, ns, nil)); n != 10_002 {
+				b.Fatalf("%d record sets", n)
+			}
+		}
+	})
+	b.Run("count", func(b *testing.B) {
+		b.ReportAllocs()
+		for range b.N {
+			if n := dnsserver.CountRecordSets(src, ns, nil); n != 10_002 {
+				b.Fatalf("%d record sets", n)
+			}
+		}
+	})
 }

@@ -23,6 +23,10 @@ func (z route53Zones) RecordSets(ns *cloudmap.Namespace) []cloudmap.RecordSet {
 	return dnsserver.RecordSets(z.view, ns, z.servers)
 }
 
+func (z route53Zones) RecordSetCount(ns *cloudmap.Namespace) int {
+	return dnsserver.CountRecordSets(z.view, ns, z.servers)
+}
+
 // withRoute53 serves the Route 53 API (paths under /2013-04-01/) on the
 // API listener beside the Cloud Map API, which gets every other request.
 func (s *Server) withRoute53(cloudMap http.Handler) http.Handler {

@@ -30,6 +30,8 @@ type Zones interface {
 	DNSNamespaces() []*cloudmap.Namespace
 	// RecordSets returns every record set of the zone of ns, in any order.
 	RecordSets(ns *cloudmap.Namespace) []cloudmap.RecordSet
+	// RecordSetCount returns len(RecordSets(ns)), cheaply.
+	RecordSetCount(ns *cloudmap.Namespace) int
 }
 
 // ZoneCheck reports whether the caller may see the hosted zone of ns (nil

@@ -32,6 +32,7 @@ func (f *fakeZones) DNSNamespaces() []*cloudmap.Namespace { return f.namespaces 
 func (f *fakeZones) RecordSets(ns *cloudmap.Namespace) []cloudmap.RecordSet {
 	return f.sets[ns.Id]
 }
+func (f *fakeZones) RecordSetCount(ns *cloudmap.Namespace) int { return len(f.sets[ns.Id]) }
 
 func namespace(id, zoneID, name string, typ cloudmap.NamespaceType, vpc string) *cloudmap.Namespace {
 	return &cloudmap.Namespace{Id: id, Name: name, Type: typ, Vpc: vpc,

@@ -90,7 +90,7 @@ func (h *Handler) hostedZone(ns *cloudmap.Namespace) hostedZoneXML {
 		Name:                   zoneName(ns),
 		CallerReference:        ns.Id,
 		Config:                 zoneConfigXML{PrivateZone: ns.Type == cloudmap.NamespaceDNSPrivate},
-		ResourceRecordSetCount: int64(len(h.zones.RecordSets(ns))),
+		ResourceRecordSetCount: int64(h.zones.RecordSetCount(ns)),
 		LinkedService:          &linkedServiceXML{ServicePrincipal: linkedPrincipal, Description: ns.Arn},
 	}
 }
