@@ -102,6 +102,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // serve authorizes a request and returns the response document.
 func (h *Handler) serve(r *http.Request) (any, error) {
 	op, zoneID, known := match(r.Method, r.URL.EscapedPath())
+	if r.Body == nil { // server requests always have one; handlers called directly may not
+		r.Body = http.NoBody
+	}
 	body, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, maxBodyBytes))
 	if err != nil {
 		return nil, cloudmap.Errorf(cloudmap.ErrRequestEntityTooLarge, "The request body is larger than %d bytes.", maxBodyBytes)
