@@ -85,7 +85,7 @@ func (s *Server) startAPI() error {
 	ln = s.conns.Listener(ln)
 	s.scheme = "http"
 	s.api = &http.Server{
-		Handler:           admitted(s.conns, handler),
+		Handler:           admitted(s.conns, s.withRoute53(handler)),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      30 * time.Second,
@@ -120,7 +120,7 @@ func (s *Server) startDNS() error {
 	}
 	s.dns = dnsserver.New(s.view, dnsserver.Config{
 		Addr: s.cfg.DNSAddr, PrivateCIDRs: s.cfg.DNSPrivateCIDRs, RateLimit: dnsRateLimit(s.cfg),
-		Logger: s.log.With("component", "dns"),
+		NameServers: s.cfg.DNSNameServers, Logger: s.log.With("component", "dns"),
 	})
 	if err := s.dns.Start(); err != nil {
 		s.dns = nil
