@@ -71,6 +71,11 @@ func (a *attacks) run(ctx context.Context) {
 	wg.Wait()
 }
 
+// reconnectPause is how long a connection-holding attacker waits before it
+// opens a connection again after the server closed one: it wants to hold
+// connections, not to flood (the floods are separate attacks).
+const reconnectPause = time.Second
+
 // from returns a dialer bound to the loopback address 127.0.x.y.
 func from(x, y int) *net.Dialer {
 	return &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.IPv4(127, 0, byte(x), byte(y))}, Timeout: 5 * time.Second}
@@ -114,7 +119,7 @@ func (a *attacks) slowBody(ctx context.Context, i int) {
 		a.refused.Add(1)
 		stop()
 		c.Close()
-		pause(ctx, 100*time.Millisecond)
+		pause(ctx, reconnectPause)
 	}
 }
 
@@ -139,7 +144,7 @@ func (a *attacks) idleConn(ctx context.Context, _ int) {
 		a.refused.Add(1)
 		stop()
 		c.Close()
-		pause(ctx, 100*time.Millisecond)
+		pause(ctx, reconnectPause)
 	}
 }
 
@@ -246,6 +251,7 @@ func (a *attacks) dnsIdle(ctx context.Context, _ int) {
 		a.refused.Add(1)
 		stop()
 		c.Close()
+		pause(ctx, reconnectPause)
 	}
 }
 

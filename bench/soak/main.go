@@ -62,7 +62,7 @@ func main() {
 	flag.IntVar(&cfg.Rate, "rate", 200, "normal requests per second")
 	flag.IntVar(&cfg.Clients, "c", 8, "normal clients")
 	flag.IntVar(&cfg.Size, "size", 1000, "connections per connection-holding attack")
-	flag.IntVar(&cfg.Flood, "flood", 2000, "requests per second of each flood (unsigned API requests, DNS queries)")
+	flag.IntVar(&cfg.Flood, "flood", 500, "requests per second of each flood (unsigned API requests, DNS queries)")
 	attacks := flag.String("attacks", "", "comma-separated attacks to run (default all): slowbody, idle, unsigned, replay, filters, dnsidle, dnsflood")
 	flag.StringVar(&cfg.Server, "server", "", "cloudmap binary (default: go build ./cmd/cloudmap)")
 	flag.IntVar(&cfg.DNSRate, "dns-rate", 100, "--dns-rate-limit of the server (its default beyond loopback)")

@@ -13,7 +13,7 @@ import (
 // the five-minute run: go run ./bench/soak.
 func BenchmarkSoak(b *testing.B) {
 	for range b.N {
-		ps, err := Run(context.Background(), Config{Duration: 20 * time.Second, Rate: 200, Clients: 8, Size: 500, Flood: 2000, DNSRate: 100}, os.Stderr)
+		ps, err := Run(context.Background(), Config{Duration: 20 * time.Second, Rate: 200, Clients: 8, Size: 500, Flood: 500, DNSRate: 100}, os.Stderr)
 		if err != nil {
 			b.Fatal(err)
 		}
