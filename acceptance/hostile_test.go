@@ -240,3 +240,45 @@ func TestHostile_IdleConnectionsDoNotLockOthersOut(t *testing.T) {
 		t.Errorf("another client: %v", err)
 	}
 }
+
+// TestHostile_BrokenCredentialsOnReload (finding 11): a credentials file
+// broken on SIGHUP keeps the previous keys (so a key removed in the same
+// edit still works, as before), and the failure is visible: Reload's error
+// and the server's CredentialsReload state, until a good file is loaded.
+func TestHostile_BrokenCredentialsOnReload(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "credentials")
+	if err := os.WriteFile(path, []byte(credentialsFile), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	n := acceptance.MustStart(t, func(c *embed.Config) { c.CredentialsFile = path })
+	reader := acceptance.NewClient(n.APIURL(), "AKIDREADER", "reader-secret")
+	broken := strings.Replace(credentialsFile, "[reader]", "[reader", 1) // the reader removed, and a syntax error
+	if err := os.WriteFile(path, []byte(broken), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := n.Server.Reload(); err == nil || !strings.Contains(err.Error(), "closing") {
+		t.Fatalf("Reload of a broken file = %v, want the parse error", err)
+	}
+	if st := n.Server.CredentialsReload(); st.Failures != 1 || st.LastError == nil {
+		t.Errorf("CredentialsReload = %+v, want one failure with its error", st)
+	}
+	if _, err := reader.DiscoverInstances(ctx, &sd.DiscoverInstancesInput{NamespaceName: aws.String("open"),
+		ServiceName: aws.String("s")}); err != nil && strings.Contains(err.Error(), "UnrecognizedClient") {
+		t.Errorf("the previous keys were dropped: %v", err)
+	}
+	adminOnly := credentialsFile[:strings.Index(credentialsFile, "[reader]")]
+	if err := os.WriteFile(path, []byte(adminOnly), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := n.Server.Reload(); err != nil {
+		t.Fatal(err)
+	}
+	if st := n.Server.CredentialsReload(); st.Failures != 1 || st.LastError != nil {
+		t.Errorf("after a good reload CredentialsReload = %+v, want no current error", st)
+	}
+	_, err := reader.DiscoverInstances(ctx, &sd.DiscoverInstancesInput{NamespaceName: aws.String("open"), ServiceName: aws.String("s")})
+	var ae smithy.APIError
+	if !errors.As(err, &ae) || ae.ErrorCode() != "UnrecognizedClientException" {
+		t.Errorf("the removed key after a good reload: %v, want UnrecognizedClientException", err)
+	}
+}

@@ -253,6 +253,15 @@ func (s *Server) Reload() error {
 	return errors.Join(errs...)
 }
 
+// CredentialsReload reports what the reloads of the credentials file did:
+// a failed one keeps the previous keys (for metrics and readiness).
+func (s *Server) CredentialsReload() auth.ReloadState {
+	if s.auth == nil {
+		return auth.ReloadState{}
+	}
+	return s.auth.ReloadState()
+}
+
 // Close stops accepting requests, finishes in-flight ones, stops the
 // worker and the checker, and closes the store. It is safe to call twice.
 func (s *Server) Close() error {
