@@ -66,6 +66,11 @@ type Config struct {
 	// MaxConnections caps concurrent API connections, 0 = 4096.
 	MaxConnections int
 
+	// OperationDelay keeps new operations SUBMITTED, then PENDING, that
+	// long before they finish, and requests reply at once; 0 (the default)
+	// finishes every operation before its request replies.
+	OperationDelay time.Duration
+
 	// Account quotas, 0 = unlimited.
 	MaxNamespaces          int
 	MaxServices            int
@@ -109,6 +114,8 @@ func (c *Config) Validate() error {
 		return errors.New("config: health check concurrency must be positive")
 	case c.RateLimit < 0 || c.DNSRateLimit < 0:
 		return errors.New("config: rate limits must not be negative")
+	case c.OperationDelay < 0:
+		return errors.New("config: operation delay must not be negative")
 	case c.EtcdRequestTimeout < 0 || c.EtcdMaxTxnOps < 0 || c.LeaderTTL < 0:
 		return errors.New("config: etcd request timeout, max txn ops and leader ttl must not be negative")
 	}

@@ -49,6 +49,7 @@ func parseServeFlags(args []string, getenv func(string) string, stderr io.Writer
 	fs.StringVar(&cfg.TLSKey, "tls-key", "", "TLS key for the API")
 	fs.Float64Var(&cfg.RateLimit, "rate-limit", 0, "API requests per second per key, 0 = off")
 	fs.IntVar(&cfg.MaxConnections, "max-connections", cfg.MaxConnections, "maximum concurrent API connections")
+	fs.DurationVar(&cfg.OperationDelay, "operation-delay", 0, "keep new operations SUBMITTED/PENDING this long and reply at once (0 = every operation is final when its call returns)")
 	fs.IntVar(&cfg.MaxNamespaces, "max-namespaces", 0, "namespace quota, 0 = unlimited")
 	fs.IntVar(&cfg.MaxServices, "max-services", 0, "service quota, 0 = unlimited")
 	fs.IntVar(&cfg.MaxInstancesPerService, "max-instances-per-service", 0, "instances per service quota, 0 = unlimited")
