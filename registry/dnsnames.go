@@ -100,16 +100,14 @@ func findInstanceFold(tx cloudmap.ReadTx, svcID, id string) (string, error) {
 	return match, nil
 }
 
-// validDNSName checks a DNS namespace name: labels of 1-63 bytes, none
-// empty (a single trailing dot is allowed), at most 253 bytes in all
-// (RFC 1035 section 2.3.4). It returns the rule broken, or "".
+// validDNSName checks the labels of a DNS namespace name: 1-63 bytes,
+// none empty (a single trailing dot is allowed); RFC 1035 section 2.3.4.
+// (The name's length, at most 253, is checked with the model's rules.) It
+// returns the rule broken, or "".
 func validDNSName(name string) string {
 	n := strings.TrimSuffix(name, ".")
 	if n == "" {
 		return "it has no label"
-	}
-	if len(n) > 253 {
-		return fmt.Sprintf("it is %d bytes long, a DNS name has at most 253", len(n))
 	}
 	for l := range strings.SplitSeq(n, ".") {
 		switch {
