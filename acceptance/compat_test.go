@@ -20,9 +20,9 @@ import (
 
 // records is a DnsConfig with the record types (TTL 10) and the routing
 // policy left out.
-func records(types_ ...types.RecordType) *types.DnsConfig {
+func records(rts ...types.RecordType) *types.DnsConfig {
 	c := &types.DnsConfig{}
-	for _, t := range types_ {
+	for _, t := range rts {
 		c.DnsRecords = append(c.DnsRecords, types.DnsRecord{Type: t, TTL: aws.Int64(10)})
 	}
 	return c
@@ -234,7 +234,9 @@ func TestCompat_Refused(t *testing.T) {
 // a description of each read that missed the write.
 func motoStyle(c *sd.Client, i int) []string {
 	var misses []string
-	miss := func(format string, args ...any) { misses = append(misses, fmt.Sprintf("%d: "+format, append([]any{i}, args...)...)) }
+	miss := func(format string, args ...any) {
+		misses = append(misses, fmt.Sprintf("%d: "+format, append([]any{i}, args...)...))
+	}
 	name := fmt.Sprintf("moto-%d.local", i)
 	op, err := c.CreatePrivateDnsNamespace(ctx, &sd.CreatePrivateDnsNamespaceInput{Name: &name, Vpc: aws.String("vpc-1")})
 	if err != nil {
