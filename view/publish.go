@@ -1,6 +1,7 @@
 package view
 
 import (
+	"cmp"
 	"runtime"
 	"slices"
 	"strings"
@@ -196,11 +197,7 @@ func buildStates(s *state) []*svcState {
 
 // buildState builds the immutable published state of a service.
 func buildState(sr *svcRec, ns *cloudmap.Namespace) *svcState {
-	ids := make([]string, 0, len(sr.insts))
-	for id := range sr.insts {
-		ids = append(ids, id)
-	}
-	slices.Sort(ids)
+	ids := sr.sortedIDs()
 	checked := sr.svc.HasHealthCheck()
 	e := &cloudmap.ServiceEntry{
 		Service: sr.svc, Namespace: ns, Revision: sr.rev,
@@ -222,4 +219,65 @@ func buildState(sr *svcRec, ns *cloudmap.Namespace) *svcState {
 		e.Instances[i] = cloudmap.InstanceEntry{Instance: sr.insts[id], Health: h}
 	}
 	return st
+}
+
+// sortedIDs returns the ids of the service's instances in order: the ids
+// of the last build with those that moved since merged in (O(n) for a few
+// moves, where sorting them all is O(n log n)), or all of them sorted on
+// the first build. The result is kept for the next build.
+func (sr *svcRec) sortedIDs() []string {
+	if sr.sorted == nil || len(sr.moved) > len(sr.sorted)/8 {
+		ids := make([]string, 0, len(sr.insts))
+		for id := range sr.insts {
+			ids = append(ids, id)
+		}
+		slices.Sort(ids)
+		sr.sorted, sr.moved = ids, nil
+		return ids
+	}
+	if len(sr.moved) == 0 {
+		return sr.sorted
+	}
+	// Each move is an insertion before sorted[pos] or the deletion of
+	// sorted[pos]; the runs between them are copied whole.
+	type move struct {
+		pos int
+		del bool
+		id  string
+	}
+	moves := make([]move, 0, len(sr.moved))
+	for id := range sr.moved {
+		i, found := slices.BinarySearch(sr.sorted, id)
+		_, present := sr.insts[id]
+		switch {
+		case found && !present:
+			moves = append(moves, move{pos: i, del: true, id: id})
+		case !found && present:
+			moves = append(moves, move{pos: i, id: id})
+		}
+	}
+	slices.SortFunc(moves, func(a, b move) int {
+		return cmp.Or(cmp.Compare(a.pos, b.pos), cmp.Compare(b2i(a.del), b2i(b.del)), strings.Compare(a.id, b.id))
+	})
+	ids := make([]string, 0, len(sr.sorted)+len(moves))
+	from := 0
+	for _, m := range moves {
+		ids = append(ids, sr.sorted[from:m.pos]...)
+		from = m.pos
+		if m.del {
+			from++
+		} else {
+			ids = append(ids, m.id)
+		}
+	}
+	ids = append(ids, sr.sorted[from:]...)
+	sr.sorted, sr.moved = ids, nil
+	return ids
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }

@@ -40,6 +40,12 @@ type svcRec struct {
 	pubNS   string // namespace ID the slot is published under ("" if not)
 	pubName string // key of the slot in that namespace's services
 	pubChk  bool   // published in index.checked
+	// sorted holds the instance ids in order as of the last buildState,
+	// moved holds the ids added or deleted since: publishing a service
+	// of many instances merges the few that moved instead of sorting them
+	// all. sorted nil means not built yet.
+	sorted []string
+	moved  map[string]struct{}
 }
 
 func newState() *state {
@@ -186,6 +192,17 @@ func (sr *svcRec) applyService(r *record, rev int64) {
 
 func (s *state) applyInstance(r *record, rev int64) { s.svc(r.id).applyInstance(r, rev) }
 
+// move records that instance id was added or deleted since the last build.
+func (sr *svcRec) move(id string) {
+	if sr.sorted == nil {
+		return // the next build sorts them all
+	}
+	if sr.moved == nil {
+		sr.moved = map[string]struct{}{}
+	}
+	sr.moved[id] = struct{}{}
+}
+
 // applyInstance applies an instance record of the service committed at rev.
 func (sr *svcRec) applyInstance(r *record, rev int64) {
 	old, had := sr.insts[r.inst]
@@ -194,7 +211,11 @@ func (sr *svcRec) applyInstance(r *record, rev int64) {
 			return
 		}
 		delete(sr.insts, r.inst)
+		sr.move(r.inst)
 	} else {
+		if !had {
+			sr.move(r.inst)
+		}
 		r.in.Id = r.inst
 		r.in.ServiceId = r.id
 		sr.insts[r.inst] = r.in
