@@ -27,7 +27,7 @@ func (r *Registry) apply(tx cloudmap.Tx, j *job) error {
 	case cloudmap.OpUpdateService:
 		return applyUpdateService(tx, op)
 	case cloudmap.OpRegisterInstance:
-		return r.applyRegister(tx, op, j.inst)
+		return r.applyRegister(tx, op, j.inst, j.svc)
 	case cloudmap.OpDeregisterInstance:
 		return applyDeregister(tx, op)
 	}
@@ -144,15 +144,18 @@ func initHealthRecords(tx cloudmap.Tx, svcID string) error {
 	return nil
 }
 
-// applyRegister stores the instance of op, encoded as raw.
-func (r *Registry) applyRegister(tx cloudmap.Tx, op *opRecord, raw []byte) error {
+// applyRegister stores the instance of op, encoded as raw, in service svc
+// as read in this transaction (nil: read it).
+func (r *Registry) applyRegister(tx cloudmap.Tx, op *opRecord, raw []byte, svc *cloudmap.Service) error {
 	inst := op.Instance
 	if inst == nil || raw == nil {
 		return cloudmap.Errorf(cloudmap.ErrInternalFailure, "operation %s has no instance to register", op.Id)
 	}
-	svc, err := r.sharedService(tx, op.ServiceId)
-	if err != nil {
-		return err
+	if svc == nil {
+		var err error
+		if svc, err = r.sharedService(tx, op.ServiceId); err != nil {
+			return err
+		}
 	}
 	if err := r.checkInstanceQuota(tx, svc.Id, inst.Id); err != nil {
 		return err

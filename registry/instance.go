@@ -71,6 +71,7 @@ func (r *Registry) RegisterInstance(ctx context.Context, in *cloudmap.RegisterIn
 		if t == nil || t.job.op.NamespaceId != svc.NamespaceId {
 			t = newTask(svc)
 		}
+		t.job.svc = svc
 		if in.CreatorRequestId != "" {
 			if err := put(tx, idemKey("inst", in.CreatorRequestId), idemRecord{Hash: hash, OperationId: opID}); err != nil {
 				return nil, err

@@ -28,6 +28,9 @@ type job struct {
 	op      *opRecord // nil when the record is missing or already final
 	inst    []byte    // the instance of a registration, encoded
 	pending bool      // the queue marker says PENDING
+	// svc is the service of a registration as its request's transaction
+	// read it (nil in the worker, which reads it again).
+	svc *cloudmap.Service
 }
 
 // readQueue returns up to limit queued operations in submission order (by
