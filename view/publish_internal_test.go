@@ -9,28 +9,39 @@ import (
 	"github.com/cloudmap/cloudmap"
 )
 
-// TestSortedIDs_MergesMoves adds and deletes instances at random between
-// builds and checks that the merged order is the order of a full sort.
-func TestSortedIDs_MergesMoves(t *testing.T) {
+// TestEntries_MergesChanges adds, changes and deletes instances and their
+// health at random between builds and checks that the merged entries are
+// those of a full build.
+func TestEntries_MergesChanges(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	sr := &svcRec{id: "srv-1", insts: map[string]*cloudmap.Instance{}}
 	for round := range 300 {
 		for range rng.IntN(12) {
 			id := fmt.Sprintf("i-%d", rng.IntN(400))
-			if _, ok := sr.insts[id]; ok && rng.IntN(2) == 0 {
+			switch _, ok := sr.insts[id]; {
+			case ok && rng.IntN(3) == 0:
 				sr.applyInstance(&record{id: "srv-1", inst: id, deleted: true}, int64(round))
-			} else {
-				sr.applyInstance(&record{id: "srv-1", inst: id, in: &cloudmap.Instance{}}, int64(round))
+			case ok && rng.IntN(2) == 0:
+				h := []cloudmap.HealthStatus{cloudmap.Healthy, cloudmap.Unhealthy}[rng.IntN(2)]
+				sr.applyHealth(&record{id: "srv-1", inst: id, health: h}, int64(round))
+			default:
+				attrs := map[string]string{"v": fmt.Sprint(rng.IntN(3))}
+				sr.applyInstance(&record{id: "srv-1", inst: id, in: &cloudmap.Instance{Attributes: attrs}}, int64(round))
 			}
 		}
-		got := slices.Clone(sr.sortedIDs())
-		want := make([]string, 0, len(sr.insts))
+		checked := round%50 < 40 // the service gains and loses its health check
+		got := slices.Clone(sr.entries(checked))
+		ids := make([]string, 0, len(sr.insts))
 		for id := range sr.insts {
-			want = append(want, id)
+			ids = append(ids, id)
 		}
-		slices.Sort(want)
+		slices.Sort(ids)
+		want := make([]cloudmap.InstanceEntry, len(ids))
+		for i, id := range ids {
+			want[i] = sr.entry(id, checked)
+		}
 		if !slices.Equal(got, want) {
-			t.Fatalf("round %d: sortedIDs = %v, want %v", round, got, want)
+			t.Fatalf("round %d: entries = %v, want %v", round, got, want)
 		}
 	}
 }
