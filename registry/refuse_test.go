@@ -66,6 +66,10 @@ func TestSRVTargets_Collide(t *testing.T) {
 		_, err := e.reg.CreateService(e.ctx, &cloudmap.CreateServiceInput{Name: name, NamespaceId: priv, DnsConfig: dnsConfig("", cloudmap.RecordA)})
 		wantInvalidRule(t, err, "Name \""+name+"\"", "SRV target of instance api of service web ("+web.Id+")")
 	}
+	// Instance ids may hold dots: the target of v1.api is v1.api.web.
+	e.register(t, web.Id, "v1.api", attrs("AWS_INSTANCE_IPV4", "10.0.0.4", "AWS_INSTANCE_PORT", "80"))
+	_, err := e.reg.CreateService(e.ctx, &cloudmap.CreateServiceInput{Name: "v1.api.web", NamespaceId: priv, DnsConfig: dnsConfig("", cloudmap.RecordA)})
+	wantInvalidRule(t, err, `Name "v1.api.web"`, "SRV target of instance v1.api of service web")
 	e.service(t, &cloudmap.CreateServiceInput{Name: "api.web", NamespaceId: priv}) // no DNS records: no name
 	other := e.service(t, &cloudmap.CreateServiceInput{Name: "db.web", NamespaceId: priv, DnsConfig: dnsConfig("", cloudmap.RecordA)})
 	for _, id := range []string{"db", "DB"} {
@@ -73,8 +77,8 @@ func TestSRVTargets_Collide(t *testing.T) {
 			Attributes: attrs("AWS_INSTANCE_IPV4", "10.0.0.2", "AWS_INSTANCE_PORT", "80")})
 		wantInvalidRule(t, err, "InstanceId \""+id+"\"", "is the record name of service db.web ("+other.Id+")")
 	}
-	if k := e.keys(t, cloudmap.InstancePrefix(web.Id)); len(k) != 1 {
-		t.Errorf("instances of web: %v, want api only", k)
+	if k := e.keys(t, cloudmap.InstancePrefix(web.Id)); len(k) != 2 {
+		t.Errorf("instances of web: %v, want api and v1.api only", k)
 	}
 	// Services without SRV records make no targets.
 	plain := e.service(t, &cloudmap.CreateServiceInput{Name: "plain", NamespaceId: priv, DnsConfig: dnsConfig("", cloudmap.RecordA)})
