@@ -88,7 +88,7 @@ func (s *Server) startAPI() error {
 	ln = netutil.LimitListener(ln, maxConns)
 	s.scheme = "http"
 	s.api = &http.Server{
-		Handler:           handler,
+		Handler:           s.withRoute53(handler),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      30 * time.Second,
@@ -121,7 +121,7 @@ func (s *Server) startDNS() error {
 	}
 	s.dns = dnsserver.New(s.view, dnsserver.Config{
 		Addr: s.cfg.DNSAddr, PrivateCIDRs: s.cfg.DNSPrivateCIDRs, RateLimit: s.cfg.DNSRateLimit,
-		Logger: s.log.With("component", "dns"),
+		NameServers: s.cfg.DNSNameServers, Logger: s.log.With("component", "dns"),
 	})
 	if err := s.dns.Start(); err != nil {
 		s.dns = nil
