@@ -218,7 +218,8 @@ func TestCompat_Refused(t *testing.T) {
 	if _, _, msg := apiError(t, err); msg != `namespace named "nope.local" not found` {
 		t.Errorf("message %q", msg)
 	}
-	// DNS: two OPT records, or a question cut short after its name, is FORMERR.
+	// DNS: a query with two OPT records is FORMERR (a question without type
+	// and class is sent raw in dnsserver's TestServer_badPackets).
 	q := new(dns.Msg)
 	q.SetQuestion("web.refuse.local.", dns.TypeA)
 	q.SetEdns0(1232, false)

@@ -42,31 +42,12 @@ func (r *Registry) CreateService(ctx context.Context, in *cloudmap.CreateService
 			out, err = loadServiceCounted(tx, rec.ServiceId)
 			return err
 		}
-		nsID, ok := r.resourceID("namespace", nsRef)
-		if !ok {
-			return namespaceNotFound(nsRef)
-		}
-		ns, err := loadNamespace(tx, nsID)
-		if err != nil {
-			return err
-		}
 		svc := &cloudmap.Service{Id: svcID, Arn: r.arn("service", svcID), ResourceOwner: r.cfg.AccountID,
-			Name: in.Name, NamespaceId: nsID, Description: in.Description, Type: cloudmap.ServiceHTTP,
+			Name: in.Name, Description: in.Description, Type: cloudmap.ServiceHTTP,
 			HealthCheckCustomConfig: custom, CreateDate: now, CreatorRequestId: in.CreatorRequestId,
 			CreatedByAccount: r.cfg.AccountID}
-		if err := configureService(svc, ns, in); err != nil {
+		if err := r.createService(tx, svc, nsRef, in, hash); err != nil {
 			return err
-		}
-		if err := r.checkNewService(tx, ns, svc); err != nil {
-			return err
-		}
-		if err := r.storeService(tx, ns, svc, in.Tags); err != nil {
-			return err
-		}
-		if in.CreatorRequestId != "" {
-			if err := put(tx, idemKey("svc", in.CreatorRequestId), idemRecord{Hash: hash, ServiceId: svcID}); err != nil {
-				return err
-			}
 		}
 		out = svc
 		return nil
@@ -75,6 +56,33 @@ func (r *Registry) CreateService(ctx context.Context, in *cloudmap.CreateService
 		return nil, wrap("CreateService", err)
 	}
 	return &cloudmap.ServiceOutput{Service: present(out)}, nil
+}
+
+// createService checks and stores a new service svc in the namespace
+// nsRef (id or ARN), with its tags and the idempotency record.
+func (r *Registry) createService(tx cloudmap.Tx, svc *cloudmap.Service, nsRef string, in *cloudmap.CreateServiceInput, hash string) error {
+	nsID, ok := r.resourceID("namespace", nsRef)
+	if !ok {
+		return namespaceNotFound(nsRef)
+	}
+	ns, err := loadNamespace(tx, nsID)
+	if err != nil {
+		return err
+	}
+	svc.NamespaceId = nsID
+	if err := configureService(svc, ns, in); err != nil {
+		return err
+	}
+	if err := r.checkNewService(tx, ns, svc); err != nil {
+		return err
+	}
+	if err := r.storeService(tx, ns, svc, in.Tags); err != nil {
+		return err
+	}
+	if in.CreatorRequestId == "" {
+		return nil
+	}
+	return put(tx, idemKey("svc", in.CreatorRequestId), idemRecord{Hash: hash, ServiceId: svc.Id})
 }
 
 // validateCreateService checks what a CreateService request needs no
