@@ -162,6 +162,16 @@ func TestCompat_Refused(t *testing.T) {
 			_, err := n.Client.CreateService(ctx, &sd.CreateServiceInput{Name: aws.String("c"), NamespaceId: &nsID, DnsConfig: records(types.RecordTypeCname)})
 			return err
 		}, []string{"DnsConfig.RoutingPolicy", "must be WEIGHTED"}},
+		{"A+SRV without a port", func() error {
+			_, err := n.Client.RegisterInstance(ctx, &sd.RegisterInstanceInput{ServiceId: svc.Id, InstanceId: aws.String("p"),
+				Attributes: map[string]string{"AWS_INSTANCE_IPV4": "10.0.0.9"}})
+			return err
+		}, []string{"AWS_INSTANCE_PORT is required", "SRV record"}},
+		{"A+SRV without IPv4", func() error {
+			_, err := n.Client.RegisterInstance(ctx, &sd.RegisterInstanceInput{ServiceId: svc.Id, InstanceId: aws.String("p"),
+				Attributes: map[string]string{"AWS_INSTANCE_IPV6": "2001:db8::9", "AWS_INSTANCE_PORT": "80"}})
+			return err
+		}, []string{"AWS_INSTANCE_IPV4 is required", "A record"}},
 		{"port with sign", func() error {
 			_, err := n.Client.RegisterInstance(ctx, &sd.RegisterInstanceInput{ServiceId: svc.Id, InstanceId: aws.String("p"),
 				Attributes: map[string]string{"AWS_INSTANCE_IPV4": "10.0.0.9", "AWS_INSTANCE_PORT": "+80"}})
