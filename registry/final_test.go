@@ -8,6 +8,7 @@ import (
 
 	"github.com/cloudmap/cloudmap"
 	"github.com/cloudmap/cloudmap/registry"
+	"github.com/cloudmap/cloudmap/registry/internal/memstore"
 )
 
 // TestOperations_FinalWhenTheCallReturns runs every call that returns an
@@ -83,7 +84,10 @@ func TestOperations_FinalWhenTheCallReturns(t *testing.T) {
 // operation accepted before a crash finishes after the restart.
 func TestOperationDelay(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		store := newStore(t)
+		// The fake clock needs a store whose goroutines live in the
+		// bubble: the in-memory one.
+		store := memstore.New()
+		defer store.Close()
 		cfg := registry.Config{Region: region, AccountID: account, OperationDelay: 10 * time.Second}
 		e := &env{t: t, reg: registry.New(store, cfg), cfg: cfg, store: store, ctx: context.Background()}
 		ctx, cancel := context.WithCancel(e.ctx)

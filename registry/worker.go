@@ -64,10 +64,16 @@ const retryDelay = 500 * time.Millisecond
 func (r *Registry) RunWorker(ctx context.Context) error {
 	rev, err := r.store.Revision(ctx)
 	if err != nil {
+		if ctx.Err() != nil {
+			return nil
+		}
 		return fmt.Errorf("registry: worker: revision: %w", err)
 	}
 	feed, err := r.store.Watch(ctx, rev)
 	if err != nil {
+		if ctx.Err() != nil {
+			return nil
+		}
 		return fmt.Errorf("registry: worker: watch: %w", err)
 	}
 	signal := make(chan struct{}, 1)
