@@ -88,6 +88,11 @@ type Config struct {
 	// address (IPv4 address, IPv6 /64), 0 = 512.
 	MaxConnectionsPerClient int
 
+	// OperationDelay keeps new operations SUBMITTED, then PENDING, that
+	// long before they finish, and requests reply at once; 0 (the default)
+	// finishes every operation before its request replies.
+	OperationDelay time.Duration
+
 	// Account quotas, 0 = unlimited.
 	MaxNamespaces          int
 	MaxServices            int
@@ -165,6 +170,8 @@ func (c *Config) AddFlags(fs *flag.FlagSet) {
 	fs.IntVar(&c.MaxConnections, "max-connections", c.MaxConnections, "maximum concurrent API connections (near it idle ones are closed first, past it new ones get 503)")
 	fs.IntVar(&c.MaxConnectionsPerClient, "max-connections-per-client", c.MaxConnectionsPerClient, "maximum concurrent API connections of one client address (IPv6: /64); past it 503")
 
+	fs.DurationVar(&c.OperationDelay, "operation-delay", c.OperationDelay, "keep new operations SUBMITTED/PENDING this long and reply at once (0 = every operation is final when its call returns)")
+
 	fs.IntVar(&c.MaxNamespaces, "max-namespaces", c.MaxNamespaces, "namespace quota, 0 = unlimited")
 	fs.IntVar(&c.MaxServices, "max-services", c.MaxServices, "service quota, 0 = unlimited")
 	fs.IntVar(&c.MaxInstancesPerService, "max-instances-per-service", c.MaxInstancesPerService, "instances per service quota, 0 = unlimited")
@@ -220,6 +227,8 @@ func (c *Config) Validate() error {
 		return errors.New("config: connection limits must not be negative")
 	case c.RateLimit < 0:
 		return errors.New("config: --rate-limit: rate limits must not be negative")
+	case c.OperationDelay < 0:
+		return errors.New("config: operation delay must not be negative")
 	case c.EtcdRequestTimeout < 0 || c.EtcdMaxTxnOps < 0 || c.LeaderTTL < 0:
 		return errors.New("config: etcd request timeout, max txn ops and leader ttl must not be negative")
 	}
