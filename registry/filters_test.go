@@ -64,12 +64,12 @@ func TestListOperations_FiltersMatch(t *testing.T) {
 		filters []cloudmap.Filter
 		want    int
 	}{
-		{"status IN, many values", []cloudmap.Filter{f("STATUS", "IN", append(seq("x", 50), "SUBMITTED")...)}, 5},
+		{"status IN, many values", []cloudmap.Filter{f("STATUS", "IN", append(seq("x", 50), "SUCCESS")...)}, 6},
 		{"type EQ", []cloudmap.Filter{f("TYPE", "EQ", "REGISTER_INSTANCE")}, 5},
 		{"service", []cloudmap.Filter{f("SERVICE_ID", "EQ", svc.Id)}, 5},
 		{"dates around now", []cloudmap.Filter{f("UPDATE_DATE", "BETWEEN", "0", "99999999999")}, 6},
 		{"dates long ago", []cloudmap.Filter{f("UPDATE_DATE", "BETWEEN", "0", "1000")}, 0},
-		{"every filter at once", []cloudmap.Filter{f("STATUS", "IN", "SUBMITTED", "PENDING"), f("TYPE", "EQ", "REGISTER_INSTANCE"),
+		{"every filter at once", []cloudmap.Filter{f("STATUS", "IN", "SUCCESS", "FAIL"), f("TYPE", "EQ", "REGISTER_INSTANCE"),
 			f("SERVICE_ID", "EQ", svc.Id), f("UPDATE_DATE", "BETWEEN", "0", "99999999999")}, 5},
 	}
 	for _, c := range cases {
@@ -103,7 +103,7 @@ func TestListOperations_StopsWhenTheClientLeaves(t *testing.T) {
 	}
 }
 
-// submit registers n instances without a worker: n SUBMITTED operations.
+// submit registers n instances: n REGISTER_INSTANCE operations.
 func submit(t testing.TB, e *env, svcID string, n int) {
 	t.Helper()
 	for i := range n {
