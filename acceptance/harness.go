@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/netip"
 	"os"
 	"testing"
 	"time"
@@ -46,6 +47,9 @@ func TestConfig(t testing.TB) embed.Config {
 	cfg.DNSAddr = "127.0.0.1:0"
 	cfg.DataDir = t.TempDir()
 	cfg.HealthCheckInterval = 50 * time.Millisecond
+	// The tests' health check targets listen on loopback, which health
+	// checks refuse by default.
+	cfg.HealthCheckAllow = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}
 	cfg.Logger = testLogger()
 	if teststore.Current() == "etcd" {
 		// CLOUDMAP_TEST_STORE=etcd (or all): the server keeps its data in

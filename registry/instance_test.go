@@ -61,10 +61,10 @@ func TestRegisterInstance_Attributes(t *testing.T) {
 		}
 		return e.service(t, in).Id
 	}
-	a := mk("a", dnsConfig("", cloudmap.RecordA), false)
+	a := mk("a", dnsConfig(cloudmap.RoutingWeighted, cloudmap.RecordA), false)
 	aaaa := mk("aaaa", dnsConfig("", cloudmap.RecordAAAA), false)
 	srv := mk("srv", dnsConfig("", cloudmap.RecordSRV), false)
-	cname := mk("cname", dnsConfig("", cloudmap.RecordCNAME), false)
+	cname := mk("cname", dnsConfig(cloudmap.RoutingWeighted, cloudmap.RecordCNAME), false)
 	custom := mk("custom", dnsConfig("", cloudmap.RecordA), true)
 	multi := mk("multi", dnsConfig(cloudmap.RoutingMultivalue, cloudmap.RecordA), false)
 	api := mk("api", nil, false)
@@ -141,8 +141,8 @@ var attributeRules = map[string]struct{ member, reason string }{
 	"AAAA bad":                   {"AWS_INSTANCE_IPV6", `"10.0.0.1" is not an IPv6 address`},
 	"SRV no port":                {"AWS_INSTANCE_PORT", "has an SRV record: AWS_INSTANCE_PORT is required"},
 	"SRV no address":             {"AWS_INSTANCE_IPV4 or AWS_INSTANCE_IPV6", "has an SRV record"},
-	"SRV port 0":                 {"AWS_INSTANCE_PORT", `"0" is not a port 1-65535`},
-	"SRV port 65536":             {"AWS_INSTANCE_PORT", `"65536" is not a port 1-65535`},
+	"SRV port 0":                 {"AWS_INSTANCE_PORT", `"0" is not a port: a decimal number 1-65535`},
+	"SRV port 65536":             {"AWS_INSTANCE_PORT", `"65536" is not a port: a decimal number 1-65535`},
 	"CNAME missing":              {"AWS_INSTANCE_CNAME", "has a CNAME record: AWS_INSTANCE_CNAME is required"},
 	"init health bad value":      {"AWS_INIT_HEALTH_STATUS", `"UNKNOWN" is not HEALTHY or UNHEALTHY`},
 	"init health without custom": {"AWS_INIT_HEALTH_STATUS", "applies only to services with HealthCheckCustomConfig"},
@@ -244,7 +244,7 @@ func TestRegisterInstance_Health(t *testing.T) {
 }
 
 func TestRegisterInstance_DuplicateRequest(t *testing.T) {
-	e := newIdleEnv(t, registry.Config{})
+	e := newQueueingEnv(t, registry.Config{})
 	svc := e.service(t, &cloudmap.CreateServiceInput{Name: "a", NamespaceId: seedNamespace(t, e, "dup.local")})
 	in := &cloudmap.RegisterInstanceInput{ServiceId: svc.Id, InstanceId: "i-1", Attributes: attrs("a", "b")}
 	first, err := e.reg.RegisterInstance(e.ctx, in)
