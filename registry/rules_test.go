@@ -1,0 +1,68 @@
+package registry_test
+
+import (
+	"testing"
+
+	"github.com/cloudmap/cloudmap"
+	"github.com/cloudmap/cloudmap/registry"
+)
+
+// The tests of this file prove rules that a mutation run
+// (scripts/mutation.sh) found no other test observing.
+
+// TestUpdateNamespace_SOAKeepsTheZone: changing the SOA TTL keeps the
+// namespace's hosted zone id.
+func TestUpdateNamespace_SOAKeepsTheZone(t *testing.T) {
+	e := newEnv(t, registry.Config{})
+	id := e.privateNamespace(t, "zone.local")
+	before, err := e.reg.GetNamespace(e.ctx, &cloudmap.IdInput{Id: id})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.succeed(e.reg.UpdatePrivateDnsNamespace(e.ctx, &cloudmap.UpdateDnsNamespaceInput{Id: id, Namespace: &cloudmap.NamespaceChange{
+		Properties: &cloudmap.DnsNamespaceProperties{DnsProperties: &cloudmap.DnsPropertiesMutable{SOA: cloudmap.NewSOA(300)}}}}))
+	after, err := e.reg.GetNamespace(e.ctx, &cloudmap.IdInput{Id: id})
+	if err != nil {
+		t.Fatal(err)
+	}
+	zone := before.Namespace.Properties.DnsProperties.HostedZoneId
+	if got := after.Namespace.Properties.DnsProperties; got == nil || got.HostedZoneId != zone || after.Namespace.SOATTL(-1) != 300 {
+		t.Errorf("after the SOA update: DnsProperties %+v, want zone %s and TTL 300", got, zone)
+	}
+}
+
+// TestDeleteNamespace_FreesItsCreatorRequestId: once a namespace is
+// deleted, its CreatorRequestId creates a new namespace instead of
+// answering with the deleted one's operation.
+func TestDeleteNamespace_FreesItsCreatorRequestId(t *testing.T) {
+	e := newEnv(t, registry.Config{})
+	in := &cloudmap.CreateHttpNamespaceInput{Name: "again", CreatorRequestId: "req-1"}
+	first := e.succeed(e.reg.CreateHttpNamespace(e.ctx, in)).Targets[cloudmap.TargetNamespace]
+	e.succeed(e.reg.DeleteNamespace(e.ctx, &cloudmap.IdInput{Id: first}))
+	second := e.succeed(e.reg.CreateHttpNamespace(e.ctx, in)).Targets[cloudmap.TargetNamespace]
+	if second == first {
+		t.Fatalf("the second create answered with the deleted namespace %s", first)
+	}
+	if _, err := e.reg.GetNamespace(e.ctx, &cloudmap.IdInput{Id: second}); err != nil {
+		t.Errorf("GetNamespace of the new namespace: %v", err)
+	}
+}
+
+// TestUpdateService_HealthCheckCoversEveryInstance: adding a health check
+// gives every registered instance its initial HEALTHY record.
+func TestUpdateService_HealthCheckCoversEveryInstance(t *testing.T) {
+	e := newEnv(t, registry.Config{})
+	svc := e.service(t, &cloudmap.CreateServiceInput{Name: "web", NamespaceId: e.publicNamespace(t, "every.example.com"),
+		DnsConfig: dnsConfig(cloudmap.RoutingMultivalue, cloudmap.RecordA)})
+	ids := seq("i-", 3)
+	for i, id := range ids {
+		e.register(t, svc.Id, id, attrs("AWS_INSTANCE_IPV4", "192.0.2."+string(rune('1'+i)), "AWS_INSTANCE_PORT", "80"))
+	}
+	e.succeed(e.reg.UpdateService(e.ctx, &cloudmap.UpdateServiceInput{Id: svc.Id, Service: &cloudmap.ServiceChange{
+		HealthCheckConfig: &cloudmap.HealthCheckConfig{Type: "TCP"}}}))
+	for _, id := range ids {
+		if got := e.health(t, svc.Id, id); got != cloudmap.Healthy {
+			t.Errorf("health of %s after adding a health check = %q, want HEALTHY", id, got)
+		}
+	}
+}
