@@ -1,6 +1,7 @@
 package registry_test
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/cloudmap/cloudmap"
@@ -65,4 +66,32 @@ func TestUpdateService_HealthCheckCoversEveryInstance(t *testing.T) {
 			t.Errorf("health of %s after adding a health check = %q, want HEALTHY", id, got)
 		}
 	}
+}
+
+// TestUpdateServiceAttributes_AtTheLimits: a key of 255 characters and a
+// value of 1024 are accepted; one more of either is refused.
+func TestUpdateServiceAttributes_AtTheLimits(t *testing.T) {
+	e := newEnv(t, registry.Config{})
+	svc := e.service(t, &cloudmap.CreateServiceInput{Name: "lim", NamespaceId: e.httpNamespace(t, "lim")})
+	update := func(k, v string) error {
+		_, err := e.reg.UpdateServiceAttributes(e.ctx, &cloudmap.UpdateServiceAttributesInput{ServiceId: svc.Id, Attributes: map[string]string{k: v}})
+		return err
+	}
+	if err := update(strings.Repeat("k", 255), strings.Repeat("v", 1024)); err != nil {
+		t.Errorf("a 255-character key with a 1024-character value: %v", err)
+	}
+	wantInvalid(t, update(strings.Repeat("k", 256), "v"), "service attribute key", "must be 1-255 characters")
+	wantInvalid(t, update("k", strings.Repeat("v", 1025)), `service attribute "k"`, "longer than 1024 characters")
+}
+
+// TestDeleteServiceAttributes_AtTheLimit: 30 keys may be deleted in one
+// call, 31 may not.
+func TestDeleteServiceAttributes_AtTheLimit(t *testing.T) {
+	e := newEnv(t, registry.Config{})
+	svc := e.service(t, &cloudmap.CreateServiceInput{Name: "del", NamespaceId: e.httpNamespace(t, "del")})
+	if _, err := e.reg.DeleteServiceAttributes(e.ctx, &cloudmap.DeleteServiceAttributesInput{ServiceId: svc.Id, Attributes: seq("d", 30)}); err != nil {
+		t.Errorf("deleting 30 keys: %v", err)
+	}
+	_, err := e.reg.DeleteServiceAttributes(e.ctx, &cloudmap.DeleteServiceAttributesInput{ServiceId: svc.Id, Attributes: seq("d", 31)})
+	wantInvalid(t, err, "Attributes", "must list 1-30 keys")
 }
