@@ -95,3 +95,20 @@ func TestDeleteServiceAttributes_AtTheLimit(t *testing.T) {
 	_, err := e.reg.DeleteServiceAttributes(e.ctx, &cloudmap.DeleteServiceAttributesInput{ServiceId: svc.Id, Attributes: seq("d", 31)})
 	wantInvalid(t, err, "Attributes", "must list 1-30 keys")
 }
+
+// TestCreateService_SRVTargetCollisions: a new service name that is the
+// SRV target <instance>.<service> of a registered instance is refused,
+// whatever the case of the instance id and wherever it sorts among the
+// service's instances, and also when the instance id ends in a dot.
+func TestCreateService_SRVTargetCollisions(t *testing.T) {
+	e := newEnv(t, registry.Config{})
+	ns := e.privateNamespace(t, "targets.local")
+	srv := e.service(t, &cloudmap.CreateServiceInput{Name: "y", NamespaceId: ns, DnsConfig: dnsConfig(cloudmap.RoutingMultivalue, cloudmap.RecordSRV)})
+	for _, id := range []string{"a-1", "b-2", "x."} {
+		e.register(t, srv.Id, id, attrs("AWS_INSTANCE_IPV4", "192.0.2.1", "AWS_INSTANCE_PORT", "80"))
+	}
+	for _, name := range []string{"B-2.y", "x..y"} {
+		_, err := e.reg.CreateService(e.ctx, &cloudmap.CreateServiceInput{Name: name, NamespaceId: ns, DnsConfig: dnsConfig("", cloudmap.RecordA)})
+		wantInvalid(t, err, "Name", "collides with an SRV target")
+	}
+}
