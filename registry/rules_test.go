@@ -112,3 +112,16 @@ func TestCreateService_SRVTargetCollisions(t *testing.T) {
 		wantInvalid(t, err, "Name", "collides with an SRV target")
 	}
 }
+
+// TestRegisterInstance_QueuedChecksTargetName: with an operation delay, a
+// registration whose SRV target is the name of another service is refused
+// by the request, not later by the worker.
+func TestRegisterInstance_QueuedChecksTargetName(t *testing.T) {
+	e := newQueueingEnv(t, registry.Config{})
+	ns := seedNamespace(t, e, "queued.local")
+	srv := e.service(t, &cloudmap.CreateServiceInput{Name: "y", NamespaceId: ns, DnsConfig: dnsConfig(cloudmap.RoutingMultivalue, cloudmap.RecordSRV)})
+	e.service(t, &cloudmap.CreateServiceInput{Name: "i1.y", NamespaceId: ns, DnsConfig: dnsConfig("", cloudmap.RecordA)})
+	_, err := e.reg.RegisterInstance(e.ctx, &cloudmap.RegisterInstanceInput{ServiceId: srv.Id, InstanceId: "i1",
+		Attributes: attrs("AWS_INSTANCE_IPV4", "192.0.2.1", "AWS_INSTANCE_PORT", "80")})
+	wantInvalid(t, err, `InstanceId "i1"`, "collides with a service name")
+}
