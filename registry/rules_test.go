@@ -125,3 +125,54 @@ func TestRegisterInstance_QueuedChecksTargetName(t *testing.T) {
 		Attributes: attrs("AWS_INSTANCE_IPV4", "192.0.2.1", "AWS_INSTANCE_PORT", "80")})
 	wantInvalid(t, err, `InstanceId "i1"`, "collides with a service name")
 }
+
+// TestRegisterInstance_AtTheLimits: every size rule of RegisterInstance
+// accepts its limit and refuses one more.
+func TestRegisterInstance_AtTheLimits(t *testing.T) {
+	e := newEnv(t, registry.Config{})
+	svc := e.service(t, &cloudmap.CreateServiceInput{Name: "lim", NamespaceId: e.httpNamespace(t, "lim")})
+	register := func(id string, a map[string]string) error {
+		_, err := e.reg.RegisterInstance(e.ctx, &cloudmap.RegisterInstanceInput{ServiceId: svc.Id, InstanceId: id, Attributes: a})
+		return err
+	}
+	custom := func(n int) map[string]string {
+		m := map[string]string{}
+		for _, k := range seq("c", n) {
+			m[k] = "v"
+		}
+		return m
+	}
+	// Total size: five values of 1000 around short keys.
+	sized := func(total int) map[string]string {
+		m := map[string]string{}
+		for i, k := range []string{"a", "b", "c", "d", "e"} {
+			n := 999
+			if i == 4 {
+				n = total - 4*1000 - 1
+			}
+			m[k] = strings.Repeat("v", n)
+		}
+		return m
+	}
+	ok := []struct {
+		name string
+		id   string
+		a    map[string]string
+	}{
+		{"64-character id", strings.Repeat("i", 64), attrs("a", "b")},
+		{"255-character key", "key", attrs(strings.Repeat("k", 255), "v")},
+		{"1024-character value", "value", attrs("a", strings.Repeat("v", 1024))},
+		{"30 custom attributes", "custom", custom(30)},
+		{"5000 characters in all", "size", sized(5000)},
+	}
+	for _, c := range ok {
+		if err := register(c.id, c.a); err != nil {
+			t.Errorf("%s: %v", c.name, err)
+		}
+	}
+	wantInvalid(t, register(strings.Repeat("i", 65), attrs("a", "b")), "InstanceId", "longer than 64 characters")
+	wantInvalid(t, register("key", attrs(strings.Repeat("k", 256), "v")), "attribute key", "must be 1-255 characters")
+	wantInvalid(t, register("value", attrs("a", strings.Repeat("v", 1025))), "attribute a", "longer than 1024 characters")
+	wantInvalid(t, register("custom", custom(31)), "Attributes", "has 31 custom attributes, at most 30")
+	wantInvalid(t, register("size", sized(5001)), "Attributes", "total 5001 characters, at most 5000")
+}
