@@ -160,6 +160,7 @@ func TestRegisterInstance_AtTheLimits(t *testing.T) {
 		a    map[string]string
 	}{
 		{"64-character id", strings.Repeat("i", 64), attrs("a", "b")},
+		{"id of the first and last letters and digits", "azAZ09_/:.@-", attrs("a", "b")},
 		{"255-character key", "key", attrs(strings.Repeat("k", 255), "v")},
 		{"1024-character value", "value", attrs("a", strings.Repeat("v", 1024))},
 		{"30 custom attributes", "custom", custom(30)},
@@ -171,6 +172,9 @@ func TestRegisterInstance_AtTheLimits(t *testing.T) {
 		}
 	}
 	wantInvalid(t, register(strings.Repeat("i", 65), attrs("a", "b")), "InstanceId", "longer than 64 characters")
+	for _, id := range []string{"a`", "a{", "A[", "a^", "a!", "a,", "a;"} {
+		wantInvalid(t, register(id, attrs("a", "b")), "InstanceId", "may only contain letters, digits and _/:.@-")
+	}
 	wantInvalid(t, register("key", attrs(strings.Repeat("k", 256), "v")), "attribute key", "must be 1-255 characters")
 	wantInvalid(t, register("value", attrs("a", strings.Repeat("v", 1025))), "attribute a", "longer than 1024 characters")
 	wantInvalid(t, register("custom", custom(31)), "Attributes", "has 31 custom attributes, at most 30")
