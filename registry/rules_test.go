@@ -180,3 +180,74 @@ func TestRegisterInstance_AtTheLimits(t *testing.T) {
 	wantInvalid(t, register("custom", custom(31)), "Attributes", "has 31 custom attributes, at most 30")
 	wantInvalid(t, register("size", sized(5001)), "Attributes", "total 5001 characters, at most 5000")
 }
+
+// TestLimits_AcceptTheLimit: every range rule of the control plane accepts
+// the values at its ends (the refusals one past them are in the validation
+// tables).
+func TestLimits_AcceptTheLimit(t *testing.T) {
+	e := newEnv(t, registry.Config{})
+	pub := e.publicNamespace(t, "limits.example.com")
+	priv := e.privateNamespace(t, "limits.local")
+	desc := strings.Repeat("d", 1024)
+	hc := func(typ cloudmap.HealthCheckType, path string, thr int32) *cloudmap.HealthCheckConfig {
+		return &cloudmap.HealthCheckConfig{Type: typ, ResourcePath: path, FailureThreshold: thr}
+	}
+	ttl := func(ttl int64) *cloudmap.DnsConfig {
+		return &cloudmap.DnsConfig{RoutingPolicy: cloudmap.RoutingMultivalue, DnsRecords: []cloudmap.DnsRecord{{Type: cloudmap.RecordA, TTL: ttl}}}
+	}
+	services := []struct {
+		name string
+		in   cloudmap.CreateServiceInput
+	}{
+		{"127-character name", cloudmap.CreateServiceInput{Name: strings.Repeat("n", 127), NamespaceId: priv}},
+		{"1024-character description", cloudmap.CreateServiceInput{Name: "desc", NamespaceId: priv, Description: desc}},
+		{"TTL 0", cloudmap.CreateServiceInput{Name: "ttl0", NamespaceId: priv, DnsConfig: ttl(0)}},
+		{"TTL 2147483647", cloudmap.CreateServiceInput{Name: "ttlmax", NamespaceId: priv, DnsConfig: ttl(2147483647)}},
+		{"255-character resource path", cloudmap.CreateServiceInput{Name: "path", NamespaceId: pub, HealthCheckConfig: hc("HTTP", "/"+strings.Repeat("p", 254), 1)}},
+		{"failure threshold 1", cloudmap.CreateServiceInput{Name: "thr1", NamespaceId: pub, HealthCheckConfig: hc("HTTPS", "", 1)}},
+		{"failure threshold 10", cloudmap.CreateServiceInput{Name: "thr10", NamespaceId: pub, HealthCheckConfig: hc("TCP", "", 10)}},
+		{"custom failure threshold 0", cloudmap.CreateServiceInput{Name: "c0", NamespaceId: priv, HealthCheckCustomConfig: &cloudmap.HealthCheckCustomConfig{}}},
+		{"custom failure threshold 10", cloudmap.CreateServiceInput{Name: "c10", NamespaceId: priv, HealthCheckCustomConfig: &cloudmap.HealthCheckCustomConfig{FailureThreshold: 10}}},
+		{"128-character tag key, 256-character value", cloudmap.CreateServiceInput{Name: "tags", NamespaceId: priv,
+			Tags: []cloudmap.Tag{{Key: strings.Repeat("k", 128), Value: strings.Repeat("v", 256)}}}},
+	}
+	ids := map[string]string{}
+	for _, c := range services {
+		out, err := e.reg.CreateService(e.ctx, &c.in)
+		if err != nil {
+			t.Errorf("CreateService with a %s: %v", c.name, err)
+			continue
+		}
+		ids[c.in.Name] = out.Service.Id
+	}
+	e.succeed(e.reg.UpdateService(e.ctx, &cloudmap.UpdateServiceInput{Id: ids["ttl0"], Service: &cloudmap.ServiceChange{Description: &desc}}))
+	wantInvalid(t, func() error {
+		_, err := e.reg.CreateService(e.ctx, &cloudmap.CreateServiceInput{Name: "tags2", NamespaceId: priv,
+			Tags: []cloudmap.Tag{{Key: "k", Value: strings.Repeat("v", 257)}}})
+		return err
+	}(), `tag "k"`, "longer than 256 characters")
+	wantInvalid(t, func() error {
+		_, err := e.reg.CreateService(e.ctx, &cloudmap.CreateServiceInput{Name: "tags3", NamespaceId: priv,
+			Tags: []cloudmap.Tag{{Key: strings.Repeat("k", 129)}}})
+		return err
+	}(), "tag key", "must be 1-128 characters")
+	// Namespaces: names at their length limits, a 1024-character
+	// description, SOA TTL 0, and the same in updates.
+	e.succeed(e.reg.CreateHttpNamespace(e.ctx, &cloudmap.CreateHttpNamespaceInput{Name: strings.Repeat("h", 1024), Description: desc}))
+	e.succeed(e.reg.CreateHttpNamespace(e.ctx, &cloudmap.CreateHttpNamespaceInput{Name: "!printable~"}))
+	long := strings.Repeat("a", 63) + "." + strings.Repeat("b", 63) + "." + strings.Repeat("c", 63) + "." + strings.Repeat("d", 61)
+	if len(long) != 253 {
+		t.Fatalf("test name of %d characters", len(long))
+	}
+	e.succeed(e.reg.CreatePrivateDnsNamespace(e.ctx, &cloudmap.CreatePrivateDnsNamespaceInput{Name: long, Vpc: "vpc-1",
+		Properties: &cloudmap.DnsNamespaceProperties{DnsProperties: &cloudmap.DnsPropertiesMutable{SOA: cloudmap.NewSOA(0)}}}))
+	e.succeed(e.reg.UpdatePrivateDnsNamespace(e.ctx, &cloudmap.UpdateDnsNamespaceInput{Id: priv, Namespace: &cloudmap.NamespaceChange{
+		Description: &desc, Properties: &cloudmap.DnsNamespaceProperties{DnsProperties: &cloudmap.DnsPropertiesMutable{SOA: cloudmap.NewSOA(2147483647)}}}}))
+	// Lists: a page of 1 and of 100.
+	for _, n := range []int32{1, 100} {
+		out, err := e.reg.ListNamespaces(e.ctx, &cloudmap.ListInput{MaxResults: n})
+		if err != nil || len(out.Namespaces) != min(int(n), 5) {
+			t.Errorf("ListNamespaces(MaxResults %d) = %d namespaces, %v", n, len(out.Namespaces), err)
+		}
+	}
+}
