@@ -1,6 +1,9 @@
 package registry_test
 
 import (
+	"context"
+	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -249,5 +252,87 @@ func TestLimits_AcceptTheLimit(t *testing.T) {
 		if err != nil || len(out.Namespaces) != min(int(n), 5) {
 			t.Errorf("ListNamespaces(MaxResults %d) = %d namespaces, %v", n, len(out.Namespaces), err)
 		}
+	}
+}
+
+// cancelOnRange is a store whose read transactions cancel a context when
+// a Range starts: a client that gives up while its list is scanned.
+type cancelOnRange struct {
+	cloudmap.Store
+	cancel context.CancelFunc
+}
+
+func (s *cancelOnRange) View(ctx context.Context, fn func(tx cloudmap.ReadTx) error) error {
+	return s.Store.View(ctx, func(tx cloudmap.ReadTx) error { return fn(&cancelingTx{ReadTx: tx, cancel: s.cancel}) })
+}
+
+type cancelingTx struct {
+	cloudmap.ReadTx
+	cancel context.CancelFunc
+}
+
+func (tx *cancelingTx) Range(prefix, startAfter string, fn func(string, []byte) bool) error {
+	tx.cancel()
+	return tx.ReadTx.Range(prefix, startAfter, fn)
+}
+
+// TestList_LongScans: a filtered list scans past hundreds of records that
+// do not match and finds every one that does; a client that gives up
+// during such a scan gets its context's error, not a partial page.
+func TestList_LongScans(t *testing.T) {
+	e := newEnv(t, registry.Config{})
+	a, b := e.httpNamespace(t, "scan-a"), e.httpNamespace(t, "scan-b")
+	for _, name := range seq("a", 300) {
+		e.service(t, &cloudmap.CreateServiceInput{Name: name, NamespaceId: a})
+	}
+	for _, name := range seq("b", 40) {
+		e.service(t, &cloudmap.CreateServiceInput{Name: name, NamespaceId: b})
+	}
+	in := &cloudmap.ListInput{Filters: []cloudmap.Filter{{Name: "NAMESPACE_ID", Condition: "EQ", Values: []string{b}}}}
+	out, err := e.reg.ListServices(e.ctx, in)
+	if err != nil || len(out.Services) != 40 || out.NextToken != "" {
+		t.Fatalf("ListServices of namespace b = %d services (token %q), %v; want 40", len(out.Services), out.NextToken, err)
+	}
+	ctx, cancel := context.WithCancel(e.ctx)
+	defer cancel()
+	reg := registry.New(&cancelOnRange{Store: e.store, cancel: cancel}, e.cfg)
+	if out, err := reg.ListServices(ctx, in); !errors.Is(err, context.Canceled) {
+		t.Errorf("ListServices while the client gave up = %v, %v; want context.Canceled", out, err)
+	}
+}
+
+// TestList_FilterNamesClipped: an unsupported filter name is echoed whole
+// up to 64 characters, and clipped beyond.
+func TestList_FilterNamesClipped(t *testing.T) {
+	e := newEnv(t, registry.Config{})
+	for _, c := range []struct{ name, echoed string }{
+		{strings.Repeat("F", 64), `"` + strings.Repeat("F", 64) + `"`},
+		{strings.Repeat("G", 65), `"` + strings.Repeat("G", 64) + `..."`},
+	} {
+		_, err := e.reg.ListNamespaces(e.ctx, &cloudmap.ListInput{Filters: []cloudmap.Filter{{Name: c.name, Values: []string{"x"}}}})
+		wantInvalid(t, err, "filter name "+c.echoed, "is not supported here")
+	}
+}
+
+// TestRegisterInstance_Ports: AWS_INSTANCE_PORT takes the canonical
+// decimal 1-65535, every digit included.
+func TestRegisterInstance_Ports(t *testing.T) {
+	e := newEnv(t, registry.Config{})
+	svc := e.service(t, &cloudmap.CreateServiceInput{Name: "ports", NamespaceId: e.privateNamespace(t, "ports.local"),
+		DnsConfig: dnsConfig(cloudmap.RoutingMultivalue, cloudmap.RecordSRV)})
+	n := 0
+	register := func(port string) error {
+		n++
+		_, err := e.reg.RegisterInstance(e.ctx, &cloudmap.RegisterInstanceInput{ServiceId: svc.Id, InstanceId: fmt.Sprint("p", n),
+			Attributes: attrs("AWS_INSTANCE_IPV4", "192.0.2.1", "AWS_INSTANCE_PORT", port)})
+		return err
+	}
+	for _, p := range []string{"1", "9", "10", "65535", "12345", "6789"} {
+		if err := register(p); err != nil {
+			t.Errorf("port %s: %v", p, err)
+		}
+	}
+	for _, p := range []string{"0", "09", "65536", "123456", "+80", "8/", "8:", ""} {
+		wantInvalid(t, register(p), "AWS_INSTANCE_PORT", "is not a port")
 	}
 }
