@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/cloudmap/cloudmap"
 	"github.com/cloudmap/cloudmap/registry"
@@ -334,5 +335,27 @@ func TestRegisterInstance_Ports(t *testing.T) {
 	}
 	for _, p := range []string{"0", "09", "65536", "123456", "+80", "8/", "8:", ""} {
 		wantInvalid(t, register(p), "AWS_INSTANCE_PORT", "is not a port")
+	}
+}
+
+// TestListOperations_FractionalDates: UPDATE_DATE bounds keep their
+// fraction of a second.
+func TestListOperations_FractionalDates(t *testing.T) {
+	at := time.Date(2026, 1, 2, 3, 4, 5, 500_000_000, time.UTC) // ….5 s
+	e := newEnv(t, registry.Config{Now: func() time.Time { return at }})
+	e.httpNamespace(t, "frac")
+	for _, c := range []struct {
+		start, end string
+		want       int
+	}{
+		{"1767323045.4", "1767323045.6", 1},
+		{"1767323045.6", "1767323046", 0},
+		{"1767323045", "1767323045.4", 0},
+	} {
+		out, err := e.reg.ListOperations(e.ctx, &cloudmap.ListInput{Filters: []cloudmap.Filter{
+			{Name: "UPDATE_DATE", Condition: "BETWEEN", Values: []string{c.start, c.end}}}})
+		if err != nil || len(out.Operations) != c.want {
+			t.Errorf("BETWEEN %s and %s: %d operations, %v; want %d", c.start, c.end, len(out.Operations), err, c.want)
+		}
 	}
 }
