@@ -239,6 +239,9 @@ func TestLimits_AcceptTheLimit(t *testing.T) {
 	// description, SOA TTL 0, and the same in updates.
 	e.succeed(e.reg.CreateHttpNamespace(e.ctx, &cloudmap.CreateHttpNamespaceInput{Name: strings.Repeat("h", 1024), Description: desc}))
 	e.succeed(e.reg.CreateHttpNamespace(e.ctx, &cloudmap.CreateHttpNamespaceInput{Name: "!printable~"}))
+	// A public name of two labels, one of 63 characters, with the first and
+	// last letters and digits and an inner hyphen.
+	e.succeed(e.reg.CreatePublicDnsNamespace(e.ctx, &cloudmap.CreatePublicDnsNamespaceInput{Name: strings.Repeat("p", 63) + ".azAZ0-9"}))
 	long := strings.Repeat("a", 63) + "." + strings.Repeat("b", 63) + "." + strings.Repeat("c", 63) + "." + strings.Repeat("d", 61)
 	if len(long) != 253 {
 		t.Fatalf("test name of %d characters", len(long))
@@ -250,7 +253,7 @@ func TestLimits_AcceptTheLimit(t *testing.T) {
 	// Lists: a page of 1 and of 100.
 	for _, n := range []int32{1, 100} {
 		out, err := e.reg.ListNamespaces(e.ctx, &cloudmap.ListInput{MaxResults: n})
-		if err != nil || len(out.Namespaces) != min(int(n), 5) {
+		if err != nil || len(out.Namespaces) != min(int(n), 6) {
 			t.Errorf("ListNamespaces(MaxResults %d) = %d namespaces, %v", n, len(out.Namespaces), err)
 		}
 	}
