@@ -362,3 +362,34 @@ func TestListOperations_FractionalDates(t *testing.T) {
 		}
 	}
 }
+
+// TestCreateNamespace_AlreadyExistsNamesItsCreator: NamespaceAlreadyExists
+// carries the id and CreatorRequestId of the namespace holding the name,
+// whether it exists or is still being created.
+func TestCreateNamespace_AlreadyExistsNamesItsCreator(t *testing.T) {
+	check := func(t *testing.T, e *env, id string) {
+		t.Helper()
+		_, err := e.reg.CreateHttpNamespace(e.ctx, &cloudmap.CreateHttpNamespaceInput{Name: "taken", CreatorRequestId: "second"})
+		ae := wantCode(t, err, cloudmap.ErrNamespaceAlreadyExists)
+		if ae.Fields["NamespaceId"] != id || ae.Fields["CreatorRequestId"] != "first" {
+			t.Errorf("fields = %v, want NamespaceId %s and CreatorRequestId first", ae.Fields, id)
+		}
+	}
+	t.Run("created", func(t *testing.T) {
+		e := newEnv(t, registry.Config{})
+		op := e.succeed(e.reg.CreateHttpNamespace(e.ctx, &cloudmap.CreateHttpNamespaceInput{Name: "taken", CreatorRequestId: "first"}))
+		check(t, e, op.Targets[cloudmap.TargetNamespace])
+	})
+	t.Run("being created", func(t *testing.T) {
+		e := newQueueingEnv(t, registry.Config{})
+		out, err := e.reg.CreateHttpNamespace(e.ctx, &cloudmap.CreateHttpNamespaceInput{Name: "taken", CreatorRequestId: "first"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		op, err := e.reg.GetOperation(e.ctx, &cloudmap.GetOperationInput{OperationId: out.OperationId})
+		if err != nil || op.Operation.Status != cloudmap.OpSubmitted {
+			t.Fatalf("operation = %+v, %v; want SUBMITTED", op, err)
+		}
+		check(t, e, op.Operation.Targets[cloudmap.TargetNamespace])
+	})
+}
