@@ -70,6 +70,29 @@ func TestUpdateService_HealthCheckCoversEveryInstance(t *testing.T) {
 			t.Errorf("health of %s after adding a health check = %q, want HEALTHY", id, got)
 		}
 	}
+	// Removing it deletes every instance's health record.
+	e.succeed(e.reg.UpdateService(e.ctx, &cloudmap.UpdateServiceInput{Id: svc.Id, Service: &cloudmap.ServiceChange{}}))
+	if k := e.keys(t, cloudmap.HealthPrefix(svc.Id)); len(k) != 0 {
+		t.Errorf("health records after removing the health check: %v", k)
+	}
+}
+
+// TestDelete_RemovesEveryTag: deleting a service or a namespace deletes
+// all of its tags.
+func TestDelete_RemovesEveryTag(t *testing.T) {
+	e := newEnv(t, registry.Config{})
+	ns := e.succeed(e.reg.CreateHttpNamespace(e.ctx, &cloudmap.CreateHttpNamespaceInput{Name: "tagged", Tags: manyTags(3)})).Targets[cloudmap.TargetNamespace]
+	svc := e.service(t, &cloudmap.CreateServiceInput{Name: "tagged", NamespaceId: ns, Tags: manyTags(3)})
+	before := len(e.keys(t, ""))
+	if _, err := e.reg.DeleteService(e.ctx, &cloudmap.IdInput{Id: svc.Id}); err != nil {
+		t.Fatal(err)
+	}
+	e.succeed(e.reg.DeleteNamespace(e.ctx, &cloudmap.IdInput{Id: ns}))
+	for _, k := range e.keys(t, "") {
+		if strings.Contains(k, svc.Id) && !strings.HasPrefix(k, "op") || strings.Contains(k, ns) && !strings.HasPrefix(k, "op") {
+			t.Errorf("key %s left after deleting the service and the namespace (of %d keys before)", k, before)
+		}
+	}
 }
 
 // TestUpdateServiceAttributes_AtTheLimits: a key of 255 characters and a
@@ -214,6 +237,7 @@ func TestLimits_AcceptTheLimit(t *testing.T) {
 		{"custom failure threshold 10", cloudmap.CreateServiceInput{Name: "c10", NamespaceId: priv, HealthCheckCustomConfig: &cloudmap.HealthCheckCustomConfig{FailureThreshold: 10}}},
 		{"128-character tag key, 256-character value", cloudmap.CreateServiceInput{Name: "tags", NamespaceId: priv,
 			Tags: []cloudmap.Tag{{Key: strings.Repeat("k", 128), Value: strings.Repeat("v", 256)}}}},
+		{"50 tags", cloudmap.CreateServiceInput{Name: "tags50", NamespaceId: priv, Tags: manyTags(50)}},
 	}
 	ids := map[string]string{}
 	for _, c := range services {
@@ -242,6 +266,8 @@ func TestLimits_AcceptTheLimit(t *testing.T) {
 	// A public name of two labels, one of 63 characters, with the first and
 	// last letters and digits and an inner hyphen.
 	e.succeed(e.reg.CreatePublicDnsNamespace(e.ctx, &cloudmap.CreatePublicDnsNamespaceInput{Name: strings.Repeat("p", 63) + ".azAZ0-9"}))
+	_, err := e.reg.CreatePublicDnsNamespace(e.ctx, &cloudmap.CreatePublicDnsNamespaceInput{Name: "a_b.example.com"})
+	wantInvalid(t, err, `Name "a_b.example.com"`, "of a public DNS namespace is not a valid domain name")
 	long := strings.Repeat("a", 63) + "." + strings.Repeat("b", 63) + "." + strings.Repeat("c", 63) + "." + strings.Repeat("d", 61)
 	if len(long) != 253 {
 		t.Fatalf("test name of %d characters", len(long))

@@ -146,7 +146,7 @@ func TestStoreFailure_IsWrappedNotAnAWSError(t *testing.T) {
 	boom := errors.New("disk on fire")
 	s.FailUpdate = boom
 	_, err := reg.CreateHttpNamespace(t.Context(), &cloudmap.CreateHttpNamespaceInput{Name: "x"})
-	if !errors.Is(err, boom) || cloudmap.ErrorCode(err) != "" {
-		t.Errorf("got %v (code %q), want a wrapped store error", err, cloudmap.ErrorCode(err))
+	if !errors.Is(err, boom) || cloudmap.ErrorCode(err) != "" || err.Error() != "registry: CreateNamespace: disk on fire" {
+		t.Errorf("got %v (code %q), want the store error wrapped with the operation", err, cloudmap.ErrorCode(err))
 	}
 }
