@@ -83,6 +83,11 @@ func TestDelete_RemovesEveryTag(t *testing.T) {
 	e := newEnv(t, registry.Config{})
 	ns := e.succeed(e.reg.CreateHttpNamespace(e.ctx, &cloudmap.CreateHttpNamespaceInput{Name: "tagged", Tags: manyTags(3)})).Targets[cloudmap.TargetNamespace]
 	svc := e.service(t, &cloudmap.CreateServiceInput{Name: "tagged", NamespaceId: ns, Tags: manyTags(3)})
+	for _, arn := range []string{svc.Arn, "arn:aws:servicediscovery:us-east-1:123456789012:namespace/" + ns} {
+		if out, err := e.reg.ListTagsForResource(e.ctx, &cloudmap.ResourceARNInput{ResourceARN: arn}); err != nil || len(out.Tags) != 3 {
+			t.Errorf("tags of %s when created with 3 = %+v, %v", arn, out, err)
+		}
+	}
 	before := len(e.keys(t, ""))
 	if _, err := e.reg.DeleteService(e.ctx, &cloudmap.IdInput{Id: svc.Id}); err != nil {
 		t.Fatal(err)
