@@ -85,6 +85,17 @@ func TestHandler_Validation(t *testing.T) {
 		{"many violations capped", "DeleteServiceAttributes", `{"ServiceId":"s","Attributes":[` +
 			strings.TrimSuffix(long(12, `"`+long(256, "x")+`",`), ",") + `]}`, "InvalidInput",
 			[]string{"12 validation errors detected", "and 2 more"}},
+		// Every range, length and size accepts its ends.
+		{"range at max", "DiscoverInstances", `{"NamespaceName":"ns","ServiceName":"web","MaxResults":1000}`, "", nil},
+		{"range at min", "ListServices", `{"MaxResults":1}`, "", nil},
+		{"long at its ends", "CreateService", `{"Name":"web","DnsConfig":{"DnsRecords":[{"Type":"A","TTL":0},{"Type":"AAAA","TTL":2147483647}]}}`, "", nil},
+		{"list at min size", "DeleteServiceAttributes", `{"ServiceId":"s","Attributes":["a"]}`, "", nil},
+		{"list at max size", "DeleteServiceAttributes", `{"ServiceId":"s","Attributes":[` + strings.TrimSuffix(long(30, `"a",`), ",") + `]}`, "", nil},
+		{"map at max size", "UpdateServiceAttributes", `{"ServiceId":"s","Attributes":{` + mapOf(30) + `}}`, "", nil},
+		{"map key at max length", "UpdateServiceAttributes", `{"ServiceId":"s","Attributes":{"` + long(255, "k") + `":"` + long(1024, "v") + `"}}`, "", nil},
+		// Map key violations past the listed ones are counted, not listed.
+		{"map key violations past the cap", "UpdateServiceAttributes", `{"ServiceId":"s","Attributes":{` + longKeys(12) + `}}`,
+			"InvalidInput", []string{"12 validation errors detected", "Map keys must have length less than or equal to 255", "and 2 more"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -216,4 +227,26 @@ func mapOf(n int) string {
 		parts[i] = `"k` + strings.Repeat("x", i) + `":"v"`
 	}
 	return strings.Join(parts, ",")
+}
+
+// longKeys returns n map entries whose keys are 256 characters, one over
+// the model's limit.
+func longKeys(n int) string {
+	parts := make([]string, n)
+	for i := range parts {
+		parts[i] = `"` + strings.Repeat(string(rune('a'+i)), 256) + `":"v"`
+	}
+	return strings.Join(parts, ",")
+}
+
+// TestHandler_ViolationsAtTheCap: with exactly as many violations as are
+// listed, the message lists them all and adds no "and 0 more".
+func TestHandler_ViolationsAtTheCap(t *testing.T) {
+	url := start(t, func(context.Context, string, any) (any, error) { return nil, nil }, awsapi.Config{})
+	body := `{"ServiceId":"s","Attributes":[` + strings.TrimSuffix(strings.Repeat(`"`+strings.Repeat("x", 256)+`",`, 10), ",") + `]}`
+	r := post(t, url, targetPrefix+"DeleteServiceAttributes", body)
+	checkAnswer(t, r, "InvalidInput", []string{"10 validation errors detected", "'Attributes[9]'"})
+	if msg, _ := r.doc(t)["Message"].(string); strings.Contains(msg, "more") {
+		t.Errorf("message %q mentions more violations than the 10 it lists", msg)
+	}
 }
