@@ -191,6 +191,10 @@ func TestHandler_Serialization(t *testing.T) {
 		{"control char", "GetNamespace", "{\"Id\":\"a\x01\"}", []string{"Malformed JSON", "control character"}},
 		{"missing comma", "DeregisterInstance", `{"ServiceId":"s" "InstanceId":"i"}`, []string{"Malformed JSON", "expected ','"}},
 		{"bad literal", "GetNamespace", `{"Id":nope}`, []string{"Malformed JSON", "invalid character"}},
+		{"map value as number", "RegisterInstance", `{"ServiceId":"s","InstanceId":"i","Attributes":{"k":1}}`,
+			[]string{"Expected string for Attributes[k], got number"}},
+		{"map ends after a key", "RegisterInstance", `{"ServiceId":"s","InstanceId":"i","Attributes":{"k":`,
+			[]string{"Malformed JSON", "end of input"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -248,5 +252,20 @@ func TestHandler_ViolationsAtTheCap(t *testing.T) {
 	checkAnswer(t, r, "InvalidInput", []string{"10 validation errors detected", "'Attributes[9]'"})
 	if msg, _ := r.doc(t)["Message"].(string); strings.Contains(msg, "more") {
 		t.Errorf("message %q mentions more violations than the 10 it lists", msg)
+	}
+}
+
+// TestHandler_NumbersClipped: a number echoed in a message is shown whole
+// up to 32 characters, and clipped beyond.
+func TestHandler_NumbersClipped(t *testing.T) {
+	url := start(t, func(context.Context, string, any) (any, error) { return nil, nil }, awsapi.Config{})
+	for _, c := range []struct{ literal, shown string }{
+		{"1." + strings.Repeat("0", 30), "1." + strings.Repeat("0", 30)},
+		{"1." + strings.Repeat("0", 31), "1." + strings.Repeat("0", 30) + "..."},
+	} {
+		r := post(t, url, targetPrefix+"ListServices", `{"MaxResults":`+c.literal+`}`)
+		if msg, _ := r.doc(t)["Message"].(string); msg != "Expected integer for MaxResults, got number "+c.shown {
+			t.Errorf("message %q, want the number shown as %s", msg, c.shown)
+		}
 	}
 }
