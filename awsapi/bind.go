@@ -22,7 +22,7 @@ type node struct {
 type field struct {
 	name  string
 	index int
-	bit   uint64 // presence bit for required checks (0 when not required)
+	bit   uint64 // presence bit: required checks, and a member given twice
 	node  *node
 }
 
@@ -101,11 +101,11 @@ func (b *binder) fillStruct(n *node) error {
 	if n.t.Kind() != reflect.Struct || n.t == timeType {
 		return fmt.Errorf("structure shape needs a struct, have %s", n.t)
 	}
-	if len(n.s.required) > 64 {
-		return fmt.Errorf("more than 64 required members")
+	if len(n.s.memberNames) > 64 {
+		return fmt.Errorf("more than 64 members")
 	}
 	n.fields = map[string]*field{}
-	for _, name := range n.s.memberNames {
+	for i, name := range n.s.memberNames {
 		sf, ok := n.t.FieldByName(name)
 		if !ok || len(sf.Index) != 1 || !sf.IsExported() || sf.Tag.Get("wire") == "-" {
 			return fmt.Errorf("no Go field for member %s", name)
@@ -114,12 +114,10 @@ func (b *binder) fillStruct(n *node) error {
 		if err != nil {
 			return err
 		}
-		n.fields[name] = &field{name: name, index: sf.Index[0], node: child}
+		n.fields[name] = &field{name: name, index: sf.Index[0], node: child, bit: 1 << uint(i)}
 	}
-	for i, name := range n.s.required {
-		f := n.fields[name]
-		f.bit = 1 << uint(i)
-		n.required = append(n.required, f)
+	for _, name := range n.s.required {
+		n.required = append(n.required, n.fields[name])
 	}
 	return nil
 }

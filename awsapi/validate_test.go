@@ -269,3 +269,55 @@ func TestHandler_NumbersClipped(t *testing.T) {
 		}
 	}
 }
+
+// TestHandler_MemberGivenAgain: a member given twice takes its last value
+// and only its violations, optional members as well as required ones;
+// with two members each given twice, the violations of both first values
+// are dropped.
+func TestHandler_MemberGivenAgain(t *testing.T) {
+	url := start(t, func(context.Context, string, any) (any, error) { return nil, nil }, awsapi.Config{})
+	long := strings.Repeat("n", 1025)
+	tests := []struct {
+		name, body string
+		wantCode   string
+		wantMsg    []string
+	}{
+		{"both fixed", `{"Name":"` + long + `","Description":"` + long + `","Name":"ok","Description":"ok"}`, "", nil},
+		{"second fixed", `{"Name":"` + long + `","Description":"` + long + `","Description":"ok"}`, "InvalidInput",
+			[]string{"2 validation errors detected: Value at 'Name'", "'Name' failed to satisfy constraint: Member must satisfy regular expression"}},
+		{"first fixed", `{"Name":"` + long + `","Description":"` + long + `","Name":"ok"}`, "InvalidInput",
+			[]string{"1 validation error detected: Value at 'Description'"}},
+		{"three broken, two fixed in order", `{"Name":"` + long + `","Description":"` + long + `","CreatorRequestId":"` + long +
+			`","Name":"ok","Description":"ok"}`, "InvalidInput",
+			[]string{"1 validation error detected: Value at 'CreatorRequestId'"}},
+		{"three broken, the later two fixed", `{"Name":"` + long + `","Description":"` + long + `","CreatorRequestId":"` + long +
+			`","Description":"ok","CreatorRequestId":"ok"}`, "InvalidInput",
+			[]string{"2 validation errors detected: Value at 'Name'"}},
+		{"fixed then broken", `{"Name":"ok","Description":"` + long + `","Name":"` + long + `","Description":"ok"}`, "InvalidInput",
+			[]string{"2 validation errors detected: Value at 'Name'", "'Name' failed to satisfy constraint: Member must satisfy regular expression"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			checkAnswer(t, post(t, url, targetPrefix+"CreateHttpNamespace", tt.body), tt.wantCode, tt.wantMsg)
+		})
+	}
+}
+
+// TestHandler_UnknownMemberNames: an unknown member is named bare when it
+// is at most 64 printable characters, quoted otherwise.
+func TestHandler_UnknownMemberNames(t *testing.T) {
+	url := start(t, func(context.Context, string, any) (any, error) { return nil, nil }, awsapi.Config{})
+	x64 := strings.Repeat("x", 64)
+	for _, c := range []struct{ name, shown string }{
+		{x64, x64},
+		{x64 + "y", `"` + x64 + `"...`},
+		{"!a~", "!a~"},
+		{"a b", `"a b"`},
+		{"a\\u007f", `"a\x7f"`},
+	} {
+		r := post(t, url, targetPrefix+"GetNamespace", `{"Id":"x","`+c.name+`":1}`)
+		if msg, _ := r.doc(t)["Message"].(string); msg != "Unknown member "+c.shown+" in GetNamespace input" {
+			t.Errorf("member %q: message %q, want it shown as %s", c.name, msg, c.shown)
+		}
+	}
+}

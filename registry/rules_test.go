@@ -424,3 +424,19 @@ func TestCreateNamespace_AlreadyExistsNamesItsCreator(t *testing.T) {
 		check(t, e, op.Operation.Targets[cloudmap.TargetNamespace])
 	})
 }
+
+// TestDeleteService_FreesItsName: a deleted service's name can be used
+// again, in an HTTP namespace (names compared as given) and in a DNS one
+// (names compared without regard to case).
+func TestDeleteService_FreesItsName(t *testing.T) {
+	e := newEnv(t, registry.Config{})
+	for _, ns := range []string{e.httpNamespace(t, "free-http"), e.privateNamespace(t, "free.local")} {
+		svc := e.service(t, &cloudmap.CreateServiceInput{Name: "Web", NamespaceId: ns})
+		if _, err := e.reg.DeleteService(e.ctx, &cloudmap.IdInput{Id: svc.Id}); err != nil {
+			t.Fatal(err)
+		}
+		if again := e.service(t, &cloudmap.CreateServiceInput{Name: "Web", NamespaceId: ns}); again.Id == svc.Id {
+			t.Errorf("the new service has the deleted one's id %s", svc.Id)
+		}
+	}
+}
