@@ -264,6 +264,13 @@ func TestLimits_AcceptTheLimit(t *testing.T) {
 			Tags: []cloudmap.Tag{{Key: strings.Repeat("k", 129)}}})
 		return err
 	}(), "tag key", "must be 1-128 characters")
+	if _, err := e.reg.UntagResource(e.ctx, &cloudmap.UntagResourceInput{ResourceARN: "arn:aws:servicediscovery:us-east-1:123456789012:service/" + ids["tags"],
+		TagKeys: []string{strings.Repeat("k", 128)}}); err != nil {
+		t.Errorf("UntagResource of a 128-character key: %v", err)
+	}
+	_, err := e.reg.UntagResource(e.ctx, &cloudmap.UntagResourceInput{ResourceARN: "arn:aws:servicediscovery:us-east-1:123456789012:service/" + ids["tags"],
+		TagKeys: []string{strings.Repeat("k", 129)}})
+	wantInvalid(t, err, "tag key", "must be 1-128 characters")
 	// Namespaces: names at their length limits, a 1024-character
 	// description, SOA TTL 0, and the same in updates.
 	e.succeed(e.reg.CreateHttpNamespace(e.ctx, &cloudmap.CreateHttpNamespaceInput{Name: strings.Repeat("h", 1024), Description: desc}))
@@ -271,7 +278,7 @@ func TestLimits_AcceptTheLimit(t *testing.T) {
 	// A public name of two labels, one of 63 characters, with the first and
 	// last letters and digits and an inner hyphen.
 	e.succeed(e.reg.CreatePublicDnsNamespace(e.ctx, &cloudmap.CreatePublicDnsNamespaceInput{Name: strings.Repeat("p", 63) + ".azAZ0-9"}))
-	_, err := e.reg.CreatePublicDnsNamespace(e.ctx, &cloudmap.CreatePublicDnsNamespaceInput{Name: "a_b.example.com"})
+	_, err = e.reg.CreatePublicDnsNamespace(e.ctx, &cloudmap.CreatePublicDnsNamespaceInput{Name: "a_b.example.com"})
 	wantInvalid(t, err, `Name "a_b.example.com"`, "of a public DNS namespace is not a valid domain name")
 	long := strings.Repeat("a", 63) + "." + strings.Repeat("b", 63) + "." + strings.Repeat("c", 63) + "." + strings.Repeat("d", 61)
 	if len(long) != 253 {
