@@ -35,6 +35,8 @@ type Config struct {
 	// relies on the API never modifying an Attributes map it has
 	// returned, which the view guarantees.
 	DiscoverCacheEntries int
+	// Hooks wrap every operation, the first outermost (see Hook).
+	Hooks []Hook
 }
 
 // Authorizer authenticates and authorizes a request.
@@ -59,10 +61,12 @@ type handler struct {
 	maxBody int64
 	auth    Authorizer
 	table   *table
-	disc    *discoverCache // nil: encode DiscoverInstances generically
-	bufs    sync.Pool      // *bytes.Buffer for request bodies
-	outs    sync.Pool      // *[]byte for responses
-	decs    sync.Pool      // *decoder
+	disc    *discoverCache         // nil: encode DiscoverInstances generically
+	bufs    sync.Pool              // *bytes.Buffer for request bodies
+	outs    sync.Pool              // *[]byte for responses
+	decs    sync.Pool              // *decoder
+	invoke  map[*operation]Invoker // each operation through the hooks
+	unknown Invoker                // requests without a known operation
 }
 
 // NewHandler returns the HTTP handler serving api.
@@ -75,6 +79,7 @@ func NewHandler(api cloudmap.API, cfg Config) http.Handler {
 	if h.maxBody <= 0 {
 		h.maxBody = DefaultMaxBodyBytes
 	}
+	h.buildInvokers(cfg.Hooks)
 	if defaultTableErr != nil {
 		h.log.Error("awsapi: the embedded model does not match the API types; every request fails",
 			"err", defaultTableErr)
@@ -94,6 +99,7 @@ var (
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rh := new(respHeaders)
 	reqID := rh.requestID()
+	rh.call.RequestID, rh.call.Request = reqID, r
 	hdr := w.Header()
 	hdr["X-Amzn-Requestid"] = rh.requestIDHeader()
 	hdr["Content-Type"] = jsonContentType
@@ -109,7 +115,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}()
 	out := h.getOut()
 	defer h.putOut(out)
-	status, body := h.serve(w, r, reqID, (*out)[:0])
+	status, body := h.serve(w, r, &rh.call, (*out)[:0])
 	*out = body
 	written = true
 	if status == http.StatusOK && body == nil {
@@ -121,39 +127,24 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Write(body)
 }
 
-// serve runs the request and returns the status and body to send.
-func (h *handler) serve(w http.ResponseWriter, r *http.Request, reqID string, out []byte) (int, []byte) {
-	if err := h.checkRequest(r); err != nil {
-		return h.errorBody(w, out, reqID, err)
-	}
-	buf, err := h.readBody(w, r)
+// serve runs the request and returns the status and body to send. Every
+// request, failed or not, passes the operation's invoker (and so the hooks).
+func (h *handler) serve(w http.ResponseWriter, r *http.Request, c *Call, out []byte) (int, []byte) {
+	o, buf, err := h.prepare(w, r, c)
 	if buf != nil {
 		defer h.putBuf(buf)
 	}
+	c.Rejected = err
+	inv := h.unknown
+	if o != nil {
+		inv = h.invoke[o]
+		c.Operation = o.name
+	} else {
+		c.Operation = UnknownOperation
+	}
+	res, err := inv(r.Context(), c)
 	if err != nil {
-		return h.errorBody(w, out, reqID, err)
-	}
-	body := buf.Bytes()
-	target := r.Header.Get("X-Amz-Target")
-	o := h.table.lookup(target)
-	if o == nil {
-		return h.errorBody(w, out, reqID, h.reject(r, body, opName(target), h.unknownOperation(target)))
-	}
-	in := o.newInput()
-	dec := h.getDecoder()
-	err = dec.decodeInput(o.input, body, o.name, in)
-	h.putDecoder(dec)
-	if err != nil {
-		return h.errorBody(w, out, reqID, h.reject(r, body, o.name, err))
-	}
-	if h.auth != nil {
-		if err := h.auth.Authorize(r, body, o.name, in); err != nil {
-			return h.errorBody(w, out, reqID, err)
-		}
-	}
-	res, err := o.call(r.Context(), h.api, in)
-	if err != nil {
-		return h.errorBody(w, out, reqID, err)
+		return h.errorBody(w, out, c.RequestID, err)
 	}
 	if o.emptyBody {
 		return http.StatusOK, nil
@@ -162,6 +153,48 @@ func (h *handler) serve(w http.ResponseWriter, r *http.Request, reqID string, ou
 		return http.StatusOK, h.disc.appendOutput(out, d)
 	}
 	return http.StatusOK, o.encode(out, reflect.ValueOf(res))
+}
+
+// prepare checks, reads, decodes and authorizes the request. It returns
+// the operation (nil when unknown), the pooled buffer of the body (to give
+// back), and the error that rejects the request before dispatch. c.Input is
+// set once decoded.
+func (h *handler) prepare(w http.ResponseWriter, r *http.Request, c *Call) (*operation, *bytes.Buffer, error) {
+	if err := h.checkRequest(r); err != nil {
+		return h.knownOp(r), nil, err
+	}
+	buf, err := h.readBody(w, r)
+	if err != nil {
+		return h.knownOp(r), buf, err
+	}
+	body := buf.Bytes()
+	target := r.Header.Get("X-Amz-Target")
+	o := h.table.lookup(target)
+	if o == nil {
+		return nil, buf, h.reject(r, body, opName(target), h.unknownOperation(target))
+	}
+	in := o.newInput()
+	dec := h.getDecoder()
+	err = dec.decodeInput(o.input, body, o.name, in)
+	h.putDecoder(dec)
+	if err != nil {
+		return o, buf, h.reject(r, body, o.name, err)
+	}
+	if h.auth != nil {
+		if err := h.auth.Authorize(r, body, o.name, in); err != nil {
+			return o, buf, err
+		}
+	}
+	c.Input = in
+	return o, buf, nil
+}
+
+// knownOp is the operation of the request's target, or nil.
+func (h *handler) knownOp(r *http.Request) *operation {
+	if h.table == nil {
+		return nil
+	}
+	return h.table.lookup(r.Header.Get("X-Amz-Target"))
 }
 
 // reject returns the authorizer's error for a request that failed before

@@ -66,6 +66,22 @@ type Config struct {
 	// MaxConnections caps concurrent API connections, 0 = 4096.
 	MaxConnections int
 
+	// AdminAddr is the address of the admin listener (/metrics, /healthz,
+	// /readyz, /backup, and /debug/pprof/ with Pprof); "" turns it off.
+	AdminAddr string
+	// AdminToken is the bearer token the admin listener requires (but on
+	// /healthz and /readyz); a non-loopback AdminAddr needs one.
+	AdminToken string
+	// Pprof serves /debug/pprof/ on the admin listener.
+	Pprof bool
+	// AccessLog logs one line per API request.
+	AccessLog bool
+	// OperationRetention is how long finished operations and their
+	// idempotency records are kept; 0 keeps them for ever.
+	OperationRetention time.Duration
+	// Version is reported by the cloudmap_build_info metric.
+	Version string
+
 	// Account quotas, 0 = unlimited.
 	MaxNamespaces          int
 	MaxServices            int
@@ -85,6 +101,7 @@ func DefaultConfig() Config {
 		HealthCheckInterval:    30 * time.Second,
 		HealthCheckConcurrency: 256,
 		MaxConnections:         4096,
+		OperationRetention:     720 * time.Hour,
 	}
 }
 
@@ -109,6 +126,8 @@ func (c *Config) Validate() error {
 		return errors.New("config: health check concurrency must be positive")
 	case c.RateLimit < 0 || c.DNSRateLimit < 0:
 		return errors.New("config: rate limits must not be negative")
+	case c.OperationRetention < 0:
+		return errors.New("config: operation retention must not be negative (0 keeps operations for ever)")
 	case c.EtcdRequestTimeout < 0 || c.EtcdMaxTxnOps < 0 || c.LeaderTTL < 0:
 		return errors.New("config: etcd request timeout, max txn ops and leader ttl must not be negative")
 	}

@@ -73,9 +73,10 @@ func (s *Server) startAPI() error {
 		Region: s.cfg.Region, Service: "servicediscovery", Keys: keys,
 		RateLimit: s.cfg.RateLimit, Resolver: s.view, Logger: s.log.With("component", "auth"),
 	})
-	cp := &guard{cp: s.reg, store: s.store, name: s.storeKind(), log: s.log.With("component", "api")}
-	handler := awsapi.NewHandler(api{cp, s.view}, awsapi.Config{
+	g := &guard{store: s.store, name: s.storeKind(), log: s.log.With("component", "api")}
+	handler := awsapi.NewHandler(api{s.reg, s.view}, awsapi.Config{
 		Logger: s.log.With("component", "api"), Authorizer: s.auth,
+		Hooks: append(s.apiHooks(), g.hook),
 	})
 	ln, err := net.Listen("tcp", s.cfg.APIAddr)
 	if err != nil {
@@ -107,8 +108,11 @@ func (s *Server) startAPI() error {
 		s.scheme = "https"
 	}
 	s.apiLn = ln
+	s.apiUp.Store(true)
 	go func() {
-		if err := s.api.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		err := s.api.Serve(ln)
+		s.apiUp.Store(false)
+		if err != nil && !errors.Is(err, http.ErrServerClosed) {
 			s.log.Error("api server stopped", "err", err)
 		}
 	}()
@@ -119,14 +123,19 @@ func (s *Server) startDNS() error {
 	if s.cfg.DNSAddr == "" {
 		return nil
 	}
-	s.dns = dnsserver.New(s.view, dnsserver.Config{
+	dcfg := dnsserver.Config{
 		Addr: s.cfg.DNSAddr, PrivateCIDRs: s.cfg.DNSPrivateCIDRs, RateLimit: s.cfg.DNSRateLimit,
 		Logger: s.log.With("component", "dns"),
-	})
+	}
+	if s.metrics != nil {
+		dcfg.Observer = s.metrics.DNS
+	}
+	s.dns = dnsserver.New(s.view, dcfg)
 	if err := s.dns.Start(); err != nil {
 		s.dns = nil
 		return fmt.Errorf("dns: %w", err)
 	}
+	s.dnsUp.Store(true)
 	return nil
 }
 

@@ -23,6 +23,7 @@ import (
 	"github.com/cloudmap/cloudmap/dnsserver"
 	"github.com/cloudmap/cloudmap/etcd"
 	"github.com/cloudmap/cloudmap/health"
+	"github.com/cloudmap/cloudmap/metrics"
 	"github.com/cloudmap/cloudmap/registry"
 	"github.com/cloudmap/cloudmap/view"
 )
@@ -41,6 +42,12 @@ type Server struct {
 	apiLn  net.Listener
 	dns    *dnsserver.Server
 	scheme string
+
+	metrics *metrics.Metrics // nil without an admin listener
+	admin   *http.Server
+	adminLn net.Listener
+	apiUp   atomic.Bool // the API server is serving
+	dnsUp   atomic.Bool // the DNS server is serving
 
 	leading atomic.Bool // this node runs the worker and the checker
 
@@ -76,22 +83,30 @@ func Start(ctx context.Context, cfg Config) (_ *Server, err error) {
 	if err := s.checkAuthPolicy(); err != nil {
 		return nil, err
 	}
+	if err := s.checkAdminPolicy(); err != nil {
+		return nil, err
+	}
 	if s.store, err = openStore(ctx, cfg, log); err != nil {
 		return nil, err
 	}
+	s.newMetrics()
 	s.view = view.New(s.store, log.With("component", "view"))
 	if err := s.view.Start(ctx); err != nil {
 		return nil, fmt.Errorf("view: %w", err)
 	}
-	s.reg = registry.New(s.store, registry.Config{
+	regStore := s.store
+	if s.metrics != nil {
+		regStore = s.metrics.Store.Wrap(s.store)
+	}
+	s.reg = registry.New(regStore, registry.Config{
 		Region: cfg.Region, AccountID: cfg.AccountID, Logger: log.With("component", "registry"),
 		WaitApplied: s.view.WaitFor, MaxNamespaces: cfg.MaxNamespaces,
 		MaxServices: cfg.MaxServices, MaxInstancesPerService: cfg.MaxInstancesPerService,
-		MaxBatch: maxBatch(s.store),
+		MaxBatch: maxBatch(s.store), Finished: s.finished(),
 	})
 	s.check = health.New(s.view, s.reg, health.Config{
 		Interval: cfg.HealthCheckInterval, Concurrency: cfg.HealthCheckConcurrency,
-		Logger: log.With("component", "health"),
+		Logger: log.With("component", "health"), Observe: s.probeObserver(),
 	})
 	if err := s.startAPI(); err != nil {
 		return nil, err
@@ -99,12 +114,16 @@ func Start(ctx context.Context, cfg Config) (_ *Server, err error) {
 	if err := s.startDNS(); err != nil {
 		return nil, err
 	}
+	s.registerGauges()
+	if err := s.startAdmin(); err != nil {
+		return nil, err
+	}
 	runCtx, cancel := context.WithCancel(context.Background())
 	s.cancel = cancel
 	s.wg.Add(1)
 	go s.lead(runCtx)
-	log.Info("cloudmap ready", "api", s.APIURL(), "dns", s.DNSAddr(), "store", s.storeName(),
-		"auth", s.authMode())
+	log.Info("cloudmap ready", "api", s.APIURL(), "dns", s.DNSAddr(), "admin", s.AdminAddr(),
+		"store", s.storeName(), "auth", s.authMode())
 	return s, nil
 }
 
@@ -178,6 +197,12 @@ func (s *Server) runLeader(ctx context.Context) {
 	if err := s.check.Start(ctx); err != nil {
 		s.log.Error("health checker did not start", "err", err)
 	}
+	pruned := make(chan struct{})
+	go func() {
+		defer close(pruned)
+		s.prune(ctx)
+	}()
+	defer func() { <-pruned }()
 	for ctx.Err() == nil { // the worker only ends early when its feed does
 		if err := s.reg.RunWorker(ctx); err != nil && ctx.Err() == nil {
 			s.log.Error("operations worker stopped; restarting it", "err", err)
@@ -262,7 +287,15 @@ func (s *Server) Close() error {
 		s.apiLn.Close()
 	}
 	if s.dns != nil {
+		s.dnsUp.Store(false)
 		errs = append(errs, s.dns.Close())
+	}
+	if s.admin != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		if err := s.admin.Shutdown(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("admin shutdown: %w", err))
+		}
+		cancel()
 	}
 	if s.cancel != nil {
 		s.cancel()

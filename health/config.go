@@ -5,6 +5,8 @@ import (
 	"log/slog"
 	"net"
 	"time"
+
+	"github.com/cloudmap/cloudmap"
 )
 
 // Defaults of Config; the timeouts are Route 53's (see the package doc).
@@ -45,6 +47,9 @@ type Config struct {
 	// Dial opens probe connections (default a net.Dialer). The address is
 	// always the instance's registered IPv4 and port.
 	Dial func(ctx context.Context, network, address string) (net.Conn, error)
+	// Observe, when set, is told about every completed probe: the check
+	// type, whether it passed and how long it took (metrics).
+	Observe func(typ cloudmap.HealthCheckType, passed bool, elapsed time.Duration)
 }
 
 // withDefaults returns cfg with every zero field set to its default.

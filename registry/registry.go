@@ -45,6 +45,9 @@ type Config struct {
 	// operations (namespaces with tags, UpdateService adding or removing a
 	// health check) make a batch the store refuses; the worker then splits it.
 	MaxBatch int
+	// Finished, when set, is called after the worker committed the final
+	// status of an operation (metrics); it must not block.
+	Finished func(t cloudmap.OperationType, s cloudmap.OperationStatus)
 }
 
 // Registry implements cloudmap.ControlPlane over a cloudmap.Store.
@@ -60,6 +63,11 @@ type Registry struct {
 	// skip decoding an unchanged service.
 	svcMu    sync.Mutex
 	svcCache map[string]cachedService
+
+	// pruneMu guards idemCursor, where the last sweep of idempotency
+	// records stopped (retention.go).
+	pruneMu    sync.Mutex
+	idemCursor string
 
 	// opMu guards submittedOps: registrations this process committed as
 	// submitted, by id, so the worker need not read and decode them.

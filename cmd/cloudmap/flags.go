@@ -21,7 +21,7 @@ func parseServeFlags(args []string, getenv func(string) string, stderr io.Writer
 	fs := flag.NewFlagSet("cloudmap serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var (
-		logLevel, etcdEndpoints, privateCIDRs string
+		logLevel, logFormat, etcdEndpoints, privateCIDRs string
 	)
 	fs.StringVar(&cfg.APIAddr, "api-addr", cfg.APIAddr, "address of the Cloud Map API")
 	fs.StringVar(&cfg.DNSAddr, "dns-addr", cfg.DNSAddr, "address of the DNS server (UDP and TCP); empty disables DNS")
@@ -52,6 +52,12 @@ func parseServeFlags(args []string, getenv func(string) string, stderr io.Writer
 	fs.IntVar(&cfg.MaxNamespaces, "max-namespaces", 0, "namespace quota, 0 = unlimited")
 	fs.IntVar(&cfg.MaxServices, "max-services", 0, "service quota, 0 = unlimited")
 	fs.IntVar(&cfg.MaxInstancesPerService, "max-instances-per-service", 0, "instances per service quota, 0 = unlimited")
+	fs.StringVar(&logFormat, "log-format", "text", "log format: text or json")
+	fs.StringVar(&cfg.AdminAddr, "admin-addr", "", "address of the admin listener (/metrics, /healthz, /readyz, /backup); empty = off")
+	fs.StringVar(&cfg.AdminToken, "admin-token", "", "bearer token of the admin listener (required on a non-loopback --admin-addr)")
+	fs.BoolVar(&cfg.Pprof, "pprof", false, "serve /debug/pprof/ on the admin listener")
+	fs.BoolVar(&cfg.AccessLog, "access-log", false, "log one line per API request (request id, operation, key id, status, error code, latency)")
+	fs.DurationVar(&cfg.OperationRetention, "operation-retention", cfg.OperationRetention, "how long finished operations and idempotency records are kept; 0 = for ever")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return cfg, errHelp
@@ -78,7 +84,10 @@ func parseServeFlags(args []string, getenv func(string) string, stderr io.Writer
 	if err != nil {
 		return cfg, err
 	}
-	cfg.Logger = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	cfg.Logger, err = newLogger(stderr, logFormat, level)
+	if err != nil {
+		return cfg, err
+	}
 	return cfg, cfg.Validate()
 }
 
@@ -115,6 +124,18 @@ func splitList(s string) []string {
 		}
 	}
 	return out
+}
+
+// newLogger returns the logger of format "text" or "json".
+func newLogger(w io.Writer, format string, level slog.Level) (*slog.Logger, error) {
+	opts := &slog.HandlerOptions{Level: level}
+	switch format {
+	case "text":
+		return slog.New(slog.NewTextHandler(w, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	}
+	return nil, fmt.Errorf("--log-format: %q is not text or json", format)
 }
 
 func parseLevel(s string) (slog.Level, error) {

@@ -45,6 +45,7 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer, si
 
 func serve(args []string, getenv func(string) string, stderr io.Writer, sigs <-chan os.Signal) int {
 	cfg, err := parseServeFlags(args, getenv, stderr)
+	cfg.Version = version
 	if err != nil {
 		if err == errHelp {
 			return 0
