@@ -138,3 +138,22 @@ func checkFile(path string) (int64, error) {
 	})
 	return rev, err
 }
+
+// StartAt makes an empty store (revision 0) continue counting from rev:
+// its next commit is rev+1. An import uses it so that revisions (and the
+// InstancesRevision derived from them) never go back after a move.
+func (s *Store) StartAt(rev int64) error {
+	if rev <= 0 {
+		return nil
+	}
+	err := s.db.Update(func(btx *bbolt.Tx) error {
+		if cur := readRevision(btx); cur != 0 {
+			return fmt.Errorf("the store is at revision %d already", cur)
+		}
+		return btx.Bucket(bucketMeta).Put(keyRevision, revKey(rev))
+	})
+	if err != nil {
+		return fmt.Errorf("bolt: start at revision %d: %w", rev, err)
+	}
+	return nil
+}

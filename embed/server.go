@@ -130,15 +130,22 @@ func Start(ctx context.Context, cfg Config) (_ *Server, err error) {
 func openStore(ctx context.Context, cfg Config, log *slog.Logger) (cloudmap.Store, error) {
 	switch {
 	case len(cfg.EtcdEndpoints) > 0:
-		return etcd.Open(ctx, etcd.Config{
-			Endpoints: cfg.EtcdEndpoints, Prefix: cfg.EtcdPrefix,
-			CertFile: cfg.EtcdCert, KeyFile: cfg.EtcdKey, CAFile: cfg.EtcdCA,
-			Username: cfg.EtcdUsername, Password: cfg.EtcdPassword,
-			RequestTimeout: cfg.EtcdRequestTimeout, MaxTxnOps: cfg.EtcdMaxTxnOps,
-			Logger: log.With("component", "etcd"),
-		})
+		ecfg := etcdConfig(cfg)
+		ecfg.Logger = log.With("component", "etcd")
+		return etcd.Open(ctx, ecfg)
 	default:
 		return bolt.Open(cfg.DataDir, log.With("component", "bolt"))
+	}
+}
+
+// etcdConfig is the etcd store configuration of cfg.
+func etcdConfig(cfg Config) etcd.Config {
+	return etcd.Config{
+		Endpoints: cfg.EtcdEndpoints, Prefix: cfg.EtcdPrefix,
+		CertFile: cfg.EtcdCert, KeyFile: cfg.EtcdKey, CAFile: cfg.EtcdCA,
+		Username: cfg.EtcdUsername, Password: cfg.EtcdPassword,
+		RequestTimeout: cfg.EtcdRequestTimeout, MaxTxnOps: cfg.EtcdMaxTxnOps,
+		Logger: cfg.Logger,
 	}
 }
 
