@@ -38,3 +38,11 @@ func (s *Server) prune(ctx context.Context) {
 		}
 	}
 }
+
+// PruneOperations deletes now the operations (and their idempotency
+// records) that finished before before, as the background pruning does
+// with the retention window; it returns how many records it deleted.
+func (s *Server) PruneOperations(ctx context.Context, before time.Time) (operations, idempotency int, err error) {
+	res, err := s.reg.Prune(ctx, before)
+	return res.Operations, res.Idempotency, err
+}
