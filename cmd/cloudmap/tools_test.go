@@ -190,7 +190,7 @@ func populate(t *testing.T, c *sd.Client) {
 	p, err := c.CreatePrivateDnsNamespace(bg, &sd.CreatePrivateDnsNamespaceInput{Name: aws.String("corp.local"), Vpc: aws.String("vpc-1")})
 	dnsNS := wait(p.OperationId, err).Targets["NAMESPACE"]
 	web, err := c.CreateService(bg, &sd.CreateServiceInput{Name: aws.String("web"), NamespaceId: &dnsNS,
-		DnsConfig: &types.DnsConfig{DnsRecords: []types.DnsRecord{{Type: types.RecordTypeA, TTL: aws.Int64(30)}}},
+		DnsConfig:               &types.DnsConfig{DnsRecords: []types.DnsRecord{{Type: types.RecordTypeA, TTL: aws.Int64(30)}}},
 		HealthCheckCustomConfig: &types.HealthCheckCustomConfig{},
 		Tags:                    []types.Tag{{Key: aws.String("tier"), Value: aws.String("front")}}})
 	if err != nil {
