@@ -86,7 +86,7 @@ func (s *Server) answerQuestion(m *dns.Msg, question dns.Question, client netip.
 		return
 	}
 	m.Authoritative = true
-	z := zone{ns: ns, apex: name[zoneOff:], serial: s.src.ZoneSerial(ns.Id)}
+	z := zone{ns: ns, apex: name[zoneOff:], serial: s.src.ZoneSerial(ns.Id), servers: s.cfg.NameServers}
 	if zoneOff == 0 {
 		s.answerApex(m, &z, name, question.Qtype)
 		return

@@ -2,10 +2,14 @@ package embed
 
 import (
 	"errors"
+	"flag"
 	"fmt"
 	"log/slog"
 	"net/netip"
+	"strings"
 	"time"
+
+	"github.com/cloudmap/cloudmap/dnsserver"
 )
 
 // Config is everything a cloudmap server needs. cmd/cloudmap fills it from
@@ -45,6 +49,11 @@ type Config struct {
 	DNSPrivateCIDRs []netip.Prefix
 	// DNSRateLimit is the DNS responses per second per client, 0 = off.
 	DNSRateLimit int
+	// DNSNameServers are the hosts that serve the zones (--dns-nameservers,
+	// see ParseNameServers): the apex NS and SOA of every zone and the name
+	// servers GetHostedZone reports. Empty: the synthetic
+	// ns-1.cloudmap.invalid.
+	DNSNameServers []dnsserver.NameServer
 
 	// HealthCheckInterval is the probe interval of active health checks.
 	HealthCheckInterval time.Duration
@@ -105,6 +114,87 @@ func DefaultConfig() Config {
 	}
 }
 
+// AddFlags defines the `cloudmap serve` flag of every setting on fs, each
+// setting the field it names with the field's current value as default
+// (etcd's AddFlags). A new Config field gets its flag here, beside the
+// others; cmd/cloudmap adds the environment variables and README_test
+// checks that the README lists it. Logger is not a flag: cmd/cloudmap
+// builds it from --log-level.
+func (c *Config) AddFlags(fs *flag.FlagSet) {
+	fs.StringVar(&c.APIAddr, "api-addr", c.APIAddr, "address of the Cloud Map API")
+	fs.StringVar(&c.DNSAddr, "dns-addr", c.DNSAddr, "address of the DNS server (UDP and TCP); empty disables DNS")
+	fs.StringVar(&c.DataDir, "data-dir", c.DataDir, "directory of the embedded store")
+	fs.StringVar(&c.Region, "region", c.Region, "region in ARNs and SigV4 scopes")
+	fs.StringVar(&c.AccountID, "account-id", c.AccountID, "12-digit account id in ARNs")
+
+	fs.Func("etcd-endpoints", "comma-separated etcd endpoints (`host:port,...`); switches the store to etcd", func(s string) error {
+		c.EtcdEndpoints = splitList(s)
+		return nil
+	})
+	fs.StringVar(&c.EtcdPrefix, "etcd-prefix", c.EtcdPrefix, "key prefix in etcd")
+	fs.StringVar(&c.EtcdCert, "etcd-cert", c.EtcdCert, "client certificate for etcd")
+	fs.StringVar(&c.EtcdKey, "etcd-key", c.EtcdKey, "client key for etcd")
+	fs.StringVar(&c.EtcdCA, "etcd-ca", c.EtcdCA, "CA bundle for etcd")
+	fs.StringVar(&c.EtcdUsername, "etcd-username", c.EtcdUsername, "etcd user")
+	fs.StringVar(&c.EtcdPassword, "etcd-password", c.EtcdPassword, "etcd password")
+	fs.DurationVar(&c.EtcdRequestTimeout, "etcd-request-timeout", c.EtcdRequestTimeout, "bound on every etcd call; writes fail fast with ServiceUnavailable past it (0 = 5s)")
+	fs.IntVar(&c.EtcdMaxTxnOps, "etcd-max-txn-ops", c.EtcdMaxTxnOps, "the etcd cluster's --max-txn-ops (0 = etcd's default 128)")
+	fs.DurationVar(&c.LeaderTTL, "leader-ttl", c.LeaderTTL, "lease TTL of the elected worker node (etcd)")
+
+	fs.Func("dns-private-cidrs", "comma-separated client networks (`cidr,...`) that see private DNS namespaces (default loopback and private ranges)", func(s string) error {
+		var prefixes []netip.Prefix
+		for _, p := range splitList(s) {
+			prefix, err := netip.ParsePrefix(p)
+			if err != nil {
+				return fmt.Errorf("%q is not a CIDR prefix", p)
+			}
+			prefixes = append(prefixes, prefix)
+		}
+		c.DNSPrivateCIDRs = prefixes
+		return nil
+	})
+	fs.IntVar(&c.DNSRateLimit, "dns-rate-limit", c.DNSRateLimit, "DNS responses per second per client, 0 = off")
+	fs.Func("dns-nameservers", "the hosts serving the zones (`NAME=IP,...`, IPv4 or IPv6), for their NS and SOA records and Route 53's DelegationSet (default the synthetic ns-1.cloudmap.invalid)", func(s string) error {
+		ns, err := ParseNameServers(s)
+		if err != nil {
+			return err
+		}
+		c.DNSNameServers = ns
+		return nil
+	})
+
+	fs.DurationVar(&c.HealthCheckInterval, "health-check-interval", c.HealthCheckInterval, "interval of active health checks")
+	fs.IntVar(&c.HealthCheckConcurrency, "health-check-concurrency", c.HealthCheckConcurrency, "maximum health probes in flight")
+
+	fs.StringVar(&c.CredentialsFile, "credentials-file", c.CredentialsFile, "AWS shared-credentials file of accepted keys (re-read on SIGHUP)")
+	fs.BoolVar(&c.InsecureNoAuth, "insecure-no-auth", c.InsecureNoAuth, "accept unsigned requests on non-loopback addresses")
+	fs.StringVar(&c.TLSCert, "tls-cert", c.TLSCert, "TLS certificate for the API (re-read on SIGHUP)")
+	fs.StringVar(&c.TLSKey, "tls-key", c.TLSKey, "TLS key for the API")
+	fs.Float64Var(&c.RateLimit, "rate-limit", c.RateLimit, "API requests per second per key, 0 = off")
+	fs.IntVar(&c.MaxConnections, "max-connections", c.MaxConnections, "maximum concurrent API connections")
+
+	fs.IntVar(&c.MaxNamespaces, "max-namespaces", c.MaxNamespaces, "namespace quota, 0 = unlimited")
+	fs.IntVar(&c.MaxServices, "max-services", c.MaxServices, "service quota, 0 = unlimited")
+	fs.IntVar(&c.MaxInstancesPerService, "max-instances-per-service", c.MaxInstancesPerService, "instances per service quota, 0 = unlimited")
+
+	fs.StringVar(&c.AdminAddr, "admin-addr", c.AdminAddr, "address of the admin listener (/metrics, /healthz, /readyz, /backup); empty = off")
+	fs.StringVar(&c.AdminToken, "admin-token", c.AdminToken, "bearer token of the admin listener (required on a non-loopback --admin-addr)")
+	fs.BoolVar(&c.Pprof, "pprof", c.Pprof, "serve /debug/pprof/ on the admin listener")
+	fs.BoolVar(&c.AccessLog, "access-log", c.AccessLog, "log one line per API request (request id, operation, key id, status, error code, latency)")
+	fs.DurationVar(&c.OperationRetention, "operation-retention", c.OperationRetention, "how long finished operations and idempotency records are kept; 0 = for ever")
+}
+
+// splitList splits a comma-separated flag value, dropping blanks.
+func splitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
 // Validate reports the first invalid setting.
 func (c *Config) Validate() error {
 	switch {
@@ -131,7 +221,16 @@ func (c *Config) Validate() error {
 	case c.EtcdRequestTimeout < 0 || c.EtcdMaxTxnOps < 0 || c.LeaderTTL < 0:
 		return errors.New("config: etcd request timeout, max txn ops and leader ttl must not be negative")
 	}
+	if err := dnsserver.CheckNameServers(c.DNSNameServers); err != nil {
+		return fmt.Errorf("config: --dns-nameservers: %w", err)
+	}
 	return nil
+}
+
+// ParseNameServers parses the --dns-nameservers list NAME=IP[,NAME=IP...]
+// (IPv4 or IPv6; a host with both is listed twice); errors name the entry.
+func ParseNameServers(s string) ([]dnsserver.NameServer, error) {
+	return dnsserver.ParseNameServers(s)
 }
 
 func allDigits(s string) bool {

@@ -89,7 +89,7 @@ func (s *Server) startAPI() error {
 	ln = netutil.LimitListener(ln, maxConns)
 	s.scheme = "http"
 	s.api = &http.Server{
-		Handler:           handler,
+		Handler:           s.withRoute53(handler),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      30 * time.Second,
@@ -125,7 +125,7 @@ func (s *Server) startDNS() error {
 	}
 	dcfg := dnsserver.Config{
 		Addr: s.cfg.DNSAddr, PrivateCIDRs: s.cfg.DNSPrivateCIDRs, RateLimit: s.cfg.DNSRateLimit,
-		Logger: s.log.With("component", "dns"),
+		NameServers: s.cfg.DNSNameServers, Logger: s.log.With("component", "dns"),
 	}
 	if s.metrics != nil {
 		dcfg.Observer = s.metrics.DNS

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/cloudmap/cloudmap/embed"
@@ -174,7 +175,11 @@ func storeFlags(fs *flag.FlagSet) func() embed.Config {
 	fs.StringVar(&cfg.EtcdUsername, "etcd-username", "", "etcd user")
 	fs.StringVar(&cfg.EtcdPassword, "etcd-password", "", "etcd password")
 	return func() embed.Config {
-		cfg.EtcdEndpoints = splitList(endpoints)
+		for _, e := range strings.Split(endpoints, ",") {
+			if e = strings.TrimSpace(e); e != "" {
+				cfg.EtcdEndpoints = append(cfg.EtcdEndpoints, e)
+			}
+		}
 		return cfg
 	}
 }
