@@ -8,8 +8,8 @@ import (
 	"github.com/miekg/dns"
 
 	cloudmap "github.com/cloudmap/cloudmap"
-	"github.com/cloudmap/cloudmap/dnsserver/dnstest"
 	"github.com/cloudmap/cloudmap/dnsserver"
+	"github.com/cloudmap/cloudmap/dnsserver/dnstest"
 	"github.com/cloudmap/cloudmap/metrics"
 )
 
