@@ -90,6 +90,10 @@ type Config struct {
 	OperationRetention time.Duration
 	// Version is reported by the cloudmap_build_info metric.
 	Version string
+	// OperationDelay keeps new operations SUBMITTED, then PENDING, that
+	// long before they finish, and requests reply at once; 0 (the default)
+	// finishes every operation before its request replies.
+	OperationDelay time.Duration
 
 	// Account quotas, 0 = unlimited.
 	MaxNamespaces          int
@@ -173,6 +177,8 @@ func (c *Config) AddFlags(fs *flag.FlagSet) {
 	fs.Float64Var(&c.RateLimit, "rate-limit", c.RateLimit, "API requests per second per key, 0 = off")
 	fs.IntVar(&c.MaxConnections, "max-connections", c.MaxConnections, "maximum concurrent API connections")
 
+	fs.DurationVar(&c.OperationDelay, "operation-delay", c.OperationDelay, "keep new operations SUBMITTED/PENDING this long and reply at once (0 = every operation is final when its call returns)")
+
 	fs.IntVar(&c.MaxNamespaces, "max-namespaces", c.MaxNamespaces, "namespace quota, 0 = unlimited")
 	fs.IntVar(&c.MaxServices, "max-services", c.MaxServices, "service quota, 0 = unlimited")
 	fs.IntVar(&c.MaxInstancesPerService, "max-instances-per-service", c.MaxInstancesPerService, "instances per service quota, 0 = unlimited")
@@ -218,6 +224,8 @@ func (c *Config) Validate() error {
 		return errors.New("config: rate limits must not be negative")
 	case c.OperationRetention < 0:
 		return errors.New("config: operation retention must not be negative (0 keeps operations for ever)")
+	case c.OperationDelay < 0:
+		return errors.New("config: operation delay must not be negative")
 	case c.EtcdRequestTimeout < 0 || c.EtcdMaxTxnOps < 0 || c.LeaderTTL < 0:
 		return errors.New("config: etcd request timeout, max txn ops and leader ttl must not be negative")
 	}

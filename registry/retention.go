@@ -45,11 +45,9 @@ func (r *Registry) PendingOperations(ctx context.Context) (int, error) {
 // GetOperation then answers OperationNotFound for them and a repeated
 // request token starts a new operation. Unfinished operations are kept
 // whatever their age. Operation ids sort by creation time, so the scan
-// stops at the first operation created after cutoff. It also checks up to
-// pruneScan idempotency records from where its previous call stopped and
-// deletes those whose operation is gone (failed operations do not keep
-// their request token). It works in small batches and returns what it
-// deleted, also when ctx ends it early.
+// stops at the first operation created after cutoff. It then deletes the
+// idempotency records whose operation is gone. It works in small batches
+// and returns what it deleted, also when ctx ends it early.
 func (r *Registry) Prune(ctx context.Context, cutoff time.Time) (PruneResult, error) {
 	var res PruneResult
 	after := ""
@@ -204,20 +202,43 @@ func (r *Registry) deleteOps(ctx context.Context, batch []expired, res *PruneRes
 	return nil
 }
 
-// sweepIdem checks up to pruneScan idempotency records after the cursor of
-// the previous sweep and deletes those naming an operation that no longer
-// exists; at the end of the keys the cursor starts over.
+// sweepIdem deletes the idempotency records naming an operation that no
+// longer exists, reading pruneScan records per View and deleting those of
+// one View in one Update. (A final operation record does not keep its
+// request token, so the records are found from the token side.)
 func (r *Registry) sweepIdem(ctx context.Context) (int, error) {
-	r.pruneMu.Lock()
-	defer r.pruneMu.Unlock()
-	var gone []string
-	next := r.idemCursor
-	err := r.store.View(ctx, func(tx cloudmap.ReadTx) error {
-		gone, next = gone[:0], ""
+	deleted := 0
+	after := ""
+	for {
+		gone, next, more, err := r.orphanTokens(ctx, after)
+		if err != nil {
+			return deleted, err
+		}
+		if len(gone) > 0 {
+			n, err := r.deleteTokens(ctx, gone)
+			deleted += n
+			if err != nil {
+				return deleted, err
+			}
+		}
+		if !more {
+			return deleted, nil
+		}
+		after = next
+	}
+}
+
+// orphanTokens reads up to pruneScan idempotency records after the key
+// after and returns those whose operation is gone, the last key read, and
+// whether more records follow.
+func (r *Registry) orphanTokens(ctx context.Context, after string) (gone []string, next string, more bool, err error) {
+	err = r.store.View(ctx, func(tx cloudmap.ReadTx) error {
+		gone, next, more = gone[:0], after, false
 		seen := 0
 		var ferr error
-		err := tx.Range(prefixIdem, r.idemCursor, func(key string, value []byte) bool {
+		err := tx.Range(prefixIdem, after, func(key string, value []byte) bool {
 			if seen == pruneScan {
+				more = true
 				return false
 			}
 			seen++
@@ -234,28 +255,27 @@ func (r *Registry) sweepIdem(ctx context.Context) (int, error) {
 			}
 			return true
 		})
-		if seen < pruneScan {
-			next = "" // reached the end: start over next time
-		}
 		return errors.Join(err, ferr)
 	})
-	if err != nil || len(gone) == 0 {
-		r.idemCursor = next
-		if err != nil {
-			return 0, fmt.Errorf("registry: prune idempotency records: %w", err)
-		}
-		return 0, nil
+	if err != nil {
+		return nil, "", false, fmt.Errorf("registry: prune idempotency records: %w", err)
 	}
+	return gone, next, more, nil
+}
+
+// deleteTokens deletes the idempotency records keys whose operation is
+// still gone, in one Update.
+func (r *Registry) deleteTokens(ctx context.Context, keys []string) (int, error) {
 	n := 0
-	_, err = r.store.Update(ctx, func(tx cloudmap.Tx) error {
+	_, err := r.store.Update(ctx, func(tx cloudmap.Tx) error {
 		n = 0
-		for _, key := range gone {
+		for _, key := range keys {
 			var rec idemRecord
 			found, err := getRecord(tx, key, &rec)
 			if err != nil {
 				return err
 			}
-			if !found {
+			if !found || rec.OperationId == "" {
 				continue
 			}
 			if _, err := tx.Get(opKey(rec.OperationId)); errors.Is(err, cloudmap.ErrKeyNotFound) {
@@ -263,6 +283,8 @@ func (r *Registry) sweepIdem(ctx context.Context) (int, error) {
 					return err
 				}
 				n++
+			} else if err != nil {
+				return err
 			}
 		}
 		return nil
@@ -270,7 +292,6 @@ func (r *Registry) sweepIdem(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("registry: prune idempotency records: %w", err)
 	}
-	r.idemCursor = next
 	return n, nil
 }
 

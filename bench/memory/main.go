@@ -67,7 +67,7 @@ func write(dir string, n int) error {
 	ctx := context.Background()
 	ns := &cloudmap.Namespace{Id: nsID, Name: "mem.local", Type: cloudmap.NamespaceDNSPrivate,
 		Arn: "arn:aws:servicediscovery:us-east-1:123456789012:namespace/" + nsID, CreateDate: time.Now(),
-		Properties: cloudmap.NamespaceProperties{DnsProperties: &cloudmap.DnsProperties{SOA: &cloudmap.SOA{TTL: 60}},
+		Properties: cloudmap.NamespaceProperties{DnsProperties: &cloudmap.DnsProperties{SOA: cloudmap.NewSOA(60)},
 			HttpProperties: &cloudmap.HttpProperties{HttpName: "mem.local"}}}
 	if _, err := st.Update(ctx, func(tx cloudmap.Tx) error {
 		return tx.Put(cloudmap.NamespaceKey(nsID), cloudmap.Encode(ns))
