@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"runtime"
 	"slices"
+	"time"
 
 	"github.com/cloudmap/cloudmap/dnsserver"
 	"github.com/cloudmap/cloudmap/metrics"
@@ -16,12 +17,18 @@ type OverheadResult struct {
 	// Ratios are on/off per round; Ratio is their median.
 	Ratios []float64
 	Ratio  float64
+	// OffCPU and OnCPU are this process's CPU time (load generator
+	// included) per answered query; CPURatio is OffCPU/OnCPU, the rate
+	// ratio a machine doing nothing else would see.
+	OffCPU, OnCPU time.Duration
+	CPURatio      float64
 }
 
 // String formats the result for humans.
 func (r OverheadResult) String() string {
-	return fmt.Sprintf("metrics off: %v\nmetrics on:  %v\nratio on/off per round %.3f, median %.3f (budget: >= 0.97)",
-		r.Off, r.On, r.Ratios, r.Ratio)
+	return fmt.Sprintf("metrics off: %v\nmetrics on:  %v\nratio on/off per round %.3f, median %.3f (budget: >= 0.97)\n"+
+		"CPU per query (process, load generator included): off %v, on %v (ratio %.3f)",
+		r.Off, r.On, r.Ratios, r.Ratio, r.OffCPU, r.OnCPU, r.CPURatio)
 }
 
 // MetricsOverhead measures what the DNS metrics cost: two cloudmap DNS
@@ -46,6 +53,7 @@ func MetricsOverhead(ctx context.Context, cfg CompareConfig) (OverheadResult, er
 		defer s.Close()
 	}
 	var res OverheadResult
+	var cpu [2]time.Duration
 	load := Config{Workers: cfg.Workers, Duration: cfg.Duration, Queries: queries}
 	for round := range max(cfg.Rounds, 1) {
 		var r [2]Result
@@ -53,11 +61,20 @@ func MetricsOverhead(ctx context.Context, cfg CompareConfig) (OverheadResult, er
 			srv := []*dnsserver.Server{off, on}[k]
 			runtime.GC()
 			load.Addr = srv.UDPAddr().String()
+			c0 := processCPU()
 			r[k] = Run(ctx, load)
+			cpu[k] += processCPU() - c0
 		}
 		res.Off, res.On = add(res.Off, r[0]), add(res.On, r[1])
 		if q := r[0].QPS(); q > 0 {
 			res.Ratios = append(res.Ratios, r[1].QPS()/q)
+		}
+	}
+	if res.Off.Received > 0 && res.On.Received > 0 {
+		res.OffCPU = cpu[0] / time.Duration(res.Off.Received)
+		res.OnCPU = cpu[1] / time.Duration(res.On.Received)
+		if res.OnCPU > 0 {
+			res.CPURatio = float64(res.OffCPU) / float64(res.OnCPU)
 		}
 	}
 	if len(res.Ratios) > 0 {
