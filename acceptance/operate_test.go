@@ -345,3 +345,30 @@ func TestRetention_PrunedOperationIsNotFoundAndItsTokenIsFree(t *testing.T) {
 		t.Errorf("the namespace of a pruned operation: %v", err)
 	}
 }
+
+func TestAdmin_HealthProbeMetrics(t *testing.T) {
+	n := acceptance.MustStart(t, withAdmin)
+	nsID := createHTTPNamespace(t, n, "probed")
+	svc := createService(t, n, &sd.CreateServiceInput{Name: aws.String("web"), NamespaceId: &nsID,
+		HealthCheckConfig: &types.HealthCheckConfig{Type: types.HealthCheckTypeHttp, FailureThreshold: aws.Int32(1)}})
+	good, _ := switchable(t)
+	bad, badCode := switchable(t)
+	badCode.Store(500)
+	gh, gp := hostPort(t, good.URL)
+	bh, bp := hostPort(t, bad.URL)
+	register(t, n, *svc.Id, "good", map[string]string{"AWS_INSTANCE_IPV4": gh, "AWS_INSTANCE_PORT": gp})
+	register(t, n, *svc.Id, "bad", map[string]string{"AWS_INSTANCE_IPV4": bh, "AWS_INSTANCE_PORT": bp})
+	var body string
+	eventually(t, "the checker's gauges to show one unhealthy target of two", func() bool {
+		_, body = adminGet(t, n, "/metrics", "")
+		return metricValue(t, body, "cloudmap_health_targets") == 2 &&
+			metricValue(t, body, "cloudmap_health_unhealthy_targets") == 1
+	})
+	for _, series := range []string{`cloudmap_health_probes_total{result="pass",type="HTTP"}`,
+		`cloudmap_health_probes_total{result="fail",type="HTTP"}`,
+		`cloudmap_health_probe_duration_seconds_count{type="HTTP"}`} {
+		if got := metricValue(t, body, series); got < 1 {
+			t.Errorf("%s = %v, want at least 1", series, got)
+		}
+	}
+}
