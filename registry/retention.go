@@ -45,8 +45,8 @@ func (r *Registry) PendingOperations(ctx context.Context) (int, error) {
 // GetOperation then answers OperationNotFound for them and a repeated
 // request token starts a new operation. Unfinished operations are kept
 // whatever their age. Operation ids sort by creation time, so the scan
-// stops at the first operation created after cutoff. It then deletes the
-// idempotency records whose operation is gone. It works in small batches
+// stops at the first operation created after cutoff. When it deleted any,
+// it then deletes the idempotency records whose operation is gone. It works in small batches
 // and returns what it deleted, also when ctx ends it early.
 func (r *Registry) Prune(ctx context.Context, cutoff time.Time) (PruneResult, error) {
 	var res PruneResult
@@ -65,6 +65,9 @@ func (r *Registry) Prune(ctx context.Context, cutoff time.Time) (PruneResult, er
 			break
 		}
 		after = next
+	}
+	if res.Operations == 0 {
+		return res, nil // a token is orphaned only when its operation goes
 	}
 	n, err := r.sweepIdem(ctx)
 	res.Idempotency += n
