@@ -8,6 +8,8 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -370,5 +372,39 @@ func TestAdmin_HealthProbeMetrics(t *testing.T) {
 		if got := metricValue(t, body, series); got < 1 {
 			t.Errorf("%s = %v, want at least 1", series, got)
 		}
+	}
+}
+
+func TestAdmin_CredentialsReloadFailureIsAMetric(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "credentials")
+	good := "[app]\naws_access_key_id = AKIDAPP\naws_secret_access_key = app-secret\n"
+	if err := os.WriteFile(path, []byte(good), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	n := acceptance.MustStart(t, withAdmin, func(c *embed.Config) { c.CredentialsFile = path })
+	scrape := func() (ok, failures float64) {
+		_, body := adminGet(t, n, "/metrics", "")
+		return metricValue(t, body, "cloudmap_credentials_reload_ok"), metricValue(t, body, "cloudmap_credentials_reload_failures_total")
+	}
+	if ok, f := scrape(); ok != 1 || f != 0 {
+		t.Errorf("before any reload: ok %v, failures %v; want 1 and 0", ok, f)
+	}
+	if err := os.WriteFile(path, []byte("[app\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := n.Server.Reload(); err == nil {
+		t.Fatal("Reload of a broken file succeeded")
+	}
+	if ok, f := scrape(); ok != 0 || f != 1 {
+		t.Errorf("after a failed reload: ok %v, failures %v; want 0 and 1", ok, f)
+	}
+	if err := os.WriteFile(path, []byte(good), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := n.Server.Reload(); err != nil {
+		t.Fatal(err)
+	}
+	if ok, f := scrape(); ok != 1 || f != 1 {
+		t.Errorf("after a good reload: ok %v, failures %v; want 1 and 1", ok, f)
 	}
 }

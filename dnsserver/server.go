@@ -27,13 +27,14 @@ type Server struct {
 
 	udp    []*net.UDPConn
 	tcp    *dns.Server
-	tcpLn  net.Listener
+	tcpLn  *tcpListener
 	wg     sync.WaitGroup
 	closed atomic.Bool
 }
 
 // New returns a server answering from src; it does not bind until Start.
 func New(src Source, cfg Config) *Server {
+	cfg = cfg.withDefaults()
 	s := &Server{src: src, cfg: cfg, private: cfg.PrivateCIDRs, log: cfg.Logger, obs: cfg.Observer}
 	if s.private == nil {
 		s.private = DefaultPrivateCIDRs()
@@ -81,8 +82,11 @@ func (s *Server) Start() error {
 	// Wait until the TCP server runs: Shutdown before that would fail and
 	// leave it serving after Close.
 	started, failed := make(chan struct{}), make(chan error, 1)
+	idle, maxQueries := s.cfg.TCPIdleTimeout, s.cfg.TCPMaxQueries
 	s.tcp = &dns.Server{Listener: s.tcpLn, Net: "tcp", Handler: dns.HandlerFunc(s.serveTCP),
-		MsgAcceptFunc: acceptQuery, MaxTCPQueries: -1, NotifyStartedFunc: func() { close(started) }}
+		MsgAcceptFunc: acceptQuery, MaxTCPQueries: maxQueries, NotifyStartedFunc: func() { close(started) },
+		ReadTimeout: DefaultTCPReadTimeout, IdleTimeout: func() time.Duration { return idle },
+		DecorateReader: func(r dns.Reader) dns.Reader { return &tcpReader{Reader: r, maxQueries: maxQueries} }}
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
@@ -134,7 +138,7 @@ func (s *Server) bind(n int) error {
 		s.closeAll()
 		return fmt.Errorf("dns: listen tcp %s: %w", addr, err)
 	}
-	s.tcpLn = ln
+	s.tcpLn = newTCPListener(ln, s.cfg.TCPMaxConnections, s.cfg.TCPMaxConnectionsPerClient)
 	return nil
 }
 
@@ -173,6 +177,9 @@ func (s *Server) Close() error {
 	var errs []error
 	for _, c := range s.udp {
 		errs = append(errs, c.Close())
+	}
+	if s.tcpLn != nil {
+		s.tcpLn.closeConns() // idle clients do not hold up the shutdown
 	}
 	if s.tcp != nil {
 		if err := s.tcp.Shutdown(); err != nil {

@@ -67,6 +67,10 @@ func (s *Server) registerGauges() {
 		func() float64 { return float64(s.check.Stats().Targets) })
 	m.GaugeFunc("health_unhealthy_targets", "Probed instances whose status is UNHEALTHY.",
 		func() float64 { return float64(s.check.Stats().Unhealthy) })
+	m.CounterFunc("credentials_reload_failures_total", "Reloads of --credentials-file (SIGHUP) that failed and kept the previous keys.",
+		func() float64 { return float64(s.CredentialsReload().Failures) })
+	m.GaugeFunc("credentials_reload_ok", "0 while the last reload of --credentials-file failed (the previous keys stay in force), 1 otherwise.",
+		func() float64 { return b2f(s.CredentialsReload().LastError == nil) })
 	if bs, ok := s.store.(*bolt.Store); ok {
 		m.CounterFunc("store_updates_total", "Updates the embedded store's committer answered.",
 			func() float64 { return float64(bs.Stats().Updates) })
