@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/cloudmap/cloudmap/dnsserver"
+	"github.com/cloudmap/cloudmap/registry"
 )
 
 // Config is everything a cloudmap server needs. cmd/cloudmap fills it from
@@ -128,7 +129,7 @@ func DefaultConfig() Config {
 		HealthCheckConcurrency:  256,
 		MaxConnections:          4096,
 		MaxConnectionsPerClient: 512,
-		OperationRetention:      720 * time.Hour,
+		OperationRetention:      registry.DefaultOperationRetention,
 	}
 }
 

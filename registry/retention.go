@@ -18,7 +18,8 @@ import (
 // idempotency records.
 const (
 	// DefaultOperationRetention is how long a finished operation and its
-	// idempotency record are kept (AWS keeps operations for about 30 days).
+	// idempotency record are kept: 30 days. (The ListOperations reference
+	// documents no retention of its own; 30 days is ours.)
 	DefaultOperationRetention = 720 * time.Hour
 	pruneScan                 = 512 // keys read per View
 	prunePerUpdate            = 128 // operations deleted per Update
