@@ -361,18 +361,19 @@ func TestAdmin_HealthProbeMetrics(t *testing.T) {
 	register(t, n, *svc.Id, "good", map[string]string{"AWS_INSTANCE_IPV4": gh, "AWS_INSTANCE_PORT": gp})
 	register(t, n, *svc.Id, "bad", map[string]string{"AWS_INSTANCE_IPV4": bh, "AWS_INSTANCE_PORT": bp})
 	var body string
+	eventually(t, "a passed and a failed probe counted", func() bool {
+		_, body = adminGet(t, n, "/metrics", "")
+		return metricValue(t, body, `cloudmap_health_probes_total{result="pass",type="HTTP"}`) >= 1 &&
+			metricValue(t, body, `cloudmap_health_probes_total{result="fail",type="HTTP"}`) >= 1
+	})
+	if got := metricValue(t, body, `cloudmap_health_probe_duration_seconds_count{type="HTTP"}`); got < 2 {
+		t.Errorf("probe latencies observed: %v, want at least 2", got)
+	}
 	eventually(t, "the checker's gauges to show one unhealthy target of two", func() bool {
 		_, body = adminGet(t, n, "/metrics", "")
 		return metricValue(t, body, "cloudmap_health_targets") == 2 &&
 			metricValue(t, body, "cloudmap_health_unhealthy_targets") == 1
 	})
-	for _, series := range []string{`cloudmap_health_probes_total{result="pass",type="HTTP"}`,
-		`cloudmap_health_probes_total{result="fail",type="HTTP"}`,
-		`cloudmap_health_probe_duration_seconds_count{type="HTTP"}`} {
-		if got := metricValue(t, body, series); got < 1 {
-			t.Errorf("%s = %v, want at least 1", series, got)
-		}
-	}
 }
 
 func TestAdmin_CredentialsReloadFailureIsAMetric(t *testing.T) {

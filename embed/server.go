@@ -98,6 +98,13 @@ func Start(ctx context.Context, cfg Config) (_ *Server, err error) {
 	if err := s.view.Start(ctx); err != nil {
 		return nil, fmt.Errorf("view: %w", err)
 	}
+	if bs, ok := s.store.(*bolt.Store); ok {
+		// Opening bbolt and loading the view read the whole file once:
+		// keep resident only what is read from now on.
+		if err := bs.ReleasePages(); err != nil {
+			log.Warn("releasing the data file's pages", "err", err)
+		}
+	}
 	regStore := s.store
 	if s.metrics != nil {
 		regStore = s.metrics.Store.Wrap(s.store)
