@@ -7,6 +7,7 @@ package awsapi
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -35,6 +36,12 @@ type Config struct {
 	// relies on the API never modifying an Attributes map it has
 	// returned, which the view guarantees.
 	DiscoverCacheEntries int
+	// Waiter serves the long-poll headers of DiscoverInstances and
+	// DiscoverInstancesRevision (longpoll.go); nil ignores them.
+	Waiter RevisionWaiter
+	// Shutdown, when done, ends every long-poll at once (they answer the
+	// current state); nil means never.
+	Shutdown context.Context
 }
 
 // Authorizer authenticates and authorizes a request.
@@ -63,12 +70,13 @@ type handler struct {
 	bufs    sync.Pool      // *bytes.Buffer for request bodies
 	outs    sync.Pool      // *[]byte for responses
 	decs    sync.Pool      // *decoder
+	ext     extensions     // long-poll and watch (longpoll.go)
 }
 
 // NewHandler returns the HTTP handler serving api.
 func NewHandler(api cloudmap.API, cfg Config) http.Handler {
 	h := &handler{api: api, log: cfg.Logger, maxBody: cfg.MaxBodyBytes, auth: cfg.Authorizer, table: defaultTable,
-		disc: newDiscoverCache(cfg.DiscoverCacheEntries)}
+		disc: newDiscoverCache(cfg.DiscoverCacheEntries), ext: newExtensions(cfg)}
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)
 	}
@@ -150,6 +158,9 @@ func (h *handler) serve(w http.ResponseWriter, r *http.Request, reqID string, ou
 		if err := h.auth.Authorize(r, body, o.name, in); err != nil {
 			return h.errorBody(w, out, reqID, err)
 		}
+	}
+	if err := h.longPoll(w, r, in); err != nil {
+		return h.errorBody(w, out, reqID, err)
 	}
 	res, err := o.call(r.Context(), h.api, in)
 	if err != nil {

@@ -29,6 +29,7 @@ func (v *View) publish(s *state, reset bool) {
 		rec *svcRec
 		st  *svcState
 	}
+	wake := v.hub.collect(s)
 	states := buildStates(s)
 	updates := make([]update, 0, len(s.dirtySvc))
 	for i, sr := range s.dirtySvc {
@@ -60,6 +61,7 @@ func (v *View) publish(s *state, reset bool) {
 		}
 	}
 	x.mu.Unlock()
+	v.hub.wake(wake, reset)
 
 	for id, nr := range s.dirtyNS {
 		if nr.ns == nil {

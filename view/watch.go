@@ -1,0 +1,170 @@
+package view
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"github.com/cloudmap/cloudmap"
+)
+
+// hub wakes the waiters of a service or a namespace when a publish changes
+// it: one channel per watched key, closed and forgotten at the change, so
+// a waiter costs one map entry shared with every other waiter of the same
+// key, and a publish that nobody waits for costs one atomic load.
+type hub struct {
+	mu    sync.Mutex
+	chans map[string]chan struct{} // svcKey(id) or nsKey(id)
+	n     atomic.Int64             // len(chans)
+}
+
+func svcKey(id string) string { return "s/" + id }
+func nsKey(id string) string  { return "n/" + id }
+
+// wait returns the channel closed at the next change of key.
+func (h *hub) wait(key string) <-chan struct{} {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.chans == nil {
+		h.chans = map[string]chan struct{}{}
+	}
+	ch := h.chans[key]
+	if ch == nil {
+		ch = make(chan struct{})
+		h.chans[key] = ch
+		h.n.Store(int64(len(h.chans)))
+	}
+	return ch
+}
+
+// collect returns the keys a publish of s changes: every dirty service,
+// the namespaces it was and is in, and every changed namespace. Call it
+// before publish clears the dirty sets; nil when nobody waits.
+func (h *hub) collect(s *state) []string {
+	if h.n.Load() == 0 {
+		return nil
+	}
+	keys := make([]string, 0, 2*len(s.dirtySvc)+len(s.dirtyNS))
+	for _, sr := range s.dirtySvc {
+		keys = append(keys, svcKey(sr.id))
+		if sr.pubNS != "" {
+			keys = append(keys, nsKey(sr.pubNS))
+		}
+		if sr.svc != nil && sr.svc.NamespaceId != sr.pubNS {
+			keys = append(keys, nsKey(sr.svc.NamespaceId))
+		}
+	}
+	for id := range s.dirtyNS {
+		keys = append(keys, nsKey(id))
+	}
+	return keys
+}
+
+// wake closes the channels of keys, or of every key when all is set (the
+// view was reloaded from a snapshot). Call it after the new state is
+// published.
+func (h *hub) wake(keys []string, all bool) {
+	if h.n.Load() == 0 {
+		return
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if all {
+		for k, ch := range h.chans {
+			close(ch)
+			delete(h.chans, k)
+		}
+	}
+	for _, k := range keys {
+		if ch, ok := h.chans[k]; ok {
+			close(ch)
+			delete(h.chans, k)
+		}
+	}
+	h.n.Store(int64(len(h.chans)))
+}
+
+// WaitRevision blocks until the InstancesRevision of the service (found as
+// DiscoverInstances finds it) differs from index, the service or its
+// namespace no longer resolves, ctx ends or the view closes; it then
+// returns nil and the caller answers with the current state. Errors:
+// only ctx's error, when ctx ended.
+func (v *View) WaitRevision(ctx context.Context, nsName, svcName, owner string, index int64) error {
+	for {
+		st, err := v.lookup(nsName, svcName, owner)
+		if err != nil || st.entry.Revision != index {
+			return nil
+		}
+		ch := v.hub.wait(svcKey(st.entry.Service.Id))
+		if st, err := v.lookup(nsName, svcName, owner); err != nil || st.entry.Revision != index {
+			return nil // changed between the lookup and the wait
+		}
+		select {
+		case <-ch:
+		case <-v.closed:
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+// WatchService returns the current entry of a service (found as
+// DiscoverInstances finds it) and a channel closed at its next change:
+// any change, not only of its instances. Errors: NamespaceNotFound,
+// ServiceNotFound.
+func (v *View) WatchService(nsName, svcName string) (*cloudmap.ServiceEntry, <-chan struct{}, error) {
+	st, err := v.lookup(nsName, svcName, "")
+	if err != nil {
+		return nil, nil, err
+	}
+	ch := v.hub.wait(svcKey(st.entry.Service.Id))
+	if st, err = v.lookup(nsName, svcName, ""); err != nil {
+		return nil, nil, err
+	}
+	return st.entry, ch, nil
+}
+
+// WatchNamespace returns a namespace found by its HttpName, the entries of
+// its services sorted by name, the namespace's serial (see ZoneSerial) and
+// a channel closed at the next change in the namespace. Errors:
+// NamespaceNotFound.
+func (v *View) WatchNamespace(nsName string) (*cloudmap.Namespace, []*cloudmap.ServiceEntry, uint32, <-chan struct{}, error) {
+	ns, _, _ := v.namespaceServices(nsName)
+	if ns == nil {
+		return nil, nil, 0, nil, cloudmap.Errorf(cloudmap.ErrNamespaceNotFound, "No namespace found with name %s", nsName)
+	}
+	ch := v.hub.wait(nsKey(ns.Id))
+	ns, entries, serial := v.namespaceServices(nsName)
+	if ns == nil {
+		return nil, nil, 0, nil, cloudmap.Errorf(cloudmap.ErrNamespaceNotFound, "No namespace found with name %s", nsName)
+	}
+	return ns, entries, serial, ch, nil
+}
+
+func (v *View) namespaceServices(nsName string) (*cloudmap.Namespace, []*cloudmap.ServiceEntry, uint32) {
+	x := &v.idx
+	x.mu.RLock()
+	slot := x.namespaceByHTTPName(nsName)
+	if slot == nil {
+		x.mu.RUnlock()
+		return nil, nil, 0
+	}
+	entries := make([]*cloudmap.ServiceEntry, 0, len(slot.services))
+	for _, sl := range slot.services {
+		entries = append(entries, sl.load().entry)
+	}
+	ns, serial := slot.ns, slot.serial.Load()
+	x.mu.RUnlock()
+	sortEntries(entries)
+	return ns, entries, serial
+}
+
+// Closed returns a channel closed when the view is closed.
+func (v *View) Closed() <-chan struct{} { return v.closed }
+
+func sortEntries(es []*cloudmap.ServiceEntry) {
+	slices.SortFunc(es, func(a, b *cloudmap.ServiceEntry) int { return strings.Compare(a.Service.Name, b.Service.Name) })
+}
