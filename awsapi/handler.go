@@ -15,6 +15,7 @@ import (
 	"runtime/debug"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/cloudmap/cloudmap"
 )
@@ -39,8 +40,16 @@ type Config struct {
 	// Waiter serves the long-poll headers of DiscoverInstances and
 	// DiscoverInstancesRevision (longpoll.go); nil ignores them.
 	Waiter RevisionWaiter
+	// Watch serves the change stream at WatchPath (watch.go); nil answers
+	// it UnknownOperationException.
+	Watch WatchSource
+	// WatchHeartbeat is the interval of the stream's heartbeats (0 = 15 s);
+	// WatchWriteTimeout drops a watcher that has not taken an event within
+	// it (0 = 10 s).
+	WatchHeartbeat    time.Duration
+	WatchWriteTimeout time.Duration
 	// Shutdown, when done, ends every long-poll at once (they answer the
-	// current state); nil means never.
+	// current state) and every change stream; nil means never.
 	Shutdown context.Context
 }
 
@@ -100,6 +109,10 @@ var (
 
 // ServeHTTP serves one AWS JSON 1.1 request.
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Path == WatchPath {
+		h.serveWatch(w, r)
+		return
+	}
 	rh := new(respHeaders)
 	reqID := rh.requestID()
 	hdr := w.Header()

@@ -34,12 +34,23 @@ type RevisionWaiter interface {
 
 // extensions are the handler's parts beyond AWS.
 type extensions struct {
-	waiter   RevisionWaiter
-	shutdown context.Context
+	waiter       RevisionWaiter
+	watch        WatchSource
+	shutdown     context.Context
+	heartbeat    time.Duration
+	writeTimeout time.Duration
 }
 
 func newExtensions(cfg Config) extensions {
-	return extensions{waiter: cfg.Waiter, shutdown: cfg.Shutdown}
+	x := extensions{waiter: cfg.Waiter, watch: cfg.Watch, shutdown: cfg.Shutdown,
+		heartbeat: cfg.WatchHeartbeat, writeTimeout: cfg.WatchWriteTimeout}
+	if x.heartbeat <= 0 {
+		x.heartbeat = DefaultWatchHeartbeat
+	}
+	if x.writeTimeout <= 0 {
+		x.writeTimeout = DefaultWatchWriteTimeout
+	}
+	return x
 }
 
 // longPoll waits as the long-poll headers of a discovery request ask. It
@@ -60,8 +71,11 @@ func (h *handler) longPoll(w http.ResponseWriter, r *http.Request, in any) error
 		return err
 	}
 	wait += rand.N(wait/16 + 1)
-	// The answer may come after the server's write timeout: move it.
-	http.NewResponseController(w).SetWriteDeadline(time.Now().Add(wait + 30*time.Second))
+	// The answer may come after the server's read and write timeouts (the
+	// read timeout would cancel the request): move them.
+	rc, end := http.NewResponseController(w), time.Now().Add(wait+30*time.Second)
+	rc.SetWriteDeadline(end)
+	rc.SetReadDeadline(end)
 	ctx, cancel := context.WithTimeout(r.Context(), wait)
 	defer cancel()
 	if h.ext.shutdown != nil {

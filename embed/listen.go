@@ -78,7 +78,7 @@ func (s *Server) startAPI() error {
 	waitCtx, endWaits := context.WithCancel(context.Background()) // long-polls and watches end at shutdown
 	handler := awsapi.NewHandler(api{cp, s.view}, awsapi.Config{
 		Logger: s.log.With("component", "api"), Authorizer: s.auth,
-		Waiter: s.view, Shutdown: waitCtx,
+		Waiter: s.view, Watch: s.view, Shutdown: waitCtx,
 	})
 	if err := s.listenAPI(handler, endWaits); err != nil {
 		endWaits()
