@@ -76,7 +76,7 @@ func (s *Server) startAPI() error {
 	})
 	cp := &guard{cp: s.reg, store: s.store, name: s.storeKind(), log: s.log.With("component", "api")}
 	waitCtx, endWaits := context.WithCancel(context.Background()) // long-polls and watches end at shutdown
-	handler := awsapi.NewHandler(api{cp, s.view}, awsapi.Config{
+	handler := awsapi.NewHandler(api{renewing{cp, s.lease}, s.view}, awsapi.Config{
 		Logger: s.log.With("component", "api"), Authorizer: s.auth,
 		Waiter: s.view, Watch: s.view, Shutdown: waitCtx,
 	})

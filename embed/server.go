@@ -23,6 +23,7 @@ import (
 	"github.com/cloudmap/cloudmap/dnsserver"
 	"github.com/cloudmap/cloudmap/etcd"
 	"github.com/cloudmap/cloudmap/health"
+	"github.com/cloudmap/cloudmap/lease"
 	"github.com/cloudmap/cloudmap/registry"
 	"github.com/cloudmap/cloudmap/view"
 )
@@ -35,6 +36,7 @@ type Server struct {
 	view   *view.View
 	reg    *registry.Registry
 	check  *health.Checker
+	lease  *lease.Keeper
 	auth   *auth.Authorizer
 	certs  *auth.CertReloader
 	api    *http.Server
@@ -93,6 +95,7 @@ func Start(ctx context.Context, cfg Config) (_ *Server, err error) {
 		Interval: cfg.HealthCheckInterval, Concurrency: cfg.HealthCheckConcurrency,
 		Logger: log.With("component", "health"),
 	})
+	s.lease = lease.New(s.view, s.reg, lease.Config{Logger: log.With("component", "lease")})
 	if err := s.startAPI(); err != nil {
 		return nil, err
 	}
@@ -178,6 +181,7 @@ func (s *Server) runLeader(ctx context.Context) {
 	if err := s.check.Start(ctx); err != nil {
 		s.log.Error("health checker did not start", "err", err)
 	}
+	defer s.runLeases(ctx)()
 	for ctx.Err() == nil { // the worker only ends early when its feed does
 		if err := s.reg.RunWorker(ctx); err != nil && ctx.Err() == nil {
 			s.log.Error("operations worker stopped; restarting it", "err", err)
