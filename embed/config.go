@@ -2,9 +2,11 @@ package embed
 
 import (
 	"errors"
+	"flag"
 	"fmt"
 	"log/slog"
 	"net/netip"
+	"strings"
 	"time"
 )
 
@@ -86,6 +88,73 @@ func DefaultConfig() Config {
 		HealthCheckConcurrency: 256,
 		MaxConnections:         4096,
 	}
+}
+
+// AddFlags defines the `cloudmap serve` flag of every setting on fs, each
+// setting the field it names with the field's current value as default
+// (etcd's AddFlags). A new Config field gets its flag here, beside the
+// others; cmd/cloudmap adds the environment variables and README_test
+// checks that the README lists it. Logger is not a flag: cmd/cloudmap
+// builds it from --log-level.
+func (c *Config) AddFlags(fs *flag.FlagSet) {
+	fs.StringVar(&c.APIAddr, "api-addr", c.APIAddr, "address of the Cloud Map API")
+	fs.StringVar(&c.DNSAddr, "dns-addr", c.DNSAddr, "address of the DNS server (UDP and TCP); empty disables DNS")
+	fs.StringVar(&c.DataDir, "data-dir", c.DataDir, "directory of the embedded store")
+	fs.StringVar(&c.Region, "region", c.Region, "region in ARNs and SigV4 scopes")
+	fs.StringVar(&c.AccountID, "account-id", c.AccountID, "12-digit account id in ARNs")
+
+	fs.Func("etcd-endpoints", "comma-separated etcd endpoints (`host:port,...`); switches the store to etcd", func(s string) error {
+		c.EtcdEndpoints = splitList(s)
+		return nil
+	})
+	fs.StringVar(&c.EtcdPrefix, "etcd-prefix", c.EtcdPrefix, "key prefix in etcd")
+	fs.StringVar(&c.EtcdCert, "etcd-cert", c.EtcdCert, "client certificate for etcd")
+	fs.StringVar(&c.EtcdKey, "etcd-key", c.EtcdKey, "client key for etcd")
+	fs.StringVar(&c.EtcdCA, "etcd-ca", c.EtcdCA, "CA bundle for etcd")
+	fs.StringVar(&c.EtcdUsername, "etcd-username", c.EtcdUsername, "etcd user")
+	fs.StringVar(&c.EtcdPassword, "etcd-password", c.EtcdPassword, "etcd password")
+	fs.DurationVar(&c.EtcdRequestTimeout, "etcd-request-timeout", c.EtcdRequestTimeout, "bound on every etcd call; writes fail fast with ServiceUnavailable past it (0 = 5s)")
+	fs.IntVar(&c.EtcdMaxTxnOps, "etcd-max-txn-ops", c.EtcdMaxTxnOps, "the etcd cluster's --max-txn-ops (0 = etcd's default 128)")
+	fs.DurationVar(&c.LeaderTTL, "leader-ttl", c.LeaderTTL, "lease TTL of the elected worker node (etcd)")
+
+	fs.Func("dns-private-cidrs", "comma-separated client networks (`cidr,...`) that see private DNS namespaces (default loopback and private ranges)", func(s string) error {
+		var prefixes []netip.Prefix
+		for _, p := range splitList(s) {
+			prefix, err := netip.ParsePrefix(p)
+			if err != nil {
+				return fmt.Errorf("%q is not a CIDR prefix", p)
+			}
+			prefixes = append(prefixes, prefix)
+		}
+		c.DNSPrivateCIDRs = prefixes
+		return nil
+	})
+	fs.IntVar(&c.DNSRateLimit, "dns-rate-limit", c.DNSRateLimit, "DNS responses per second per client, 0 = off")
+
+	fs.DurationVar(&c.HealthCheckInterval, "health-check-interval", c.HealthCheckInterval, "interval of active health checks")
+	fs.IntVar(&c.HealthCheckConcurrency, "health-check-concurrency", c.HealthCheckConcurrency, "maximum health probes in flight")
+
+	fs.StringVar(&c.CredentialsFile, "credentials-file", c.CredentialsFile, "AWS shared-credentials file of accepted keys (re-read on SIGHUP)")
+	fs.BoolVar(&c.InsecureNoAuth, "insecure-no-auth", c.InsecureNoAuth, "accept unsigned requests on non-loopback addresses")
+	fs.StringVar(&c.TLSCert, "tls-cert", c.TLSCert, "TLS certificate for the API (re-read on SIGHUP)")
+	fs.StringVar(&c.TLSKey, "tls-key", c.TLSKey, "TLS key for the API")
+	fs.Float64Var(&c.RateLimit, "rate-limit", c.RateLimit, "API requests per second per key, 0 = off")
+	fs.IntVar(&c.MaxConnections, "max-connections", c.MaxConnections, "maximum concurrent API connections")
+
+	fs.IntVar(&c.MaxNamespaces, "max-namespaces", c.MaxNamespaces, "namespace quota, 0 = unlimited")
+	fs.IntVar(&c.MaxServices, "max-services", c.MaxServices, "service quota, 0 = unlimited")
+	fs.IntVar(&c.MaxInstancesPerService, "max-instances-per-service", c.MaxInstancesPerService, "instances per service quota, 0 = unlimited")
+}
+
+// splitList splits a comma-separated flag value, dropping blanks.
+func splitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
 }
 
 // Validate reports the first invalid setting.

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net/netip"
 	"strings"
 
 	"github.com/cloudmap/cloudmap/embed"
@@ -18,40 +17,8 @@ var errHelp = errors.New("help requested")
 // CLOUDMAP_<FLAG> environment variables for flags not given (flag wins).
 func parseServeFlags(args []string, getenv func(string) string, stderr io.Writer) (embed.Config, error) {
 	cfg := embed.DefaultConfig()
-	fs := flag.NewFlagSet("cloudmap serve", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	var (
-		logLevel, etcdEndpoints, privateCIDRs string
-	)
-	fs.StringVar(&cfg.APIAddr, "api-addr", cfg.APIAddr, "address of the Cloud Map API")
-	fs.StringVar(&cfg.DNSAddr, "dns-addr", cfg.DNSAddr, "address of the DNS server (UDP and TCP); empty disables DNS")
-	fs.StringVar(&cfg.DataDir, "data-dir", cfg.DataDir, "directory of the embedded store")
-	fs.StringVar(&cfg.Region, "region", cfg.Region, "region in ARNs and SigV4 scopes")
-	fs.StringVar(&cfg.AccountID, "account-id", cfg.AccountID, "12-digit account id in ARNs")
-	fs.StringVar(&logLevel, "log-level", "info", "debug, info, warn or error")
-	fs.StringVar(&etcdEndpoints, "etcd-endpoints", "", "comma-separated etcd endpoints (host:port); switches the store to etcd")
-	fs.StringVar(&cfg.EtcdPrefix, "etcd-prefix", cfg.EtcdPrefix, "key prefix in etcd")
-	fs.StringVar(&cfg.EtcdCert, "etcd-cert", "", "client certificate for etcd")
-	fs.StringVar(&cfg.EtcdKey, "etcd-key", "", "client key for etcd")
-	fs.StringVar(&cfg.EtcdCA, "etcd-ca", "", "CA bundle for etcd")
-	fs.StringVar(&cfg.EtcdUsername, "etcd-username", "", "etcd user")
-	fs.StringVar(&cfg.EtcdPassword, "etcd-password", "", "etcd password")
-	fs.DurationVar(&cfg.EtcdRequestTimeout, "etcd-request-timeout", cfg.EtcdRequestTimeout, "bound on every etcd call; writes fail fast with ServiceUnavailable past it (0 = 5s)")
-	fs.IntVar(&cfg.EtcdMaxTxnOps, "etcd-max-txn-ops", cfg.EtcdMaxTxnOps, "the etcd cluster's --max-txn-ops (0 = etcd's default 128)")
-	fs.DurationVar(&cfg.LeaderTTL, "leader-ttl", cfg.LeaderTTL, "lease TTL of the elected worker node (etcd)")
-	fs.StringVar(&privateCIDRs, "dns-private-cidrs", "", "comma-separated client networks that see private DNS namespaces (default loopback and private ranges)")
-	fs.IntVar(&cfg.DNSRateLimit, "dns-rate-limit", 0, "DNS responses per second per client, 0 = off")
-	fs.DurationVar(&cfg.HealthCheckInterval, "health-check-interval", cfg.HealthCheckInterval, "interval of active health checks")
-	fs.IntVar(&cfg.HealthCheckConcurrency, "health-check-concurrency", cfg.HealthCheckConcurrency, "maximum health probes in flight")
-	fs.StringVar(&cfg.CredentialsFile, "credentials-file", "", "AWS shared-credentials file of accepted keys (re-read on SIGHUP)")
-	fs.BoolVar(&cfg.InsecureNoAuth, "insecure-no-auth", false, "accept unsigned requests on non-loopback addresses")
-	fs.StringVar(&cfg.TLSCert, "tls-cert", "", "TLS certificate for the API (re-read on SIGHUP)")
-	fs.StringVar(&cfg.TLSKey, "tls-key", "", "TLS key for the API")
-	fs.Float64Var(&cfg.RateLimit, "rate-limit", 0, "API requests per second per key, 0 = off")
-	fs.IntVar(&cfg.MaxConnections, "max-connections", cfg.MaxConnections, "maximum concurrent API connections")
-	fs.IntVar(&cfg.MaxNamespaces, "max-namespaces", 0, "namespace quota, 0 = unlimited")
-	fs.IntVar(&cfg.MaxServices, "max-services", 0, "service quota, 0 = unlimited")
-	fs.IntVar(&cfg.MaxInstancesPerService, "max-instances-per-service", 0, "instances per service quota, 0 = unlimited")
+	var logLevel string
+	fs := newServeFlags(&cfg, &logLevel, stderr)
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return cfg, errHelp
@@ -66,20 +33,22 @@ func parseServeFlags(args []string, getenv func(string) string, stderr io.Writer
 	}
 	cfg.AccessKeyID = getenv("CLOUDMAP_ACCESS_KEY_ID")
 	cfg.SecretAccessKey = getenv("CLOUDMAP_SECRET_ACCESS_KEY")
-	cfg.EtcdEndpoints = splitList(etcdEndpoints)
-	for _, c := range splitList(privateCIDRs) {
-		p, err := netip.ParsePrefix(c)
-		if err != nil {
-			return cfg, fmt.Errorf("--dns-private-cidrs: %q is not a CIDR prefix", c)
-		}
-		cfg.DNSPrivateCIDRs = append(cfg.DNSPrivateCIDRs, p)
-	}
 	level, err := parseLevel(logLevel)
 	if err != nil {
 		return cfg, err
 	}
 	cfg.Logger = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
 	return cfg, cfg.Validate()
+}
+
+// newServeFlags is the flag set of `cloudmap serve`: every embed.Config
+// flag (embed.Config.AddFlags) and --log-level, which builds the logger.
+func newServeFlags(cfg *embed.Config, logLevel *string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet("cloudmap serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	cfg.AddFlags(fs)
+	fs.StringVar(logLevel, "log-level", "info", "debug, info, warn or error")
+	return fs
 }
 
 // applyEnv sets every flag not given on the command line from its
@@ -105,16 +74,6 @@ func applyEnv(fs *flag.FlagSet, getenv func(string) string) error {
 // EnvName is the environment variable of a flag: api-addr -> CLOUDMAP_API_ADDR.
 func EnvName(flagName string) string {
 	return "CLOUDMAP_" + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
-}
-
-func splitList(s string) []string {
-	var out []string
-	for _, p := range strings.Split(s, ",") {
-		if p = strings.TrimSpace(p); p != "" {
-			out = append(out, p)
-		}
-	}
-	return out
 }
 
 func parseLevel(s string) (slog.Level, error) {

@@ -60,20 +60,43 @@ func TestParseServeFlags_Defaults(t *testing.T) {
 }
 
 func TestParseServeFlags_Errors(t *testing.T) {
-	cases := [][]string{
-		{"--account-id", "12"},
-		{"--log-level", "loud"},
-		{"--dns-private-cidrs", "nope"},
-		{"--no-such-flag"},
-		{"extra"},
+	cases := []struct {
+		name string
+		args []string
+		env  map[string]string
+		want string // the flag or setting and the rule, in the error
+	}{
+		{"account id not 12 digits", []string{"--account-id", "12"}, nil, `account id "12" must be 12 digits`},
+		{"unknown log level", []string{"--log-level", "loud"}, nil, `--log-level: "loud" is not one of debug`},
+		{"private cidr not a prefix", []string{"--dns-private-cidrs", "10.0.0.0/8,nope"}, nil, `-dns-private-cidrs: "nope" is not a CIDR prefix`},
+		{"unknown flag", []string{"--no-such-flag"}, nil, "flag provided but not defined: -no-such-flag"},
+		{"extra argument", []string{"extra"}, nil, `unexpected argument "extra"`},
+		{"tls cert without key", []string{"--tls-cert", "c.pem"}, nil, "--tls-cert and --tls-key go together"},
+		{"negative rate limit", []string{"--rate-limit", "-1"}, nil, "rate limits must not be negative"},
+		{"bad duration in env", nil, map[string]string{"CLOUDMAP_HEALTH_CHECK_INTERVAL": "soon"}, `CLOUDMAP_HEALTH_CHECK_INTERVAL="soon"`},
+		{"bad cidr in env", nil, map[string]string{"CLOUDMAP_DNS_PRIVATE_CIDRS": "nope"}, `CLOUDMAP_DNS_PRIVATE_CIDRS="nope": "nope" is not a CIDR prefix`},
+		{"key id without secret in env", nil, map[string]string{"CLOUDMAP_ACCESS_KEY_ID": "AK"}, "access key id and secret access key go together"},
 	}
-	for _, args := range cases {
-		if _, err := parseServeFlags(args, env(nil), &bytes.Buffer{}); err == nil {
-			t.Errorf("%v: no error", args)
-		}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := parseServeFlags(c.args, env(c.env), &bytes.Buffer{})
+			if err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Errorf("err = %v, want one containing %q", err, c.want)
+			}
+		})
 	}
-	if _, err := parseServeFlags(nil, env(map[string]string{"CLOUDMAP_HEALTH_CHECK_INTERVAL": "soon"}), &bytes.Buffer{}); err == nil {
-		t.Error("bad duration in the environment: no error")
+}
+
+func TestParseServeFlags_Help(t *testing.T) {
+	var out bytes.Buffer
+	if _, err := parseServeFlags([]string{"-h"}, env(nil), &out); err != errHelp {
+		t.Fatalf("err = %v, want errHelp", err)
+	}
+	if code := run([]string{"serve", "-h"}, env(nil), &out, &out, nil); code != 0 {
+		t.Errorf("serve -h: code %d, want 0", code)
+	}
+	if !strings.Contains(out.String(), "-etcd-max-txn-ops") {
+		t.Errorf("usage does not list the flags: %s", out.String())
 	}
 }
 
@@ -82,8 +105,17 @@ func TestRun_Version(t *testing.T) {
 	if code := run([]string{"version"}, env(nil), &out, &out, nil); code != 0 || !strings.HasPrefix(out.String(), "cloudmap ") {
 		t.Errorf("version: code %d, output %q", code, out.String())
 	}
-	if code := run([]string{"bogus"}, env(nil), &out, &out, nil); code != 2 {
-		t.Errorf("unknown command: code %d, want 2", code)
+	out.Reset()
+	if code := run([]string{"bogus"}, env(nil), &out, &out, nil); code != 2 || !strings.Contains(out.String(), `unknown command "bogus"`) {
+		t.Errorf("unknown command: code %d, output %q; want 2 and the command named", code, out.String())
+	}
+	out.Reset()
+	if code := run(nil, env(nil), &out, &out, nil); code != 2 || !strings.Contains(out.String(), "usage: cloudmap serve") {
+		t.Errorf("no command: code %d, output %q; want 2 and the usage", code, out.String())
+	}
+	out.Reset()
+	if code := run([]string{"serve", "--account-id", "1"}, env(nil), &out, &out, nil); code != 2 || !strings.Contains(out.String(), "cloudmap: config: account id") {
+		t.Errorf("bad flag: code %d, output %q; want 2 and the setting named", code, out.String())
 	}
 }
 
