@@ -52,6 +52,10 @@ type Config struct {
 	HealthCheckInterval time.Duration
 	// HealthCheckConcurrency bounds the probes in flight.
 	HealthCheckConcurrency int
+	// HealthChecksPrivate lets HealthCheckConfig be used in private DNS
+	// namespaces (AWS refuses it there); the probes follow the same
+	// probe-target policy as those of public namespaces.
+	HealthChecksPrivate bool
 
 	// CredentialsFile is an AWS shared-credentials file of accepted keys.
 	CredentialsFile string
@@ -133,6 +137,7 @@ func (c *Config) AddFlags(fs *flag.FlagSet) {
 
 	fs.DurationVar(&c.HealthCheckInterval, "health-check-interval", c.HealthCheckInterval, "interval of active health checks")
 	fs.IntVar(&c.HealthCheckConcurrency, "health-check-concurrency", c.HealthCheckConcurrency, "maximum health probes in flight")
+	fs.BoolVar(&c.HealthChecksPrivate, "health-checks-private", c.HealthChecksPrivate, "accept HealthCheckConfig in private DNS namespaces (AWS refuses it)")
 
 	fs.StringVar(&c.CredentialsFile, "credentials-file", c.CredentialsFile, "AWS shared-credentials file of accepted keys (re-read on SIGHUP)")
 	fs.BoolVar(&c.InsecureNoAuth, "insecure-no-auth", c.InsecureNoAuth, "accept unsigned requests on non-loopback addresses")

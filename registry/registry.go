@@ -45,6 +45,9 @@ type Config struct {
 	// operations (namespaces with tags, UpdateService adding or removing a
 	// health check) make a batch the store refuses; the worker then splits it.
 	MaxBatch int
+	// HealthChecksPrivate accepts HealthCheckConfig in private DNS
+	// namespaces (AWS refuses it there).
+	HealthChecksPrivate bool
 }
 
 // Registry implements cloudmap.ControlPlane over a cloudmap.Store.

@@ -97,7 +97,7 @@ func (r *Registry) CreateService(ctx context.Context, in *cloudmap.CreateService
 			}
 			svc.Type = cloudmap.ServiceDNSHTTP
 		}
-		if svc.HealthCheckConfig, err = normalizeHealthCheck(in.HealthCheckConfig, ns.Type, svc.DnsConfig, "HealthCheckConfig"); err != nil {
+		if svc.HealthCheckConfig, err = normalizeHealthCheck(in.HealthCheckConfig, ns.Type, r.cfg.HealthChecksPrivate, svc.DnsConfig, "HealthCheckConfig"); err != nil {
 			return err
 		}
 		if err := r.checkServiceName(tx, ns, in.Name); err != nil {
@@ -202,7 +202,7 @@ func (r *Registry) UpdateService(ctx context.Context, in *cloudmap.UpdateService
 		if err != nil {
 			return err
 		}
-		change, err := normalizeServiceChange(svc, ns, in.Service)
+		change, err := normalizeServiceChange(svc, ns, r.cfg.HealthChecksPrivate, in.Service)
 		if err != nil {
 			return err
 		}
@@ -221,7 +221,7 @@ func (r *Registry) UpdateService(ctx context.Context, in *cloudmap.UpdateService
 
 // normalizeServiceChange checks a ServiceChange against the service and
 // returns it with defaults filled in.
-func normalizeServiceChange(svc *cloudmap.Service, ns *cloudmap.Namespace, c *cloudmap.ServiceChange) (*cloudmap.ServiceChange, error) {
+func normalizeServiceChange(svc *cloudmap.Service, ns *cloudmap.Namespace, privateOK bool, c *cloudmap.ServiceChange) (*cloudmap.ServiceChange, error) {
 	if ns.Type == cloudmap.NamespaceHTTP {
 		return nil, invalid("service %s is in an HTTP namespace; UpdateService does not apply to it", svc.Id)
 	}
@@ -249,7 +249,7 @@ func normalizeServiceChange(svc *cloudmap.Service, ns *cloudmap.Namespace, c *cl
 	if c.HealthCheckConfig != nil && svc.HealthCheckCustomConfig != nil {
 		return nil, invalid("service %s has a HealthCheckCustomConfig; it cannot also have a HealthCheckConfig", svc.Id)
 	}
-	h, err := normalizeHealthCheck(c.HealthCheckConfig, ns.Type, svc.DnsConfig, "Service.HealthCheckConfig")
+	h, err := normalizeHealthCheck(c.HealthCheckConfig, ns.Type, privateOK, svc.DnsConfig, "Service.HealthCheckConfig")
 	if err != nil {
 		return nil, err
 	}
