@@ -11,7 +11,8 @@
 // expiry: one health record, then the deregistration. Renewal times are
 // not stored: when a keeper starts (after a restart or a change of leader)
 // every instance it finds is treated as renewed at that moment, so every
-// lease gets one full period of grace.
+// lease gets one full period of grace; so does every instance of a service
+// whose lease is turned on or changed.
 package lease
 
 import (
@@ -60,6 +61,15 @@ type Keeper struct {
 	mu    sync.Mutex
 	gen   uint64
 	insts map[key]*instLease
+	since map[string]svcLease // by service id
+}
+
+// svcLease is when the keeper first saw a service's current lease setting:
+// turning leases on (or changing N) gives every instance a full period.
+type svcLease struct {
+	seconds int64
+	at      time.Time
+	gen     uint64
 }
 
 type key struct{ svc, inst string }
@@ -74,7 +84,8 @@ type instLease struct {
 
 // New returns a keeper of the leases src lists, writing through reg.
 func New(src Source, reg Registry, cfg Config) *Keeper {
-	k := &Keeper{src: src, reg: reg, tick: cfg.Tick, log: cfg.Logger, insts: map[key]*instLease{}}
+	k := &Keeper{src: src, reg: reg, tick: cfg.Tick, log: cfg.Logger, insts: map[key]*instLease{},
+		since: map[string]svcLease{}}
 	if k.tick <= 0 {
 		k.tick = DefaultTick
 	}
@@ -110,6 +121,7 @@ func (k *Keeper) Renew(serviceID, instanceID string) {
 func (k *Keeper) Run(ctx context.Context) {
 	k.mu.Lock()
 	clear(k.insts) // renewals seen while not leading are stale
+	clear(k.since)
 	k.mu.Unlock()
 	k.running.Store(true)
 	defer k.running.Store(false)
@@ -142,6 +154,12 @@ func (k *Keeper) sweep(ctx context.Context) {
 	for _, e := range entries {
 		x := e.Service.Extensions
 		lease := time.Duration(x.LeaseSeconds) * time.Second
+		sl, ok := k.since[e.Service.Id]
+		if !ok || sl.seconds != x.LeaseSeconds {
+			sl = svcLease{seconds: x.LeaseSeconds, at: now}
+		}
+		sl.gen = k.gen
+		k.since[e.Service.Id] = sl
 		for _, ie := range e.Instances {
 			kk := key{e.Service.Id, ie.Instance.Id}
 			l := k.insts[kk]
@@ -151,6 +169,9 @@ func (k *Keeper) sweep(ctx context.Context) {
 			}
 			l.gen = k.gen
 			late := now.Sub(l.renewed)
+			if since := now.Sub(sl.at); since < late {
+				late = since // the lease started later than the last renewal
+			}
 			if late <= lease {
 				continue
 			}
@@ -167,6 +188,11 @@ func (k *Keeper) sweep(ctx context.Context) {
 	for kk, l := range k.insts {
 		if l.gen != k.gen && now.Sub(l.renewed) > time.Minute {
 			delete(k.insts, kk) // gone (or renewed but never registered)
+		}
+	}
+	for id, sl := range k.since {
+		if sl.gen != k.gen {
+			delete(k.since, id) // no longer leased
 		}
 	}
 	k.mu.Unlock()

@@ -188,3 +188,23 @@ func TestKeeper_RenewIgnoredWhileNotRunning(t *testing.T) {
 		}
 	})
 }
+
+func TestKeeper_TurningLeasesOnGivesGrace(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := newFake(cloudmap.ServiceExtensions{LeaseSeconds: 10}, "i-1")
+		k := run(t, f)
+		k.Renew("srv-1", "i-1")
+		after(8 * time.Second)
+		f.mu.Lock()
+		f.x.LeaseSeconds = 5 // changed: a full new period from now
+		f.mu.Unlock()
+		after(5 * time.Second)
+		if got := f.written(); len(got) != 0 {
+			t.Fatalf("within the grace of the new setting: writes %v", got)
+		}
+		after(2 * time.Second)
+		if got := f.written(); len(got) != 1 {
+			t.Fatalf("after the grace of the new setting: writes %v, want the expiry", got)
+		}
+	})
+}

@@ -1,7 +1,9 @@
 package registry_test
 
 import (
+	"context"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/cloudmap/cloudmap"
@@ -72,4 +74,48 @@ func TestRegistry_UpdateServiceAttributes_Extensions(t *testing.T) {
 	if x := stored(custom.Id); x != nil {
 		t.Fatalf("extensions %+v after deleting the attributes, want none", x)
 	}
+}
+
+// countingStore counts write transactions.
+type countingStore struct {
+	cloudmap.Store
+	updates atomic.Int64
+}
+
+func (s *countingStore) Update(ctx context.Context, fn func(tx cloudmap.Tx) error) (int64, error) {
+	s.updates.Add(1)
+	return s.Store.Update(ctx, fn)
+}
+
+// A heartbeat (lease renewal) that changes nothing must not cost a write
+// transaction: with fsync, that is what 10,000 renewing instances would pay.
+func TestRegistry_UpdateInstanceCustomHealthStatus_UnchangedWritesNothing(t *testing.T) {
+	store := &countingStore{Store: newStore(t)}
+	e := &env{t: t, reg: registry.New(store, registry.Config{Region: region, AccountID: account}), store: store, ctx: context.Background()}
+	e.startWorker(t)
+	svc := e.service(t, &cloudmap.CreateServiceInput{Name: "custom", NamespaceId: e.httpNamespace(t, "hb"),
+		HealthCheckCustomConfig: &cloudmap.HealthCheckCustomConfig{FailureThreshold: 1}})
+	e.register(t, svc.Id, "i-1", attrs("k", "v"))
+	report := func(st cloudmap.HealthStatus) {
+		t.Helper()
+		if _, err := e.reg.UpdateInstanceCustomHealthStatus(e.ctx, &cloudmap.UpdateInstanceCustomHealthStatusInput{
+			ServiceId: svc.Id, InstanceId: "i-1", Status: st}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	before := store.updates.Load()
+	for range 10 {
+		report(cloudmap.Healthy) // already HEALTHY
+	}
+	if n := store.updates.Load() - before; n != 0 {
+		t.Fatalf("10 unchanged reports made %d write transactions, want 0", n)
+	}
+	report(cloudmap.Unhealthy)
+	if got := e.health(t, svc.Id, "i-1"); got != cloudmap.Unhealthy || store.updates.Load()-before != 1 {
+		t.Fatalf("a change: health %s after %d writes, want UNHEALTHY after 1", got, store.updates.Load()-before)
+	}
+	// The errors are still the write path's.
+	_, err := e.reg.UpdateInstanceCustomHealthStatus(e.ctx, &cloudmap.UpdateInstanceCustomHealthStatusInput{
+		ServiceId: svc.Id, InstanceId: "nope", Status: cloudmap.Healthy})
+	wantCode(t, err, cloudmap.ErrInstanceNotFound)
 }

@@ -14,40 +14,32 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"net/http"
 	"os"
-	"os/exec"
-	"runtime"
-	"strconv"
-	"strings"
 	"time"
 
-	"github.com/cloudmap/cloudmap/embed"
+	"github.com/cloudmap/cloudmap/bench/internal/child"
 )
 
 func main() {
-	child := flag.Bool("child", false, "run as the server (internal)")
-	dataDir := flag.String("data-dir", "", "server data directory (child)")
-	n := flag.Int("n", 10000, "waiters or streams (at most 15000)")
-	mode := flag.String("mode", "longpoll", "longpoll or sse")
-	rounds := flag.Int("rounds", 5, "registrations (at most 100)")
-	d := flag.Duration("d", 2*time.Minute, "give up after this long (at most 10m)")
-	flag.Parse()
-	if *child {
-		if err := serve(*dataDir, *n); err != nil {
+	if child.IsChild() {
+		if err := child.Serve(16000); err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			os.Exit(1)
 		}
 		return
 	}
+	n := flag.Int("n", 10000, "waiters or streams (at most 15000)")
+	mode := flag.String("mode", "longpoll", "longpoll or sse")
+	rounds := flag.Int("rounds", 5, "registrations (at most 100)")
+	d := flag.Duration("d", 2*time.Minute, "give up after this long (at most 10m)")
+	flag.Parse()
 	if *n < 1 || *n > 15000 || *rounds < 1 || *rounds > 100 || *d > 10*time.Minute || (*mode != "longpoll" && *mode != "sse") {
 		fmt.Fprintln(os.Stderr, "watch: -n 1..15000, -rounds 1..100, -d at most 10m, -mode longpoll|sse")
 		os.Exit(2)
@@ -60,97 +52,6 @@ func main() {
 		os.Exit(1)
 	}
 	fmt.Println(res)
-}
-
-// serve is the child: a cloudmap server on a free loopback port, printing
-// its URL, then its memory whenever a line arrives on stdin.
-func serve(dir string, n int) error {
-	cfg := embed.DefaultConfig()
-	cfg.APIAddr, cfg.DNSAddr, cfg.DataDir = "127.0.0.1:0", "", dir
-	cfg.MaxConnections = n + 256
-	srv, err := embed.Start(context.Background(), cfg)
-	if err != nil {
-		return err
-	}
-	defer srv.Close()
-	fmt.Println("URL", srv.APIURL())
-	in := bufio.NewScanner(os.Stdin)
-	for in.Scan() {
-		runtime.GC()
-		var ms runtime.MemStats
-		runtime.ReadMemStats(&ms)
-		fmt.Println("STATS", rss(), ms.HeapInuse, ms.StackInuse, runtime.NumGoroutine())
-	}
-	return nil
-}
-
-// rss is the resident set of this process in bytes (Linux), else the
-// memory the Go runtime holds from the OS.
-func rss() uint64 {
-	b, err := os.ReadFile("/proc/self/status")
-	if err == nil {
-		for line := range strings.SplitSeq(string(b), "\n") {
-			if f := strings.Fields(line); len(f) >= 2 && f[0] == "VmRSS:" {
-				kb, _ := strconv.ParseUint(f[1], 10, 64)
-				return kb << 10
-			}
-		}
-	}
-	var ms runtime.MemStats
-	runtime.ReadMemStats(&ms)
-	return ms.Sys
-}
-
-// stats is one memory reading of the child.
-type stats struct {
-	RSS, Heap, Stack uint64
-	Goroutines       int
-}
-
-type server struct {
-	url   string
-	cmd   *exec.Cmd
-	stdin io.WriteCloser
-	out   *bufio.Scanner
-}
-
-func startChild(n int) (*server, error) {
-	self, err := os.Executable()
-	if err != nil {
-		return nil, err
-	}
-	dir, err := os.MkdirTemp("", "cloudmap-bench-watch-")
-	if err != nil {
-		return nil, err
-	}
-	cmd := exec.Command(self, "-child", "-data-dir", dir, "-n", strconv.Itoa(n))
-	cmd.Stderr = os.Stderr
-	stdin, _ := cmd.StdinPipe()
-	stdout, _ := cmd.StdoutPipe()
-	if err := cmd.Start(); err != nil {
-		return nil, err
-	}
-	s := &server{cmd: cmd, stdin: stdin, out: bufio.NewScanner(stdout)}
-	if !s.out.Scan() || !strings.HasPrefix(s.out.Text(), "URL ") {
-		s.stop()
-		return nil, errors.New("child did not start")
-	}
-	s.url = strings.TrimPrefix(s.out.Text(), "URL ")
-	go func() { cmd.Wait(); os.RemoveAll(dir) }()
-	return s, nil
-}
-
-func (s *server) stats() stats {
-	fmt.Fprintln(s.stdin, "stats")
-	var st stats
-	if s.out.Scan() {
-		fmt.Sscanf(s.out.Text(), "STATS %d %d %d %d", &st.RSS, &st.Heap, &st.Stack, &st.Goroutines)
-	}
-	return st
-}
-
-func (s *server) stop() {
-	s.stdin.Close() // the child returns at the end of stdin
 }
 
 // call makes one API call and decodes the answer into out.

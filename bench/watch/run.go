@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/cloudmap/cloudmap/bench/internal/child"
 )
 
 // Result is what a run measured.
@@ -39,15 +41,15 @@ func mb(b int64) float64 { return float64(b) / (1 << 20) }
 
 // Run measures one mode with n waiters over rounds registrations.
 func Run(ctx context.Context, mode string, n, rounds int) (Result, error) {
-	srv, err := startChild(n)
+	srv, err := child.Start()
 	if err != nil {
 		return Result{}, err
 	}
-	defer srv.stop()
+	defer srv.Stop()
 	tr := &http.Transport{MaxIdleConnsPerHost: n + 16, DisableCompression: true}
 	defer tr.CloseIdleConnections()
 	c := &http.Client{Transport: tr}
-	api := srv.url + "/"
+	api := srv.URL + "/"
 	svcID, err := setup(ctx, c, api)
 	if err != nil {
 		return Result{}, err
@@ -56,7 +58,7 @@ func Run(ctx context.Context, mode string, n, rounds int) (Result, error) {
 	if err := call(ctx, c, api, "DiscoverInstancesRevision", disc, &rev); err != nil {
 		return Result{}, err
 	}
-	before := srv.stats()
+	before := srv.Stats(true)
 
 	got := make(chan time.Time, n)
 	armed := make(chan struct{}, n)
@@ -65,7 +67,7 @@ func Run(ctx context.Context, mode string, n, rounds int) (Result, error) {
 	for range n {
 		switch mode {
 		case "sse":
-			go streamWaiter(wctx, c, srv.url, got, armed)
+			go streamWaiter(wctx, c, srv.URL, got, armed)
 		default:
 			go pollWaiter(wctx, c, api, rev.InstancesRevision, got, armed)
 		}
@@ -113,25 +115,25 @@ var disc = map[string]string{"NamespaceName": "bench", "ServiceName": "web"}
 
 // waitArmed waits until every waiter is held by the server: every stream
 // has its snapshot, or the server runs a goroutine per long-poll again.
-func waitArmed(ctx context.Context, srv *server, mode string, n, base int, armed chan struct{}) (stats, error) {
+func waitArmed(ctx context.Context, srv *child.Server, mode string, n, base int, armed chan struct{}) (child.Stats, error) {
 	if mode == "sse" && armed != nil {
 		for range n {
 			select {
 			case <-armed:
 			case <-ctx.Done():
-				return stats{}, ctx.Err()
+				return child.Stats{}, ctx.Err()
 			}
 		}
-		return srv.stats(), nil
+		return srv.Stats(true), nil
 	}
 	for {
-		st := srv.stats()
+		st := srv.Stats(true)
 		if mode == "sse" || st.Goroutines >= base+n {
 			return st, nil
 		}
 		select {
 		case <-ctx.Done():
-			return stats{}, fmt.Errorf("%d of %d waiters held: %w", st.Goroutines-base, n, ctx.Err())
+			return child.Stats{}, fmt.Errorf("%d of %d waiters held: %w", st.Goroutines-base, n, ctx.Err())
 		case <-time.After(20 * time.Millisecond):
 		}
 	}
