@@ -133,6 +133,9 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	status, body := h.serve(w, r, reqID, (*out)[:0])
 	*out = body
 	written = true
+	if status == statusParked {
+		return // the connection was handed over (park.go)
+	}
 	if status == http.StatusOK && body == nil {
 		w.WriteHeader(status) // an operation without output: empty body
 		return
@@ -172,10 +175,19 @@ func (h *handler) serve(w http.ResponseWriter, r *http.Request, reqID string, ou
 			return h.errorBody(w, out, reqID, err)
 		}
 	}
-	if err := h.longPoll(w, r, in); err != nil {
+	parked, err := h.longPoll(w, r, o, in, reqID)
+	if err != nil {
 		return h.errorBody(w, out, reqID, err)
 	}
-	res, err := o.call(r.Context(), h.api, in)
+	if parked {
+		return statusParked, nil
+	}
+	return h.invoke(r.Context(), w, reqID, o, in, out)
+}
+
+// invoke calls the operation and returns the status and body to send.
+func (h *handler) invoke(ctx context.Context, w http.ResponseWriter, reqID string, o *operation, in any, out []byte) (int, []byte) {
+	res, err := o.call(ctx, h.api, in)
 	if err != nil {
 		return h.errorBody(w, out, reqID, err)
 	}

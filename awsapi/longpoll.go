@@ -35,6 +35,7 @@ type RevisionWaiter interface {
 // extensions are the handler's parts beyond AWS.
 type extensions struct {
 	waiter       RevisionWaiter
+	lot          *lot // parked long-polls, when waiter is also a RevisionWatcher
 	watch        WatchSource
 	shutdown     context.Context
 	heartbeat    time.Duration
@@ -44,6 +45,9 @@ type extensions struct {
 func newExtensions(cfg Config) extensions {
 	x := extensions{waiter: cfg.Waiter, watch: cfg.Watch, shutdown: cfg.Shutdown,
 		heartbeat: cfg.WatchHeartbeat, writeTimeout: cfg.WatchWriteTimeout}
+	if rw, ok := cfg.Waiter.(RevisionWatcher); ok {
+		x.lot = newLot(rw, cfg.Shutdown)
+	}
 	if x.heartbeat <= 0 {
 		x.heartbeat = DefaultWatchHeartbeat
 	}
@@ -53,24 +57,37 @@ func newExtensions(cfg Config) extensions {
 	return x
 }
 
-// longPoll waits as the long-poll headers of a discovery request ask. It
-// returns InvalidInput naming the header for a bad header; the end of the
-// wait is not an error.
-func (h *handler) longPoll(w http.ResponseWriter, r *http.Request, in any) error {
-	var ns, svc, owner string
+// statusParked is serve's status for a request whose connection was
+// handed over to the lot of parked long-polls: nothing more is written.
+const statusParked = -1
+
+// longPoll waits as the long-poll headers of a discovery request ask: it
+// parks the request (park.go), or else waits here. It returns InvalidInput
+// naming the header for a bad header; the end of the wait is not an error.
+func (h *handler) longPoll(w http.ResponseWriter, r *http.Request, o *operation, in any, reqID string) (parked bool, err error) {
+	var key pollKey
 	switch in := in.(type) {
 	case *cloudmap.DiscoverInstancesInput:
-		ns, svc, owner = in.NamespaceName, in.ServiceName, in.OwnerAccount
+		key = pollKey{in.NamespaceName, in.ServiceName, in.OwnerAccount}
 	case *cloudmap.DiscoverInstancesRevisionInput:
-		ns, svc, owner = in.NamespaceName, in.ServiceName, in.OwnerAccount
+		key = pollKey{in.NamespaceName, in.ServiceName, in.OwnerAccount}
 	default:
-		return nil
+		return false, nil
 	}
 	index, wait, ok, err := parseLongPoll(r.Header)
 	if err != nil || !ok || h.ext.waiter == nil {
-		return err
+		return false, err
 	}
 	wait += rand.N(wait/16 + 1)
+	if h.ext.lot != nil {
+		rev, _, err := h.ext.lot.src.WatchRevision(key.ns, key.svc, key.owner)
+		if err != nil || rev != index {
+			return false, nil // answer at once
+		}
+		if h.park(w, o, in, reqID, key, index, wait) {
+			return true, nil
+		}
+	}
 	// The answer may come after the server's read and write timeouts (the
 	// read timeout would cancel the request): move them.
 	rc, end := http.NewResponseController(w), time.Now().Add(wait+30*time.Second)
@@ -81,10 +98,10 @@ func (h *handler) longPoll(w http.ResponseWriter, r *http.Request, in any) error
 	if h.ext.shutdown != nil {
 		defer context.AfterFunc(h.ext.shutdown, cancel)()
 	}
-	if err := h.ext.waiter.WaitRevision(ctx, ns, svc, owner, index); err != nil && r.Context().Err() != nil {
-		return err // the client went away
+	if err := h.ext.waiter.WaitRevision(ctx, key.ns, key.svc, key.owner, index); err != nil && r.Context().Err() != nil {
+		return false, err // the client went away
 	}
-	return nil
+	return false, nil
 }
 
 // parseLongPoll reads the long-poll headers; ok is false when the request

@@ -93,13 +93,9 @@ func (h *hub) wake(keys []string, all bool) {
 // only ctx's error, when ctx ended.
 func (v *View) WaitRevision(ctx context.Context, nsName, svcName, owner string, index int64) error {
 	for {
-		st, err := v.lookup(nsName, svcName, owner)
-		if err != nil || st.entry.Revision != index {
+		rev, ch, err := v.WatchRevision(nsName, svcName, owner)
+		if err != nil || rev != index {
 			return nil
-		}
-		ch := v.hub.wait(svcKey(st.entry.Service.Id))
-		if st, err := v.lookup(nsName, svcName, owner); err != nil || st.entry.Revision != index {
-			return nil // changed between the lookup and the wait
 		}
 		select {
 		case <-ch:
@@ -116,15 +112,31 @@ func (v *View) WaitRevision(ctx context.Context, nsName, svcName, owner string, 
 // any change, not only of its instances. Errors: NamespaceNotFound,
 // ServiceNotFound.
 func (v *View) WatchService(nsName, svcName string) (*cloudmap.ServiceEntry, <-chan struct{}, error) {
-	st, err := v.lookup(nsName, svcName, "")
+	st, ch, err := v.watchLookup(nsName, svcName, "")
 	if err != nil {
 		return nil, nil, err
 	}
-	ch := v.hub.wait(svcKey(st.entry.Service.Id))
-	if st, err = v.lookup(nsName, svcName, ""); err != nil {
-		return nil, nil, err
-	}
 	return st.entry, ch, nil
+}
+
+// watchLookup looks a service up and returns a channel closed at its next
+// change: registered between two lookups, so a change after the state
+// returned is never missed (a service replaced in between is looked up
+// again).
+func (v *View) watchLookup(nsName, svcName, owner string) (*svcState, <-chan struct{}, error) {
+	st, err := v.lookup(nsName, svcName, owner)
+	for err == nil {
+		ch := v.hub.wait(svcKey(st.entry.Service.Id))
+		again, err2 := v.lookup(nsName, svcName, owner)
+		if err2 != nil {
+			return nil, nil, err2
+		}
+		if again.entry.Service.Id == st.entry.Service.Id {
+			return again, ch, nil
+		}
+		st = again
+	}
+	return nil, nil, err
 }
 
 // WatchNamespace returns a namespace found by its HttpName, the entries of
@@ -133,15 +145,15 @@ func (v *View) WatchService(nsName, svcName string) (*cloudmap.ServiceEntry, <-c
 // NamespaceNotFound.
 func (v *View) WatchNamespace(nsName string) (*cloudmap.Namespace, []*cloudmap.ServiceEntry, uint32, <-chan struct{}, error) {
 	ns, _, _ := v.namespaceServices(nsName)
-	if ns == nil {
-		return nil, nil, 0, nil, cloudmap.Errorf(cloudmap.ErrNamespaceNotFound, "No namespace found with name %s", nsName)
+	for ns != nil {
+		ch := v.hub.wait(nsKey(ns.Id))
+		again, entries, serial := v.namespaceServices(nsName)
+		if again != nil && again.Id == ns.Id {
+			return again, entries, serial, ch, nil
+		}
+		ns = again // replaced in between: watch the new one
 	}
-	ch := v.hub.wait(nsKey(ns.Id))
-	ns, entries, serial := v.namespaceServices(nsName)
-	if ns == nil {
-		return nil, nil, 0, nil, cloudmap.Errorf(cloudmap.ErrNamespaceNotFound, "No namespace found with name %s", nsName)
-	}
-	return ns, entries, serial, ch, nil
+	return nil, nil, 0, nil, cloudmap.Errorf(cloudmap.ErrNamespaceNotFound, "No namespace found with name %s", nsName)
 }
 
 func (v *View) namespaceServices(nsName string) (*cloudmap.Namespace, []*cloudmap.ServiceEntry, uint32) {
@@ -167,4 +179,16 @@ func (v *View) Closed() <-chan struct{} { return v.closed }
 
 func sortEntries(es []*cloudmap.ServiceEntry) {
 	slices.SortFunc(es, func(a, b *cloudmap.ServiceEntry) int { return strings.Compare(a.Service.Name, b.Service.Name) })
+}
+
+// WatchRevision returns the InstancesRevision of a service (found as
+// DiscoverInstances finds it) and a channel closed at the service's next
+// change (any change: the revision may stay the same). Errors:
+// NamespaceNotFound, ServiceNotFound.
+func (v *View) WatchRevision(nsName, svcName, owner string) (int64, <-chan struct{}, error) {
+	st, ch, err := v.watchLookup(nsName, svcName, owner)
+	if err != nil {
+		return 0, nil, err
+	}
+	return st.entry.Revision, ch, nil
 }

@@ -50,7 +50,7 @@ func Serve(maxConns int) error {
 			runtime.GC()
 		}
 		runtime.ReadMemStats(&ms)
-		fmt.Println("STATS", rss(), ms.HeapInuse, ms.StackInuse, runtime.NumGoroutine(), int64(cpu()))
+		fmt.Println("STATS", rss(), ms.HeapInuse, ms.StackInuse, runtime.NumGoroutine(), int64(cpu()), fds())
 	}
 	return nil
 }
@@ -60,6 +60,7 @@ type Stats struct {
 	RSS, Heap, Stack uint64
 	Goroutines       int
 	CPU              time.Duration // user + system time so far
+	FDs              int           // open file descriptors (Linux; 0 elsewhere)
 }
 
 // Server is a running child.
@@ -109,7 +110,7 @@ func (s *Server) Stats(gc bool) Stats {
 	var st Stats
 	var cpu int64
 	if s.out.Scan() {
-		fmt.Sscanf(s.out.Text(), "STATS %d %d %d %d %d", &st.RSS, &st.Heap, &st.Stack, &st.Goroutines, &cpu)
+		fmt.Sscanf(s.out.Text(), "STATS %d %d %d %d %d %d", &st.RSS, &st.Heap, &st.Stack, &st.Goroutines, &cpu, &st.FDs)
 	}
 	st.CPU = time.Duration(cpu)
 	return st
@@ -135,4 +136,13 @@ func rss() uint64 {
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
 	return ms.Sys
+}
+
+// fds counts the open file descriptors of this process (Linux).
+func fds() int {
+	entries, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		return 0
+	}
+	return len(entries)
 }
