@@ -2,6 +2,7 @@ package awsapi
 
 import (
 	"context"
+	"log/slog"
 	"math/rand/v2"
 	"net/http"
 	"strconv"
@@ -36,6 +37,7 @@ type RevisionWaiter interface {
 type extensions struct {
 	waiter       RevisionWaiter
 	lot          *lot // parked long-polls, when waiter is also a RevisionWatcher
+	streams      *streamLot
 	watch        WatchSource
 	shutdown     context.Context
 	heartbeat    time.Duration
@@ -53,6 +55,13 @@ func newExtensions(cfg Config) extensions {
 	}
 	if x.writeTimeout <= 0 {
 		x.writeTimeout = DefaultWatchWriteTimeout
+	}
+	if x.watch != nil {
+		log := cfg.Logger
+		if log == nil {
+			log = slog.New(slog.DiscardHandler)
+		}
+		x.streams = newStreamLot(x.watch, x.heartbeat, log.Info, cfg.Shutdown)
 	}
 	return x
 }

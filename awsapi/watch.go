@@ -73,7 +73,8 @@ type watchSnapshot struct {
 	Services  []watchService
 }
 
-// serveWatch serves one change stream.
+// serveWatch serves one change stream: on a connection handed over to the
+// lot of streams (streamlot.go) for HTTP/1.x, else in this goroutine.
 func (h *handler) serveWatch(w http.ResponseWriter, r *http.Request) {
 	rh := new(respHeaders)
 	reqID := rh.requestID()
@@ -84,15 +85,28 @@ func (h *handler) serveWatch(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	q := r.URL.Query()
-	s := &stream{h: h, w: w, rc: http.NewResponseController(w), ns: q.Get("namespace"), svc: q.Get("service"),
-		lastID: r.Header.Get("Last-Event-ID")}
-	if err := s.first(); err != nil {
+	s := &stream{h: h, ns: q.Get("namespace"), svc: q.Get("service"), lastID: r.Header.Get("Last-Event-ID")}
+	id, snap, err := s.load()
+	if err != nil {
 		h.writeError(w, reqID, err)
 		return
 	}
-	if err := s.run(r); err != nil {
-		h.log.Info("awsapi: watcher dropped: it did not take an event in time",
-			"remote", r.RemoteAddr, "namespace", s.ns, "service", s.svc, "err", err)
+	if h.ext.streams != nil && h.ext.streams.adopt(w, s, reqID, id, snap) {
+		return
+	}
+	s.out = rwSink{w: w, rc: http.NewResponseController(w)}
+	hdr := w.Header()
+	hdr["Content-Type"] = []string{"text/event-stream"}
+	hdr.Set("Cache-Control", "no-cache")
+	hdr.Set("X-Accel-Buffering", "no")
+	s.out.(rwSink).rc.SetReadDeadline(time.Time{}) // the server's read timeout would end the stream
+	w.WriteHeader(http.StatusOK)
+	if err := s.open(id, snap); err == nil {
+		err = s.run(r)
+		if err != nil {
+			h.log.Info("awsapi: watcher dropped: it did not take an event in time",
+				"remote", r.RemoteAddr, "namespace", s.ns, "service", s.svc, "err", err)
+		}
 	}
 }
 
@@ -124,8 +138,7 @@ func (h *handler) startWatch(r *http.Request) error {
 // stream is one change stream being served.
 type stream struct {
 	h       *handler
-	w       http.ResponseWriter
-	rc      *http.ResponseController
+	out     sink
 	ns, svc string
 	lastID  string
 	wake    <-chan struct{}
@@ -135,42 +148,57 @@ type stream struct {
 	buf  []byte
 }
 
-// first reads the current state and sends the headers and, unless the
-// client resumes at the current id, the snapshot. An error here (no such
-// namespace or service) is answered as an API error.
-func (s *stream) first() error {
-	var snap watchSnapshot
-	var id string
+// sink is where a stream's bytes go: the ResponseWriter, or the connection
+// handed over.
+type sink interface {
+	write(b []byte, deadline time.Time) error
+}
+
+type rwSink struct {
+	w  http.ResponseWriter
+	rc *http.ResponseController
+}
+
+func (o rwSink) write(b []byte, deadline time.Time) error {
+	o.rc.SetWriteDeadline(deadline)
+	if len(b) > 0 {
+		if _, err := o.w.Write(b); err != nil {
+			return err
+		}
+	}
+	return o.rc.Flush()
+}
+
+// load reads the current state: the snapshot and its event id. An error
+// (no such namespace or service) is answered as an API error.
+func (s *stream) load() (string, *watchSnapshot, error) {
 	if s.svc != "" {
 		e, ch, err := s.h.ext.watch.WatchService(s.ns, s.svc)
 		if err != nil {
-			return err
+			return "", nil, err
 		}
-		s.one, s.wake, id = e, ch, strconv.FormatInt(e.Revision, 10)
-		snap = watchSnapshot{Namespace: e.Namespace.HttpName(), Services: []watchService{fullService(e)}}
-	} else {
-		ns, entries, serial, ch, err := s.h.ext.watch.WatchNamespace(s.ns)
-		if err != nil {
-			return err
-		}
-		s.many, s.wake, id = make(map[string]*cloudmap.ServiceEntry, len(entries)), ch, strconv.FormatUint(uint64(serial), 10)
-		snap = watchSnapshot{Namespace: ns.HttpName(), Services: make([]watchService, 0, len(entries))}
-		for _, e := range entries {
-			s.many[e.Service.Id] = e
-			snap.Services = append(snap.Services, fullService(e))
-		}
+		s.one, s.wake = e, ch
+		snap := &watchSnapshot{Namespace: e.Namespace.HttpName(), Services: []watchService{fullService(e)}}
+		return strconv.FormatInt(e.Revision, 10), snap, nil
 	}
-	hdr := s.w.Header()
-	hdr["Content-Type"] = []string{"text/event-stream"}
-	hdr.Set("Cache-Control", "no-cache")
-	hdr.Set("X-Accel-Buffering", "no")
-	s.rc.SetWriteDeadline(time.Now().Add(s.h.ext.writeTimeout))
-	s.rc.SetReadDeadline(time.Time{}) // the server's read timeout would end the stream
-	s.w.WriteHeader(http.StatusOK)
-	if s.lastID != "" && s.lastID == id {
-		return s.flush() // resumed with nothing missed
+	ns, entries, serial, ch, err := s.h.ext.watch.WatchNamespace(s.ns)
+	if err != nil {
+		return "", nil, err
 	}
-	s.event(id, "snapshot", snap)
+	s.many, s.wake = make(map[string]*cloudmap.ServiceEntry, len(entries)), ch
+	snap := &watchSnapshot{Namespace: ns.HttpName(), Services: make([]watchService, 0, len(entries))}
+	for _, e := range entries {
+		s.many[e.Service.Id] = e
+		snap.Services = append(snap.Services, fullService(e))
+	}
+	return strconv.FormatUint(uint64(serial), 10), snap, nil
+}
+
+// open sends the snapshot unless the client resumes at the current id.
+func (s *stream) open(id string, snap *watchSnapshot) error {
+	if s.lastID == "" || s.lastID != id {
+		s.event(id, "snapshot", snap)
+	}
 	return s.flush()
 }
 
@@ -269,16 +297,16 @@ func (s *stream) event(id, name string, v any) {
 	s.buf = append(s.buf, "\n\n"...)
 }
 
-// flush writes the buffered events within the write timeout.
+// flush writes the buffered events within the write timeout. A large
+// buffer (a snapshot) is not kept.
 func (s *stream) flush() error {
-	s.rc.SetWriteDeadline(time.Now().Add(s.h.ext.writeTimeout))
-	if len(s.buf) > 0 {
-		if _, err := s.w.Write(s.buf); err != nil {
-			return err
-		}
+	err := s.out.write(s.buf, time.Now().Add(s.h.ext.writeTimeout))
+	if cap(s.buf) > 4096 {
+		s.buf = nil
+	} else {
 		s.buf = s.buf[:0]
 	}
-	return s.rc.Flush()
+	return err
 }
 
 func summary(e *cloudmap.ServiceEntry, ie cloudmap.InstanceEntry) watchInstance {

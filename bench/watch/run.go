@@ -73,7 +73,7 @@ func Run(ctx context.Context, mode string, n, rounds int) (Result, error) {
 			go pollWaiter(wctx, c, api, rev.InstancesRevision, got, armed)
 		}
 	}
-	held, err := waitArmed(ctx, srv, mode, n, before.FDs, armed)
+	held, err := waitArmed(ctx, srv, mode, n, before, armed)
 	if err != nil {
 		return Result{}, err
 	}
@@ -104,7 +104,7 @@ func Run(ctx context.Context, mode string, n, rounds int) (Result, error) {
 				return res, fmt.Errorf("round %d: %w", r, ctx.Err())
 			}
 		}
-		if _, err := waitArmed(ctx, srv, mode, n, before.FDs, nil); err != nil {
+		if _, err := waitArmed(ctx, srv, mode, n, before, nil); err != nil {
 			return res, err
 		}
 	}
@@ -116,8 +116,8 @@ var disc = map[string]string{"NamespaceName": "bench", "ServiceName": "web"}
 
 // waitArmed waits until every waiter is held by the server: every stream
 // has its snapshot, or the server holds a connection per long-poll again
-// (base is its open descriptors without them; Linux).
-func waitArmed(ctx context.Context, srv *child.Server, mode string, n, base int, armed chan struct{}) (child.Stats, error) {
+// and no request is in flight (base: the server without them; Linux).
+func waitArmed(ctx context.Context, srv *child.Server, mode string, n int, base child.Stats, armed chan struct{}) (child.Stats, error) {
 	if mode == "sse" && armed != nil {
 		for range n {
 			select {
@@ -130,13 +130,15 @@ func waitArmed(ctx context.Context, srv *child.Server, mode string, n, base int,
 	}
 	for {
 		st := srv.Stats(false)
-		// 1% slack: the setup's keep-alive connection and closing ones blur the count.
-		if mode == "sse" || st.FDs >= base+n-n/100 {
+		// 1% slack: the setup's keep-alive connection and closing ones blur
+		// the count. Parked long-polls hold no goroutine: requests still in
+		// flight do.
+		if mode == "sse" || (st.FDs >= base.FDs+n-n/100 && st.Goroutines < base.Goroutines+n/100+16) {
 			return srv.Stats(true), nil
 		}
 		select {
 		case <-ctx.Done():
-			return child.Stats{}, fmt.Errorf("%d of %d waiters held: %w", st.FDs-base, n, ctx.Err())
+			return child.Stats{}, fmt.Errorf("%d of %d waiters held: %w", st.FDs-base.FDs, n, ctx.Err())
 		case <-time.After(20 * time.Millisecond):
 		}
 	}

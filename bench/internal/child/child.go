@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/exec"
 	"runtime"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"time"
@@ -47,7 +48,7 @@ func Serve(maxConns int) error {
 	for in.Scan() {
 		var ms runtime.MemStats
 		if in.Text() == "gc" {
-			runtime.GC()
+			debug.FreeOSMemory() // a collection, and free pages back to the OS: RSS is what is live
 		}
 		runtime.ReadMemStats(&ms)
 		fmt.Println("STATS", rss(), ms.HeapInuse, ms.StackInuse, runtime.NumGoroutine(), int64(cpu()), fds())
