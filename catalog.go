@@ -40,3 +40,23 @@ type HealthTarget struct {
 	// Health is the stored status the checker starts from.
 	Health HealthStatus
 }
+
+// RecordSet is one record set of the zone of a DNS namespace, as the Route
+// 53 hosted zone behind a Cloud Map namespace holds it: the DNS server
+// answers from exactly these records. Records Cloud Map makes for an
+// instance are one set per instance (SetIdentifier is the instance ID),
+// carrying the service's routing policy; the apex NS and SOA sets and the
+// name servers' glue addresses have neither.
+type RecordSet struct {
+	// Name is the owner name, fully qualified, in lower case.
+	Name string
+	// Type is the record type: A, AAAA, CNAME, SRV, NS or SOA.
+	Type string
+	TTL  int64
+	// SetIdentifier is the instance ID of a per-instance set, else "".
+	SetIdentifier string
+	// Routing is the service's routing policy for per-instance sets, else "".
+	Routing RoutingPolicy
+	// Values are the records' data in DNS presentation format.
+	Values []string
+}

@@ -81,3 +81,16 @@ func ErrorMessage(err error) string {
 	}
 	return err.Error()
 }
+
+// NotFound returns the error every package answers for a missing resource,
+// one wording naming what was looked for: code is one of the *NotFound
+// codes, kind the resource ("namespace", "service", "instance",
+// "operation", "resource"), by how it was named ("namespace named" for a
+// name), and id the identifier the caller gave. scope, when given, names
+// the resource it was looked for in, for example "service srv-1".
+func NotFound(code, kind, id string, scope ...string) *Error {
+	if len(scope) > 0 {
+		return Errorf(code, "%s %q not found in %s", kind, id, scope[0])
+	}
+	return Errorf(code, "%s %q not found", kind, id)
+}

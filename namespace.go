@@ -52,14 +52,19 @@ type HttpProperties struct {
 }
 
 // SOA carries the TTL of a zone's SOA record, used for negative caching.
+// TTL is required in requests; it is absent in the empty SOA that HTTP
+// namespaces show.
 type SOA struct {
-	TTL int64
+	TTL *int64
 }
+
+// NewSOA returns an SOA with the TTL.
+func NewSOA(ttl int64) *SOA { return &SOA{TTL: &ttl} }
 
 // SOATTL returns the namespace's SOA TTL, or def when it has none.
 func (n *Namespace) SOATTL(def int64) int64 {
-	if p := n.Properties.DnsProperties; p != nil && p.SOA != nil {
-		return p.SOA.TTL
+	if p := n.Properties.DnsProperties; p != nil && p.SOA != nil && p.SOA.TTL != nil {
+		return *p.SOA.TTL
 	}
 	return def
 }

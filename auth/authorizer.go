@@ -83,14 +83,14 @@ type compiledKey struct {
 	allNamespaces bool
 
 	mu    sync.Mutex
-	cache [2]derived // the signing keys of the last two dates
+	cache [4]derived // the signing keys of the last scopes (two dates, two services)
 	next  int
 }
 
-// derived is a signing key for one date.
+// derived is a signing key for one credential scope.
 type derived struct {
-	date string
-	key  []byte
+	date, region, service string
+	key                   []byte
 }
 
 // New returns an Authorizer for cfg.
@@ -201,17 +201,18 @@ func compileKeys(keys []Key, log *slog.Logger) *keySet {
 	return ks
 }
 
-// signingKey returns the key's SigV4 signing key for date, cached.
+// signingKey returns the key's SigV4 signing key for date, region and
+// service, cached.
 func (k *compiledKey) signingKey(date, region, service string) []byte {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	for _, d := range k.cache {
-		if d.date == date && d.key != nil {
+		if d.key != nil && d.date == date && d.region == region && d.service == service {
 			return d.key
 		}
 	}
 	key := deriveKey(k.SecretAccessKey, date, region, service)
-	k.cache[k.next] = derived{date: date, key: key}
+	k.cache[k.next] = derived{date: date, region: region, service: service, key: key}
 	k.next = (k.next + 1) % len(k.cache)
 	return key
 }

@@ -31,14 +31,21 @@ func (k *Key) label() string {
 }
 
 // ValidateActionPattern reports whether p is a usable action pattern: "*",
-// or "servicediscovery:" followed by a pattern that matches at least one
-// Cloud Map operation.
+// "servicediscovery:" followed by a pattern that matches at least one
+// Cloud Map operation, or "route53:" followed by one that matches a Route
+// 53 operation cloudmap serves.
 func ValidateActionPattern(p string) error {
 	if p == "*" {
 		return nil
 	}
+	if lp := strings.ToLower(p); strings.HasPrefix(lp, route53Prefix) {
+		if validRoute53Pattern(lp) {
+			return nil
+		}
+		return fmt.Errorf("action pattern %q matches no Route 53 operation cloudmap serves (%s)", p, strings.Join(route53Operations, ", "))
+	}
 	if !strings.HasPrefix(strings.ToLower(p), actionPrefix) {
-		return fmt.Errorf("action pattern %q must start with %q or be \"*\"", p, actionPrefix)
+		return fmt.Errorf("action pattern %q must start with %q or %q, or be \"*\"", p, actionPrefix, route53Prefix)
 	}
 	for _, op := range operations {
 		if matchPattern(strings.ToLower(p), strings.ToLower(actionPrefix+op)) {

@@ -64,10 +64,16 @@ func (a *Authorizer) authorize(k *compiledKey, operation string, input any) erro
 // allowsAction matches servicediscovery:<operation> against the key's
 // action patterns.
 func (k *compiledKey) allowsAction(operation string) bool {
+	return k.allows(actionPrefix + operation)
+}
+
+// allows matches a full action name (service:Operation) against the key's
+// action patterns.
+func (k *compiledKey) allows(action string) bool {
 	if k.actions == nil {
 		return true
 	}
-	action := strings.ToLower(actionPrefix + operation)
+	action = strings.ToLower(action)
 	for _, p := range k.actions {
 		if matchPattern(p, action) {
 			return true

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -38,11 +39,17 @@ type signedRequest struct {
 // authenticate verifies the SigV4 signature of r over body and returns the
 // key that signed it.
 func (a *Authorizer) authenticate(r *http.Request, body []byte, ks *keySet) (*compiledKey, error) {
+	return a.verify(r, body, ks, a.service, a.region)
+}
+
+// verify is authenticate for a signing name and the regions its credential
+// scope may name.
+func (a *Authorizer) verify(r *http.Request, body []byte, ks *keySet, service string, regions ...string) (*compiledKey, error) {
 	sr, err := parseRequest(r)
 	if err != nil {
 		return nil, err
 	}
-	if err := a.checkScope(sr); err != nil {
+	if err := a.checkScope(sr, service, regions); err != nil {
 		return nil, err
 	}
 	k, ok := ks.byID[sr.auth.AccessKeyID]
@@ -56,7 +63,7 @@ func (a *Authorizer) authenticate(r *http.Request, body []byte, ks *keySet) (*co
 	}
 	canonical := canonicalRequest(r, sr.auth.SignedHeaders, payloadHash)
 	sts := stringToSign(sr.amzDate, sr.auth.Scope(), canonical)
-	want := hex.EncodeToString(hmacSHA256(k.signingKey(sr.auth.Date, a.region, a.service), sts))
+	want := hex.EncodeToString(hmacSHA256(k.signingKey(sr.auth.Date, sr.auth.Region, service), sts))
 	if !hmac.Equal([]byte(want), []byte(sr.auth.Signature)) {
 		return nil, cloudmap.Errorf(cloudmap.ErrInvalidSignature, msgSignatureWrong)
 	}
@@ -101,7 +108,7 @@ func parseRequest(r *http.Request) (*signedRequest, error) {
 }
 
 // checkScope checks the date, region and service of the signature.
-func (a *Authorizer) checkScope(sr *signedRequest) error {
+func (a *Authorizer) checkScope(sr *signedRequest, service string, regions []string) error {
 	t, err := time.Parse(amzDateFormat, sr.amzDate)
 	if err != nil {
 		return incomplete("X-Amz-Date %q is not in ISO 8601 basic format (YYYYMMDD'T'HHMMSS'Z').", clip(sr.amzDate))
@@ -125,13 +132,13 @@ func (a *Authorizer) checkScope(sr *signedRequest) error {
 		return cloudmap.Errorf(cloudmap.ErrInvalidSignature, "Signature expired: %s is now earlier than %s (%s - 5 min.)",
 			sr.amzDate, early.Format(amzDateFormat), now.Format(amzDateFormat))
 	}
-	if sr.auth.Region != a.region {
+	if !slices.Contains(regions, sr.auth.Region) {
 		return cloudmap.Errorf(cloudmap.ErrInvalidSignature, "Credential should be scoped to a valid region, not '%s'; this endpoint serves '%s'.",
-			clip(sr.auth.Region), a.region)
+			clip(sr.auth.Region), strings.Join(regions, "' or '"))
 	}
-	if sr.auth.Service != a.service {
+	if sr.auth.Service != service {
 		return cloudmap.Errorf(cloudmap.ErrInvalidSignature, "Credential should be scoped to correct service: '%s', not '%s'.",
-			a.service, clip(sr.auth.Service))
+			service, clip(sr.auth.Service))
 	}
 	return nil
 }

@@ -204,7 +204,6 @@ func (d *decoder) mapValue(n *node, v reflect.Value) error {
 	if n.strMap {
 		sm = v.Interface().(map[string]string)
 	}
-	count := 0
 	for first := true; ; first = false {
 		more, err := d.nextElement('}', first)
 		if err != nil {
@@ -213,7 +212,6 @@ func (d *decoder) mapValue(n *node, v reflect.Value) error {
 		if !more {
 			break
 		}
-		count++
 		kb, err := d.objectKey()
 		if err != nil {
 			return err
@@ -239,14 +237,19 @@ func (d *decoder) mapValue(n *node, v reflect.Value) error {
 		}
 		d.path = d.path[:len(d.path)-1]
 	}
-	d.checkSize(n.s, count)
+	d.checkSize(n.s, v.Len()) // a key given twice counts once: the last value wins
 	return nil
 }
 
+// structure decodes a JSON object into a structure. A member given twice
+// takes its last value, as encoding/json and botocore (Python's json) do:
+// the earlier value is dropped entirely (lists and maps are not merged)
+// with the constraint violations it caused.
 func (d *decoder) structure(n *node, v reflect.Value) error {
 	v = deref(v)
 	d.pos++ // '{'
 	var seen uint64
+	var spans []violationSpan // of the members decoded so far, for duplicates
 	for first := true; ; first = false {
 		more, err := d.nextElement('}', first)
 		if err != nil {
@@ -263,15 +266,26 @@ func (d *decoder) structure(n *node, v reflect.Value) error {
 		if !ok {
 			return d.unknownMember(n, kb)
 		}
+		if seen&f.bit != 0 { // given again: the last one wins
+			fv := v.Field(f.index)
+			fv.Set(reflect.Zero(fv.Type()))
+			spans = d.dropViolations(spans, f.bit)
+			seen &^= f.bit
+		}
 		if d.literal("null") {
 			continue // null is absent
 		}
+		span := violationSpan{bit: f.bit, n0: d.nviolation, l0: len(d.violations)}
 		d.path = append(d.path, pathSeg{name: f.name, index: -1})
 		if err := d.value(f.node, v.Field(f.index)); err != nil {
 			return err
 		}
 		d.path = d.path[:len(d.path)-1]
 		seen |= f.bit
+		if d.nviolation > span.n0 {
+			span.n1, span.l1 = d.nviolation, len(d.violations)
+			spans = append(spans, span)
+		}
 	}
 	for _, f := range n.required {
 		if seen&f.bit == 0 {
@@ -281,6 +295,33 @@ func (d *decoder) structure(n *node, v reflect.Value) error {
 		}
 	}
 	return nil
+}
+
+// violationSpan is where the constraint violations of one member of a
+// structure went: violation counts n0 to n1, listed violations l0 to l1.
+type violationSpan struct {
+	bit            uint64
+	n0, n1, l0, l1 int
+}
+
+// dropViolations removes the violations of the member bit (given again)
+// and moves the spans recorded after it.
+func (d *decoder) dropViolations(spans []violationSpan, bit uint64) []violationSpan {
+	for i, s := range spans {
+		if s.bit != bit {
+			continue
+		}
+		dn, dl := s.n1-s.n0, s.l1-s.l0
+		d.nviolation -= dn
+		d.violations = append(d.violations[:s.l0], d.violations[s.l1:]...)
+		rest := append(spans[:i], spans[i+1:]...)
+		for j := i; j < len(rest); j++ {
+			rest[j].n0, rest[j].n1 = rest[j].n0-dn, rest[j].n1-dn
+			rest[j].l0, rest[j].l1 = rest[j].l0-dl, rest[j].l1-dl
+		}
+		return rest
+	}
+	return spans
 }
 
 func (d *decoder) unknownMember(n *node, name []byte) error {

@@ -27,7 +27,7 @@ func TestHandler_OutputsThroughSDK(t *testing.T) {
 	ns := &cloudmap.Namespace{Id: "ns-1", Arn: "arn:aws:servicediscovery:us-east-1:123456789012:namespace/ns-1",
 		Name: "example.local", Type: cloudmap.NamespaceDNSPrivate, ServiceCount: 0, CreateDate: created,
 		Properties: cloudmap.NamespaceProperties{DnsProperties: &cloudmap.DnsProperties{HostedZoneId: "Z1",
-			SOA: &cloudmap.SOA{TTL: 15}}, HttpProperties: &cloudmap.HttpProperties{HttpName: "example.local"}},
+			SOA: cloudmap.NewSOA(15)}, HttpProperties: &cloudmap.HttpProperties{HttpName: "example.local"}},
 		Vpc: "vpc-secret"}
 	op := &cloudmap.Operation{Id: "op-1", Type: cloudmap.OpCreateNamespace, Status: cloudmap.OpSuccess,
 		CreateDate: created, UpdateDate: created.Add(1500 * time.Millisecond), Targets: map[string]string{"NAMESPACE": "ns-1"}}
@@ -162,7 +162,7 @@ func TestHandler_DecodedInputs(t *testing.T) {
 			&cloudmap.CreateHttpNamespaceInput{Name: "n", Description: "café 😀 \ufffd é"}},
 		{"UpdatePrivateDnsNamespace", `{"Id":"ns-1","Namespace":{"Properties":{"DnsProperties":{"SOA":{"TTL":30}}}}}`,
 			&cloudmap.UpdateDnsNamespaceInput{Id: "ns-1", Namespace: &cloudmap.NamespaceChange{
-				Properties: &cloudmap.DnsNamespaceProperties{DnsProperties: &cloudmap.DnsPropertiesMutable{SOA: &cloudmap.SOA{TTL: 30}}}}}},
+				Properties: &cloudmap.DnsNamespaceProperties{DnsProperties: &cloudmap.DnsPropertiesMutable{SOA: cloudmap.NewSOA(30)}}}}},
 		{"ListOperations", `{"MaxResults":5,"NextToken":"t","Filters":[{"Name":"STATUS","Values":["SUCCESS","FAIL"],"Condition":"IN"}]}`,
 			&cloudmap.ListInput{MaxResults: 5, NextToken: "t", Filters: []cloudmap.Filter{
 				{Name: "STATUS", Values: []string{"SUCCESS", "FAIL"}, Condition: "IN"}}}},

@@ -12,6 +12,10 @@ import (
 //
 //   - opcode other than QUERY: NOTIMP;
 //   - zero or several questions: FORMERR;
+//   - a question without type and class (type 0 and class 0, which is also
+//     how a question cut short after its name decodes): FORMERR (RFC 1035
+//     section 4.1.2);
+//   - more than one OPT record: FORMERR (RFC 6891 section 6.1.1);
 //   - EDNS version other than 0: BADVERS;
 //   - class other than IN (CHAOS, HESIOD, ANY, ...): NOTIMP;
 //   - AXFR and IXFR: REFUSED (no zone transfers);
@@ -56,6 +60,12 @@ func (s *Server) Answer(q *dns.Msg, client netip.Addr, maxSize int) *dns.Msg {
 	case len(q.Question) != 1:
 		m.Rcode = dns.RcodeFormatError
 		return s.finish(m, opt, maxSize)
+	case countOPT(q) > 1:
+		m.Rcode = dns.RcodeFormatError
+		return s.finish(m, nil, maxSize)
+	case q.Question[0].Qtype == 0 && q.Question[0].Qclass == 0:
+		m.Rcode = dns.RcodeFormatError
+		return s.finish(m, opt, maxSize)
 	}
 	m.Question = q.Question
 	question := q.Question[0]
@@ -74,6 +84,17 @@ func (s *Server) Answer(q *dns.Msg, client netip.Addr, maxSize int) *dns.Msg {
 	return s.finish(m, opt, maxSize)
 }
 
+// countOPT returns the number of OPT records in the additional section.
+func countOPT(q *dns.Msg) int {
+	n := 0
+	for _, rr := range q.Extra {
+		if rr.Header().Rrtype == dns.TypeOPT {
+			n++
+		}
+	}
+	return n
+}
+
 // answerQuestion fills m for one IN question.
 func (s *Server) answerQuestion(m *dns.Msg, question dns.Question, client netip.Addr) {
 	name := question.Name
@@ -86,7 +107,7 @@ func (s *Server) answerQuestion(m *dns.Msg, question dns.Question, client netip.
 		return
 	}
 	m.Authoritative = true
-	z := zone{ns: ns, apex: name[zoneOff:], serial: s.src.ZoneSerial(ns.Id)}
+	z := zone{ns: ns, apex: name[zoneOff:], serial: s.src.ZoneSerial(ns.Id), servers: s.cfg.NameServers}
 	if zoneOff == 0 {
 		s.answerApex(m, &z, name, question.Qtype)
 		return

@@ -174,6 +174,10 @@ func TestServer_Answer_protocol(t *testing.T) {
 	}{
 		{"two questions", func(q *dns.Msg) { q.Question = append(q.Question, q.Question[0]) }, dns.RcodeFormatError},
 		{"no question", func(q *dns.Msg) { q.Question = nil }, dns.RcodeFormatError},
+		// RFC 6891 section 6.1.1: more than one OPT record is FORMERR.
+		{"two OPT records", func(q *dns.Msg) { q.SetEdns0(1232, false); q.Extra = append(q.Extra, q.Extra[0]) }, dns.RcodeFormatError},
+		// RFC 1035 section 4.1.2: a question has a type and a class.
+		{"question without type and class", func(q *dns.Msg) { q.Question[0].Qtype, q.Question[0].Qclass = 0, 0 }, dns.RcodeFormatError},
 		{"opcode STATUS", func(q *dns.Msg) { q.Opcode = dns.OpcodeStatus }, dns.RcodeNotImplemented},
 		{"opcode UPDATE", func(q *dns.Msg) { q.Opcode = dns.OpcodeUpdate }, dns.RcodeNotImplemented},
 		{"class CHAOS", func(q *dns.Msg) { q.Question[0].Qclass = dns.ClassCHAOS }, dns.RcodeNotImplemented},

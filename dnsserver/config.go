@@ -21,6 +21,11 @@ type Config struct {
 	// always use one. Every socket is read by NumCPU/UDPSockets goroutines
 	// (at least one).
 	UDPSockets int
+	// NameServers are the hosts that serve the zones (--dns-nameservers):
+	// every zone's apex NS records list their names, the SOA MNAME is the
+	// first, and names inside a zone answer their addresses there (glue).
+	// Empty: the synthetic DefaultNameServer. See CheckNameServers.
+	NameServers []NameServer
 	// Logger receives errors; nil discards them.
 	Logger *slog.Logger
 }

@@ -32,10 +32,16 @@
 //
 // # Zone
 //
-// The apex has a synthetic SOA (MNAME ns-1.cloudmap.invalid., RNAME
-// hostmaster.cloudmap.invalid., serial Source.ZoneSerial, TTL the
-// namespace's SOA TTL, timers 7200 900 1209600 86400) and one NS record
-// (ns-1.cloudmap.invalid., TTL 172800). Missing names get NXDOMAIN, names
+// The apex has an SOA (serial Source.ZoneSerial, TTL the namespace's SOA
+// TTL, timers 7200 900 1209600 86400) and NS records (TTL 172800). With
+// Config.NameServers (--dns-nameservers) the NS records name those hosts,
+// the SOA MNAME is the first and its RNAME hostmaster.<zone>; a host whose
+// name lies in the zone answers its A/AAAA there and comes as glue in the
+// additional section of NS answers. Without them the SOA is
+// ns-1.cloudmap.invalid. hostmaster.cloudmap.invalid. and the one NS
+// record ns-1.cloudmap.invalid. SRV answers carry their targets' A and
+// AAAA records in the additional section, as Route 53's do. RecordSets
+// lists a zone's records as the Route 53 hosted zone holds them. Missing names get NXDOMAIN, names
 // without the asked type NODATA, both with the SOA in the authority section
 // with TTL min(SOA TTL, MINIMUM) (RFC 2308). Empty non-terminals (such as
 // _tcp.<ns> under _http._tcp.<ns>) are NODATA when the Source implements
@@ -50,9 +56,10 @@
 // (payload 1232, DO copied) when the query had one; EDNS versions other
 // than 0 get BADVERS. Over UDP a reply fits in 512 bytes, or in the
 // client's EDNS0 size (at least 512, at most 4096); when it does not fit
-// even compressed, TC is set and the answer and authority sections are
-// emptied (no partial RRsets, RFC 2181 section 9), and TCP returns the whole
-// answer. UDP packets shorter than a header and responses are dropped;
+// even compressed, the additional records are dropped (without TC), and if
+// it still does not fit, TC is set and the answer and authority sections
+// are emptied (no partial RRsets, RFC 2181 section 9), and TCP returns the
+// whole answer. UDP packets shorter than a header and responses are dropped;
 // unreadable queries with a readable header get a header-only FORMERR.
 //
 // # Visibility

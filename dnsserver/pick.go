@@ -3,6 +3,7 @@ package dnsserver
 import (
 	"math/rand/v2"
 	"net/netip"
+	"slices"
 
 	"github.com/miekg/dns"
 
@@ -138,11 +139,14 @@ func addRecords(m *dns.Msg, e *cloudmap.ServiceEntry, name string, rec cloudmap.
 	case cloudmap.RecordSRV:
 		hdr.Rrtype = dns.TypeSRV
 		rrs := make([]dns.SRV, sel.n)
+		glue := glueSlab{n: sel.n}
+		m.Extra = slices.Grow(m.Extra, sel.n+1) // the targets' A records and the OPT record
 		for j, i := range sel.idx[:sel.n] {
 			in := e.Instances[i].Instance
 			p, _ := port(in.Attributes)
 			rrs[j] = dns.SRV{Hdr: hdr, Priority: 1, Weight: 1, Port: p, Target: srvTarget(e, in.Id)}
 			m.Answer = append(m.Answer, &rrs[j])
+			m.Extra = appendTargetAddrs(m.Extra, e, rec, in, rrs[j].Target, &glue)
 		}
 	case cloudmap.RecordCNAME:
 		hdr.Rrtype = dns.TypeCNAME

@@ -14,6 +14,9 @@ import (
 // answerName answers a question for a name below the zone's apex; rel is
 // that name relative to the apex, without the trailing dot.
 func (s *Server) answerName(m *dns.Msg, z *zone, name, rel string, qtype uint16) {
+	if len(z.servers) > 0 && s.answerHost(m, z, name, qtype) {
+		return
+	}
 	if e := s.src.ServiceNamed(z.ns.Id, rel); e != nil && hasAnyRecord(e) {
 		s.answerService(m, z, name, e, qtype)
 		return
@@ -126,12 +129,20 @@ func value(e *cloudmap.ServiceEntry, in *cloudmap.InstanceEntry, t cloudmap.Reco
 }
 
 func ipv4(attrs map[string]string) (netip.Addr, bool) {
-	a, err := netip.ParseAddr(attrs[cloudmap.AttrIPv4])
+	v := attrs[cloudmap.AttrIPv4]
+	if v == "" { // ParseAddr allocates its error
+		return netip.Addr{}, false
+	}
+	a, err := netip.ParseAddr(v)
 	return a, err == nil && a.Is4()
 }
 
 func ipv6(attrs map[string]string) (netip.Addr, bool) {
-	a, err := netip.ParseAddr(attrs[cloudmap.AttrIPv6])
+	v := attrs[cloudmap.AttrIPv6]
+	if v == "" {
+		return netip.Addr{}, false
+	}
+	a, err := netip.ParseAddr(v)
 	return a, err == nil && a.Is6() && a.Zone() == ""
 }
 

@@ -121,6 +121,8 @@ func TestServer_badPackets(t *testing.T) {
 		{"short header", []byte{1, 2, 3, 4, 5}, -1},
 		{"header only, qdcount 1", []byte{0xAB, 0xCD, 0x01, 0, 0, 1, 0, 0, 0, 0, 0, 0}, dns.RcodeFormatError},
 		{"compression loop", loop, dns.RcodeFormatError},
+		{"question without type and class", append([]byte{0xAB, 0xCD, 0x01, 0, 0, 1, 0, 0, 0, 0, 0, 0},
+			"\x03web\x07example\x05local\x00"...), dns.RcodeFormatError},
 		{"a response", append([]byte{0xAB, 0xCD, 0x81}, good[3:]...), -1},
 		{"opcode UPDATE", append([]byte{0xAB, 0xCD, 0x28}, good[3:]...), dns.RcodeNotImplemented},
 		// 'G' reads as opcode 8.

@@ -6,15 +6,19 @@ import (
 	cloudmap "github.com/cloudmap/cloudmap"
 )
 
-// Synthetic zone data. Every namespace is its own zone; its SOA and NS
-// records name this server with names under the reserved ".invalid" TLD
-// (RFC 6761), so they can never point a resolver elsewhere. The SOA timers
-// are Route 53's defaults for a new hosted zone.
+// Zone data. Every namespace is its own zone. Without Config.NameServers
+// its SOA and NS records name this server with names under the reserved
+// ".invalid" TLD (RFC 6761), so they can never point a resolver elsewhere;
+// with them, the NS records list their names, the SOA MNAME is the first
+// and the RNAME is hostmaster.<zone>. The SOA timers are Route 53's
+// defaults for a new hosted zone.
 const (
-	// NameServer is the NS target and SOA MNAME of every zone.
-	NameServer = "ns-1.cloudmap.invalid."
-	// Hostmaster is the SOA RNAME of every zone.
-	Hostmaster = "hostmaster.cloudmap.invalid."
+	// DefaultNameServer is the NS target and SOA MNAME of every zone when
+	// no name servers are configured.
+	DefaultNameServer = "ns-1.cloudmap.invalid."
+	// DefaultHostmaster is the SOA RNAME of every zone when no name servers
+	// are configured.
+	DefaultHostmaster = "hostmaster.cloudmap.invalid."
 	// DefaultSOATTL is the SOA TTL of a namespace without one (Route 53's default).
 	DefaultSOATTL = 900
 	// NSTTL is the TTL of the apex NS record (Route 53's default).
@@ -28,9 +32,10 @@ const (
 
 // zone is one namespace as seen by one query.
 type zone struct {
-	ns     *cloudmap.Namespace
-	apex   string // the zone name as spelled in the question, with the trailing dot
-	serial uint32
+	ns      *cloudmap.Namespace
+	apex    string // the zone name as spelled in the question, with the trailing dot
+	serial  uint32
+	servers []NameServer // Config.NameServers
 }
 
 // soaTTL returns the namespace's SOA TTL clamped to the uint32 range.
@@ -40,9 +45,13 @@ func (z *zone) soaTTL() uint32 {
 
 // soa returns the zone's SOA record with the given TTL.
 func (z *zone) soa(ttl uint32) *dns.SOA {
+	mname, rname := DefaultNameServer, DefaultHostmaster
+	if len(z.servers) > 0 {
+		mname, rname = z.servers[0].Name, "hostmaster."+z.apex
+	}
 	return &dns.SOA{
 		Hdr: dns.RR_Header{Name: z.apex, Rrtype: dns.TypeSOA, Class: dns.ClassINET, Ttl: ttl},
-		Ns:  NameServer, Mbox: Hostmaster, Serial: z.serial,
+		Ns:  mname, Mbox: rname, Serial: z.serial,
 		Refresh: soaRefresh, Retry: soaRetry, Expire: soaExpire, Minttl: soaMinTTL,
 	}
 }
@@ -53,9 +62,7 @@ func (s *Server) answerApex(m *dns.Msg, z *zone, name string, qtype uint16) {
 	case dns.TypeSOA, dns.TypeANY: // ANY: one RRset (RFC 8482)
 		m.Answer = append(m.Answer, z.soa(z.soaTTL()))
 	case dns.TypeNS:
-		m.Answer = append(m.Answer, &dns.NS{
-			Hdr: dns.RR_Header{Name: name, Rrtype: dns.TypeNS, Class: dns.ClassINET, Ttl: NSTTL},
-			Ns:  NameServer})
+		answerNS(m, z, name)
 	default:
 		z.nodata(m)
 	}

@@ -8,6 +8,8 @@ import (
 	"net/netip"
 	"strings"
 	"time"
+
+	"github.com/cloudmap/cloudmap/dnsserver"
 )
 
 // Config is everything a cloudmap server needs. cmd/cloudmap fills it from
@@ -47,6 +49,11 @@ type Config struct {
 	DNSPrivateCIDRs []netip.Prefix
 	// DNSRateLimit is the DNS responses per second per client, 0 = off.
 	DNSRateLimit int
+	// DNSNameServers are the hosts that serve the zones (--dns-nameservers,
+	// see ParseNameServers): the apex NS and SOA of every zone and the name
+	// servers GetHostedZone reports. Empty: the synthetic
+	// ns-1.cloudmap.invalid.
+	DNSNameServers []dnsserver.NameServer
 
 	// HealthCheckInterval is the probe interval of active health checks.
 	HealthCheckInterval time.Duration
@@ -71,6 +78,11 @@ type Config struct {
 	RateLimit float64
 	// MaxConnections caps concurrent API connections, 0 = 4096.
 	MaxConnections int
+
+	// OperationDelay keeps new operations SUBMITTED, then PENDING, that
+	// long before they finish, and requests reply at once; 0 (the default)
+	// finishes every operation before its request replies.
+	OperationDelay time.Duration
 
 	// Account quotas, 0 = unlimited.
 	MaxNamespaces          int
@@ -134,6 +146,14 @@ func (c *Config) AddFlags(fs *flag.FlagSet) {
 		return nil
 	})
 	fs.IntVar(&c.DNSRateLimit, "dns-rate-limit", c.DNSRateLimit, "DNS responses per second per client, 0 = off")
+	fs.Func("dns-nameservers", "the hosts serving the zones (`NAME=IP,...`, IPv4 or IPv6), for their NS and SOA records and Route 53's DelegationSet (default the synthetic ns-1.cloudmap.invalid)", func(s string) error {
+		ns, err := ParseNameServers(s)
+		if err != nil {
+			return err
+		}
+		c.DNSNameServers = ns
+		return nil
+	})
 
 	fs.DurationVar(&c.HealthCheckInterval, "health-check-interval", c.HealthCheckInterval, "interval of active health checks")
 	fs.IntVar(&c.HealthCheckConcurrency, "health-check-concurrency", c.HealthCheckConcurrency, "maximum health probes in flight")
@@ -145,6 +165,8 @@ func (c *Config) AddFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.TLSKey, "tls-key", c.TLSKey, "TLS key for the API")
 	fs.Float64Var(&c.RateLimit, "rate-limit", c.RateLimit, "API requests per second per key, 0 = off")
 	fs.IntVar(&c.MaxConnections, "max-connections", c.MaxConnections, "maximum concurrent API connections")
+
+	fs.DurationVar(&c.OperationDelay, "operation-delay", c.OperationDelay, "keep new operations SUBMITTED/PENDING this long and reply at once (0 = every operation is final when its call returns)")
 
 	fs.IntVar(&c.MaxNamespaces, "max-namespaces", c.MaxNamespaces, "namespace quota, 0 = unlimited")
 	fs.IntVar(&c.MaxServices, "max-services", c.MaxServices, "service quota, 0 = unlimited")
@@ -183,10 +205,21 @@ func (c *Config) Validate() error {
 		return errors.New("config: health check concurrency must be positive")
 	case c.RateLimit < 0 || c.DNSRateLimit < 0:
 		return errors.New("config: rate limits must not be negative")
+	case c.OperationDelay < 0:
+		return errors.New("config: operation delay must not be negative")
 	case c.EtcdRequestTimeout < 0 || c.EtcdMaxTxnOps < 0 || c.LeaderTTL < 0:
 		return errors.New("config: etcd request timeout, max txn ops and leader ttl must not be negative")
 	}
+	if err := dnsserver.CheckNameServers(c.DNSNameServers); err != nil {
+		return fmt.Errorf("config: --dns-nameservers: %w", err)
+	}
 	return nil
+}
+
+// ParseNameServers parses the --dns-nameservers list NAME=IP[,NAME=IP...]
+// (IPv4 or IPv6; a host with both is listed twice); errors name the entry.
+func ParseNameServers(s string) ([]dnsserver.NameServer, error) {
+	return dnsserver.ParseNameServers(s)
 }
 
 func allDigits(s string) bool {

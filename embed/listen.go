@@ -101,7 +101,7 @@ func (s *Server) listenAPI(handler http.Handler, endWaits func()) error {
 	ln = netutil.LimitListener(ln, maxConns)
 	s.scheme = "http"
 	s.api = &http.Server{
-		Handler:           handler,
+		Handler:           s.withRoute53(handler),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      30 * time.Second,
@@ -135,7 +135,7 @@ func (s *Server) startDNS() error {
 	}
 	s.dns = dnsserver.New(s.view, dnsserver.Config{
 		Addr: s.cfg.DNSAddr, PrivateCIDRs: s.cfg.DNSPrivateCIDRs, RateLimit: s.cfg.DNSRateLimit,
-		Logger: s.log.With("component", "dns"),
+		NameServers: s.cfg.DNSNameServers, Logger: s.log.With("component", "dns"),
 	})
 	if err := s.dns.Start(); err != nil {
 		s.dns = nil

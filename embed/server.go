@@ -89,7 +89,8 @@ func Start(ctx context.Context, cfg Config) (_ *Server, err error) {
 		Region: cfg.Region, AccountID: cfg.AccountID, Logger: log.With("component", "registry"),
 		WaitApplied: s.view.WaitFor, MaxNamespaces: cfg.MaxNamespaces,
 		MaxServices: cfg.MaxServices, MaxInstancesPerService: cfg.MaxInstancesPerService,
-		MaxBatch: maxBatch(s.store), HealthChecksPrivate: cfg.HealthChecksPrivate,
+		MaxBatch: maxBatch(s.store), OperationDelay: cfg.OperationDelay,
+		HealthChecksPrivate: cfg.HealthChecksPrivate,
 	})
 	s.check = health.New(s.view, s.reg, health.Config{
 		Interval: cfg.HealthCheckInterval, Concurrency: cfg.HealthCheckConcurrency,

@@ -1,8 +1,11 @@
 // Package registry holds every rule of the AWS Cloud Map control plane, once:
 // validation, idempotency by CreatorRequestId, ResourceInUse preconditions,
-// quotas, operation records and the operations worker that drives them to
-// SUCCESS or FAIL. It implements cloudmap.ControlPlane over a cloudmap.Store
-// and writes one Store.Update per request.
+// quotas, DNS name collisions and operation records. It implements
+// cloudmap.ControlPlane over a cloudmap.Store and writes one Store.Update
+// per request. A request that returns an OperationId applies its operation
+// in that Update and replies once it is final and visible (execute in
+// operation.go); with Config.OperationDelay it queues the operation for the
+// worker (worker.go), which also finishes operations a crash left queued.
 //
 // # Key layout
 //
@@ -11,12 +14,13 @@
 // encoded by cloudmap.Encode. Everything else lives under registry's own
 // prefixes:
 //
-//	op/<operation-id>                 operation record (JSON opRecord: the Operation plus what to do)
-//	opq/<operation-id>                queue marker of an unfinished operation: "" while SUBMITTED,
-//	                                  "PENDING <unix ms>" once the worker took it (overlaid on op/)
-//	opst/<operation-id>               "SUCCESS <unix ms>" once the operation succeeded (overlaid on
-//	                                  op/, which stays as submitted; a failed one rewrites op/)
-//	busy/ns/<namespace-id>            in-progress marker of a namespace; value is the operation id
+//	op/<operation-id>                 operation record (JSON opRecord): final when written by its
+//	                                  request; while queued, the Operation plus what to do
+//	opq/<operation-id>                queue marker of a queued operation: "" while SUBMITTED,
+//	                                  "PENDING <unix ms>" once half of its delay passed (overlaid on op/)
+//	opst/<operation-id>               "SUCCESS <unix ms>" once a queued operation succeeded (overlaid
+//	                                  on op/, which stays as submitted; a failed one rewrites op/)
+//	busy/ns/<namespace-id>            in-progress marker of a namespace with a queued operation
 //	busy/svc/<service-id>             in-progress marker of a service (UpdateService)
 //	busy/inst/<service-id>/<inst-id>  in-progress marker of an instance (register, deregister)
 //	idx/nsname/<TYPE>/<name>          namespace name of its type family -> namespace id (DNS names lower case)
@@ -30,8 +34,9 @@
 //	idem/svc/<creator-request-id>     CreatorRequestId of a service -> {hash, service id}
 //	idem/inst/<creator-request-id>    CreatorRequestId of a registration -> {hash, operation id}
 //
-// Namespaces are created by the worker: the request reserves the name (the
-// idx keys) and stores the operation; GetNamespace finds the namespace once
-// the operation succeeded. Counts (ServiceCount, InstanceCount, quotas) are
+// A namespace create reserves the name (the idx keys) and stores the
+// namespace in the same transaction; with an operation delay the worker
+// stores the namespace later, and GetNamespace finds it once the operation
+// succeeded. Counts (ServiceCount, InstanceCount, quotas) are
 // computed with ReadTx.Count when read, never stored.
 package registry

@@ -29,6 +29,7 @@ var newStore = func(t testing.TB) cloudmap.Store {
 type env struct {
 	t     testing.TB
 	reg   *registry.Registry
+	cfg   registry.Config
 	store cloudmap.Store
 	ctx   context.Context
 }
@@ -45,14 +46,33 @@ func newIdleEnv(t testing.TB, cfg registry.Config) *env {
 	t.Helper()
 	cfg.Region, cfg.AccountID = region, account
 	store := newStore(t)
-	return &env{t: t, reg: registry.New(store, cfg), store: store, ctx: context.Background()}
+	return &env{t: t, reg: registry.New(store, cfg), cfg: cfg, store: store, ctx: context.Background()}
 }
 
-// startWorker runs the worker until the test ends.
+// newQueueingEnv returns a registry whose requests queue their operations
+// (an operation delay of an hour) and whose worker is not running: the
+// operations stay SUBMITTED until startWorker, drainWith or seedNamespace
+// runs the worker of a node without a delay.
+func newQueueingEnv(t testing.TB, cfg registry.Config) *env {
+	cfg.OperationDelay = time.Hour
+	return newIdleEnv(t, cfg)
+}
+
+// resumer returns a registry on e's store with e's configuration but no
+// operation delay: its worker applies every queued operation at once, as
+// a node restarted without a delay does.
+func (e *env) resumer() *registry.Registry {
+	cfg := e.cfg
+	cfg.OperationDelay = 0
+	return registry.New(e.store, cfg)
+}
+
+// startWorker runs the worker of resumer until the test ends.
 func (e *env) startWorker(t testing.TB) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- e.reg.RunWorker(ctx) }()
+	w := e.resumer()
+	go func() { done <- w.RunWorker(ctx) }()
 	t.Cleanup(func() {
 		cancel()
 		if err := <-done; err != nil {
@@ -203,7 +223,7 @@ func manyTags(n int) []cloudmap.Tag {
 }
 
 // seedNamespace creates a private DNS namespace on a registry whose worker
-// is not running, by running a worker just for it.
+// is not running, by running the worker of resumer just for it.
 func seedNamespace(t testing.TB, e *env, name string) string {
 	t.Helper()
 	out, err := e.reg.CreatePrivateDnsNamespace(e.ctx, &cloudmap.CreatePrivateDnsNamespaceInput{Name: name, Vpc: "vpc-1"})
@@ -212,7 +232,8 @@ func seedNamespace(t testing.TB, e *env, name string) string {
 	}
 	ctx, cancel := context.WithCancel(e.ctx)
 	done := make(chan error, 1)
-	go func() { done <- e.reg.RunWorker(ctx) }()
+	w := e.resumer()
+	go func() { done <- w.RunWorker(ctx) }()
 	op := e.wait(t, out.OperationId)
 	cancel()
 	if err := <-done; err != nil {

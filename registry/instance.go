@@ -23,22 +23,13 @@ type instRequest struct {
 	Attributes            map[string]string
 }
 
-// RegisterInstance submits the creation or update (upsert) of an instance.
-// The request is one Store.Update: the operation, its queue marker, the
-// instance's in-progress marker and the idempotency record. Errors:
-// InvalidInput, ServiceNotFound, DuplicateRequest, ResourceLimitExceeded.
+// RegisterInstance creates or updates (upserts) an instance: one
+// Store.Update that checks the request, stores the instance and records the
+// operation (see execute). Errors: InvalidInput, ServiceNotFound,
+// DuplicateRequest, ResourceLimitExceeded.
 func (r *Registry) RegisterInstance(ctx context.Context, in *cloudmap.RegisterInstanceInput) (*cloudmap.OperationOutput, error) {
-	if in == nil {
-		return nil, invalid("ServiceId is required")
-	}
-	svcID, err := r.serviceIDInput(in.ServiceId)
+	svcID, err := r.checkRegisterInput(in)
 	if err != nil {
-		return nil, err
-	}
-	if err := validateInstanceID(in.InstanceId); err != nil {
-		return nil, err
-	}
-	if err := validateAttributeShapes(in.Attributes); err != nil {
 		return nil, err
 	}
 	opID := newOperationID()
@@ -46,74 +37,92 @@ func (r *Registry) RegisterInstance(ctx context.Context, in *cloudmap.RegisterIn
 	if in.CreatorRequestId != "" {
 		hash = requestHash(instRequest{svcID, in.InstanceId, in.Attributes})
 	}
-	newOp := func(svc *cloudmap.Service) *opRecord {
+	inst := &cloudmap.Instance{Id: in.InstanceId, CreatorRequestId: in.CreatorRequestId,
+		Attributes: in.Attributes, CreatedByAccount: r.cfg.AccountID, ServiceId: svcID}
+	instRaw := cloudmap.Encode(inst)
+	newTask := func(svc *cloudmap.Service) *task {
 		op := r.newOp(opID, cloudmap.OpRegisterInstance,
 			map[string]string{cloudmap.TargetService: svcID, cloudmap.TargetInstance: in.InstanceId})
-		op.NamespaceId, op.ServiceId, op.Busy = svc.NamespaceId, svcID, busyInstKey(svcID, in.InstanceId)
-		op.Instance = &cloudmap.Instance{Id: in.InstanceId, CreatorRequestId: in.CreatorRequestId,
-			Attributes: in.Attributes, CreatedByAccount: r.cfg.AccountID, ServiceId: svcID}
-		return op
+		op.NamespaceId, op.ServiceId, op.Busy, op.Instance = svc.NamespaceId, svcID, busyInstKey(svcID, in.InstanceId), inst
+		return &task{opID: opID, job: &job{id: opID, op: op, inst: instRaw}, raw: r.encodeRecord(op)}
 	}
 	// Encode the operation before the transaction when the service is
 	// known, so the store's single writer only checks and writes.
-	var early *opRecord
-	var earlyRaw []byte
+	var early *task
 	if svc := r.cachedService(svcID); svc != nil {
-		early = newOp(svc)
-		earlyRaw = cloudmap.Encode(early)
+		early = newTask(svc)
 	}
-	var result string
-	var submittedOp *opRecord
-	_, err = r.store.Update(ctx, func(tx cloudmap.Tx) error {
-		submittedOp = nil
+	return r.execute(ctx, "RegisterInstance", func(tx cloudmap.Tx) (*task, error) {
 		rec, err := checkIdem(tx, "inst", in.CreatorRequestId, hash)
 		if err != nil || rec != nil {
 			if rec != nil {
-				result = rec.OperationId
+				return replay(rec.OperationId), nil
 			}
-			return err
+			return nil, err
 		}
 		svc, err := r.sharedService(tx, svcID)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		var nsType cloudmap.NamespaceType
-		if _, ec2 := in.Attributes[cloudmap.AttrEC2InstanceID]; ec2 {
-			ns, err := loadNamespace(tx, svc.NamespaceId)
-			if err != nil {
-				return err
-			}
-			nsType = ns.Type
+		if err := r.checkRegistration(tx, svc, in); err != nil {
+			return nil, err
 		}
-		if err := validateInstanceAttributes(svc, nsType, in.Attributes); err != nil {
-			return err
+		t := early
+		if t == nil || t.job.op.NamespaceId != svc.NamespaceId {
+			t = newTask(svc)
 		}
-		if err := checkBusy(tx, busyInstKey(svcID, in.InstanceId), "instance "+in.InstanceId); err != nil {
-			return err
-		}
-		if err := r.checkInstanceQuota(tx, svcID, in.InstanceId); err != nil {
-			return err
-		}
-		op, raw := early, earlyRaw
-		if early == nil || early.NamespaceId != svc.NamespaceId {
-			op = newOp(svc)
-			raw = cloudmap.Encode(op)
-		}
+		t.job.svc = svc
 		if in.CreatorRequestId != "" {
 			if err := put(tx, idemKey("inst", in.CreatorRequestId), idemRecord{Hash: hash, OperationId: opID}); err != nil {
-				return err
+				return nil, err
 			}
 		}
-		result, submittedOp = opID, op
-		return submitEncoded(tx, op, raw)
+		return t, nil
 	})
+}
+
+// checkRegisterInput checks what a registration needs no store for and
+// returns the service id.
+func (r *Registry) checkRegisterInput(in *cloudmap.RegisterInstanceInput) (string, error) {
+	if in == nil {
+		return "", invalid("ServiceId is required")
+	}
+	svcID, err := r.serviceIDInput(in.ServiceId)
 	if err != nil {
-		return nil, wrap("RegisterInstance", err)
+		return "", err
 	}
-	if submittedOp != nil {
-		r.remember(submittedOp)
+	if err := validateInstanceID(in.InstanceId); err != nil {
+		return "", err
 	}
-	return r.submitted(result), nil
+	return svcID, validateAttributeShapes(in.Attributes)
+}
+
+// checkRegistration checks a registration against its service: the
+// attributes its records and health check need, no operation in progress
+// on the instance, and, when the operation is queued, the rules applying
+// it checks again (quota, record names).
+func (r *Registry) checkRegistration(tx cloudmap.ReadTx, svc *cloudmap.Service, in *cloudmap.RegisterInstanceInput) error {
+	var nsType cloudmap.NamespaceType
+	if _, ec2 := in.Attributes[cloudmap.AttrEC2InstanceID]; ec2 {
+		ns, err := loadNamespace(tx, svc.NamespaceId)
+		if err != nil {
+			return err
+		}
+		nsType = ns.Type
+	}
+	if err := validateInstanceAttributes(svc, nsType, in.Attributes); err != nil {
+		return err
+	}
+	if err := checkBusy(tx, busyInstKey(svc.Id, in.InstanceId), "instance "+in.InstanceId); err != nil {
+		return err
+	}
+	if !r.delayed() {
+		return nil // applyRegister checks the rest in this transaction
+	}
+	if err := r.checkInstanceQuota(tx, svc.Id, in.InstanceId); err != nil {
+		return err
+	}
+	return checkTargetName(tx, svc, in.InstanceId)
 }
 
 // checkInstanceQuota returns ResourceLimitExceeded when registering a new
@@ -137,8 +146,8 @@ func (r *Registry) checkInstanceQuota(tx cloudmap.ReadTx, svcID, instID string) 
 	return nil
 }
 
-// DeregisterInstance submits the removal of an instance and its health
-// record. Errors: InvalidInput, ServiceNotFound, InstanceNotFound,
+// DeregisterInstance removes an instance and its health record (see
+// execute). Errors: InvalidInput, ServiceNotFound, InstanceNotFound,
 // DuplicateRequest.
 func (r *Registry) DeregisterInstance(ctx context.Context, in *cloudmap.InstanceInput) (*cloudmap.OperationOutput, error) {
 	if in == nil {
@@ -149,27 +158,23 @@ func (r *Registry) DeregisterInstance(ctx context.Context, in *cloudmap.Instance
 		return nil, err
 	}
 	opID := newOperationID()
-	_, err = r.store.Update(ctx, func(tx cloudmap.Tx) error {
+	return r.execute(ctx, "DeregisterInstance", func(tx cloudmap.Tx) (*task, error) {
 		svc, err := loadService(tx, svcID)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if err := checkBusy(tx, busyInstKey(svcID, in.InstanceId), "instance "+in.InstanceId); err != nil {
-			return err
+			return nil, err
 		}
 		if _, err := loadInstance(tx, svcID, in.InstanceId); err != nil {
-			return err
+			return nil, err
 		}
 		op := r.newOp(opID, cloudmap.OpDeregisterInstance,
 			map[string]string{cloudmap.TargetService: svcID, cloudmap.TargetInstance: in.InstanceId})
 		op.NamespaceId, op.ServiceId, op.Busy = svc.NamespaceId, svcID, busyInstKey(svcID, in.InstanceId)
 		op.Instance = &cloudmap.Instance{Id: in.InstanceId, ServiceId: svcID}
-		return submit(tx, op)
+		return &task{opID: opID, job: newJob(op)}, nil
 	})
-	if err != nil {
-		return nil, wrap("DeregisterInstance", err)
-	}
-	return r.submitted(opID), nil
 }
 
 // GetInstance returns a registered instance. Errors: InvalidInput,
@@ -204,7 +209,7 @@ func loadInstance(tx cloudmap.ReadTx, svcID, instID string) (*cloudmap.Instance,
 		return nil, err
 	}
 	if !found {
-		return nil, cloudmap.Errorf(cloudmap.ErrInstanceNotFound, "service %s has no instance %q", svcID, instID)
+		return nil, cloudmap.NotFound(cloudmap.ErrInstanceNotFound, "instance", instID, "service "+svcID)
 	}
 	return &inst, nil
 }
@@ -253,6 +258,21 @@ func validateAttributeShapes(attrs map[string]string) error {
 	return nil
 }
 
+// canonicalPort reports whether s is a port number as AWS takes it: the
+// canonical decimal form of 1-65535 (no sign, no leading zero).
+func canonicalPort(s string) bool {
+	if s == "" || len(s) > 5 || s[0] == '0' {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	p, err := strconv.Atoi(s)
+	return err == nil && p <= 65535
+}
+
 func reservedAttribute(k string) bool {
 	switch k {
 	case cloudmap.AttrIPv4, cloudmap.AttrIPv6, cloudmap.AttrPort, cloudmap.AttrCNAME,
@@ -279,10 +299,8 @@ func validateInstanceAttributes(svc *cloudmap.Service, nsType cloudmap.Namespace
 			return invalid("AWS_INSTANCE_IPV6 %q is not an IPv6 address", ipv6)
 		}
 	}
-	if hasPort {
-		if p, err := strconv.Atoi(port); err != nil || p < 1 || p > 65535 {
-			return invalid("AWS_INSTANCE_PORT %q is not a port 1-65535", port)
-		}
+	if hasPort && !canonicalPort(port) {
+		return invalid("AWS_INSTANCE_PORT %q is not a port: a decimal number 1-65535 without sign or leading zeros", port)
 	}
 	if st, ok := attrs[cloudmap.AttrInitHealth]; ok {
 		if svc.HealthCheckCustomConfig == nil {

@@ -61,10 +61,10 @@ func TestRegisterInstance_Attributes(t *testing.T) {
 		}
 		return e.service(t, in).Id
 	}
-	a := mk("a", dnsConfig("", cloudmap.RecordA), false)
+	a := mk("a", dnsConfig(cloudmap.RoutingWeighted, cloudmap.RecordA), false)
 	aaaa := mk("aaaa", dnsConfig("", cloudmap.RecordAAAA), false)
 	srv := mk("srv", dnsConfig("", cloudmap.RecordSRV), false)
-	cname := mk("cname", dnsConfig("", cloudmap.RecordCNAME), false)
+	cname := mk("cname", dnsConfig(cloudmap.RoutingWeighted, cloudmap.RecordCNAME), false)
 	custom := mk("custom", dnsConfig("", cloudmap.RecordA), true)
 	multi := mk("multi", dnsConfig(cloudmap.RoutingMultivalue, cloudmap.RecordA), false)
 	api := mk("api", nil, false)
@@ -212,7 +212,7 @@ func TestRegisterInstance_Health(t *testing.T) {
 }
 
 func TestRegisterInstance_DuplicateRequest(t *testing.T) {
-	e := newIdleEnv(t, registry.Config{})
+	e := newQueueingEnv(t, registry.Config{})
 	svc := e.service(t, &cloudmap.CreateServiceInput{Name: "a", NamespaceId: seedNamespace(t, e, "dup.local")})
 	in := &cloudmap.RegisterInstanceInput{ServiceId: svc.Id, InstanceId: "i-1", Attributes: attrs("a", "b")}
 	first, err := e.reg.RegisterInstance(e.ctx, in)

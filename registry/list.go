@@ -225,7 +225,7 @@ func (r *Registry) ListNamespaces(ctx context.Context, in *cloudmap.ListInput) (
 					return cloudmap.NamespaceSummary{}, false, nil
 				}
 				err := withServiceCount(tx, &ns)
-				return ns.Summary(), true, err
+				return presentNamespace(&ns).Summary(), true, err
 			})
 		out.Namespaces, out.NextToken = items, next
 		return err
@@ -287,7 +287,7 @@ func (r *Registry) ListServices(ctx context.Context, in *cloudmap.ListInput) (*c
 				}
 				n, err := count(tx, cloudmap.InstancePrefix(svc.Id))
 				svc.InstanceCount = int32(n)
-				return svc.Summary(), true, err
+				return present(&svc).Summary(), true, err
 			})
 		out.Services, out.NextToken = items, next
 		return err

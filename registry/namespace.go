@@ -75,24 +75,21 @@ func soaTTL(p *cloudmap.DnsNamespaceProperties) (*int64, error) {
 	if p == nil {
 		return nil, nil
 	}
-	if p.DnsProperties == nil || p.DnsProperties.SOA == nil {
-		return nil, invalid("Properties.DnsProperties.SOA is required when Properties is given")
+	if p.DnsProperties == nil || p.DnsProperties.SOA == nil || p.DnsProperties.SOA.TTL == nil {
+		return nil, invalid("Properties.DnsProperties.SOA.TTL is required when Properties is given")
 	}
-	ttl := p.DnsProperties.SOA.TTL
+	ttl := *p.DnsProperties.SOA.TTL
 	if ttl < 0 || ttl > maxTTL {
 		return nil, invalid("Properties.DnsProperties.SOA.TTL %d is out of range 0-%d", ttl, maxTTL)
 	}
 	return &ttl, nil
 }
 
+// createNamespace checks a namespace create request and runs it (see
+// execute): the request reserves the name, the operation stores the
+// namespace and its tags.
 func (r *Registry) createNamespace(ctx context.Context, req nsRequest, crid string) (*cloudmap.OperationOutput, error) {
-	if err := validateNamespaceName(req.Type, req.Name); err != nil {
-		return nil, err
-	}
-	if len(req.Description) > maxDescription {
-		return nil, invalid("Description is longer than %d characters", maxDescription)
-	}
-	if err := validateTags(req.Tags); err != nil {
+	if err := validateNamespaceRequest(req); err != nil {
 		return nil, err
 	}
 	nsID, opID, zoneID := newNamespaceID(), newOperationID(), newHostedZoneID()
@@ -100,39 +97,20 @@ func (r *Registry) createNamespace(ctx context.Context, req nsRequest, crid stri
 		return nil, tooManyTags(r.arn("namespace", nsID))
 	}
 	hash := requestHash(req)
-	var result string
-	_, err := r.store.Update(ctx, func(tx cloudmap.Tx) error {
+	return r.execute(ctx, "CreateNamespace", func(tx cloudmap.Tx) (*task, error) {
 		rec, err := checkIdem(tx, "ns", crid, hash)
+		if err != nil || rec != nil {
+			if rec != nil {
+				return replay(rec.OperationId), nil
+			}
+			return nil, err
+		}
+		if err := r.checkNewNamespace(tx, req); err != nil {
+			return nil, err
+		}
+		httpName, err := uniqueHTTPName(tx, req, nsID)
 		if err != nil {
-			return err
-		}
-		if rec != nil {
-			result = rec.OperationId
-			return nil
-		}
-		if err := r.checkNamespaceName(tx, req); err != nil {
-			return err
-		}
-		if r.cfg.MaxNamespaces > 0 {
-			n, err := count(tx, prefixNSName)
-			if err != nil {
-				return err
-			}
-			if n >= r.cfg.MaxNamespaces {
-				return cloudmap.Errorf(cloudmap.ErrResourceLimitExceeded,
-					"the account already has the maximum of %d namespaces", r.cfg.MaxNamespaces)
-			}
-		}
-		httpName := req.Name
-		if req.Type.IsDNS() {
-			taken, err := getString(tx, httpNameKey(httpName))
-			if err != nil {
-				return err
-			}
-			if taken != "" {
-				sum := sha256.Sum256([]byte(nsID))
-				httpName += "-" + hex.EncodeToString(sum[:4])
-			}
+			return nil, err
 		}
 		ns := r.buildNamespace(req, nsID, zoneID, httpName, crid)
 		op := r.newOp(opID, cloudmap.OpCreateNamespace, map[string]string{cloudmap.TargetNamespace: nsID})
@@ -140,21 +118,62 @@ func (r *Registry) createNamespace(ctx context.Context, req nsRequest, crid stri
 		op.NamespaceId, op.Busy, op.Namespace, op.Tags = nsID, busyNSKey(nsID), ns, dedupTags(req.Tags)
 		for _, k := range []string{nsNameKey(req.Type, req.Name), httpNameKey(httpName)} {
 			if err := putString(tx, k, nsID); err != nil {
-				return err
+				return nil, err
 			}
 		}
 		if crid != "" {
 			if err := put(tx, idemKey("ns", crid), idemRecord{Hash: hash, OperationId: opID}); err != nil {
-				return err
+				return nil, err
 			}
 		}
-		result = opID
-		return submit(tx, op)
+		return &task{opID: opID, job: newJob(op)}, nil
 	})
-	if err != nil {
-		return nil, wrap("CreateNamespace", err)
+}
+
+// validateNamespaceRequest checks what a namespace create request needs
+// no store for.
+func validateNamespaceRequest(req nsRequest) error {
+	if err := validateNamespaceName(req.Type, req.Name); err != nil {
+		return err
 	}
-	return r.submitted(result), nil
+	if len(req.Description) > maxDescription {
+		return invalid("Description is longer than %d characters", maxDescription)
+	}
+	return validateTags(req.Tags)
+}
+
+// checkNewNamespace checks the name and the namespace quota.
+func (r *Registry) checkNewNamespace(tx cloudmap.ReadTx, req nsRequest) error {
+	if err := r.checkNamespaceName(tx, req); err != nil {
+		return err
+	}
+	if r.cfg.MaxNamespaces <= 0 {
+		return nil
+	}
+	n, err := count(tx, prefixNSName)
+	if err != nil {
+		return err
+	}
+	if n >= r.cfg.MaxNamespaces {
+		return cloudmap.Errorf(cloudmap.ErrResourceLimitExceeded,
+			"the account already has the maximum of %d namespaces", r.cfg.MaxNamespaces)
+	}
+	return nil
+}
+
+// uniqueHTTPName returns the HttpName of a new namespace: its name, with a
+// -<hash> suffix for a DNS namespace whose name another namespace already
+// uses as HttpName (a private and a public DNS namespace may share a name).
+func uniqueHTTPName(tx cloudmap.ReadTx, req nsRequest, nsID string) (string, error) {
+	if !req.Type.IsDNS() {
+		return req.Name, nil
+	}
+	taken, err := getString(tx, httpNameKey(req.Name))
+	if err != nil || taken == "" {
+		return req.Name, err
+	}
+	sum := sha256.Sum256([]byte(nsID))
+	return req.Name + "-" + hex.EncodeToString(sum[:4]), nil
 }
 
 // checkNamespaceName returns NamespaceAlreadyExists when the name is taken:
@@ -211,7 +230,7 @@ func (r *Registry) buildNamespace(req nsRequest, id, zoneID, httpName, crid stri
 		if req.SOATTL != nil {
 			ttl = *req.SOATTL
 		}
-		ns.Properties.DnsProperties = &cloudmap.DnsProperties{HostedZoneId: zoneID, SOA: &cloudmap.SOA{TTL: ttl}}
+		ns.Properties.DnsProperties = &cloudmap.DnsProperties{HostedZoneId: zoneID, SOA: cloudmap.NewSOA(ttl)}
 	}
 	return ns
 }
@@ -271,39 +290,33 @@ func (r *Registry) updateNamespace(ctx context.Context, t cloudmap.NamespaceType
 		Id     string
 		Change *cloudmap.NamespaceChange
 	}{id, change})
-	var result string
-	_, err := r.store.Update(ctx, func(tx cloudmap.Tx) error {
+	return r.execute(ctx, "UpdateNamespace", func(tx cloudmap.Tx) (*task, error) {
 		rec, err := checkIdem(tx, "nsupd", token, hash)
 		if err != nil || rec != nil {
 			if rec != nil {
-				result = rec.OperationId
+				return replay(rec.OperationId), nil
 			}
-			return err
+			return nil, err
 		}
 		ns, err := loadNamespace(tx, id)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if ns.Type != t {
-			return invalid("namespace %s is of type %s, not %s", id, ns.Type, t)
+			return nil, invalid("Id: namespace %s is of type %s, not %s", id, ns.Type, t)
 		}
 		if err := checkBusy(tx, busyNSKey(id), "namespace "+id); err != nil {
-			return err
+			return nil, err
 		}
 		op := r.newOp(opID, cloudmap.OpUpdateNamespace, map[string]string{cloudmap.TargetNamespace: id})
 		op.NamespaceId, op.Busy, op.Change = id, busyNSKey(id), change
 		if token != "" {
 			if err := put(tx, idemKey("nsupd", token), idemRecord{Hash: hash, OperationId: opID}); err != nil {
-				return err
+				return nil, err
 			}
 		}
-		result = opID
-		return submit(tx, op)
+		return &task{opID: opID, job: newJob(op)}, nil
 	})
-	if err != nil {
-		return nil, wrap("UpdateNamespace", err)
-	}
-	return r.submitted(result), nil
 }
 
 // GetNamespace returns a namespace with its ServiceCount. Errors:
@@ -327,7 +340,7 @@ func (r *Registry) GetNamespace(ctx context.Context, in *cloudmap.IdInput) (*clo
 	if err != nil {
 		return nil, wrap("GetNamespace", err)
 	}
-	return &cloudmap.GetNamespaceOutput{Namespace: ns}, nil
+	return &cloudmap.GetNamespaceOutput{Namespace: presentNamespace(ns)}, nil
 }
 
 // DeleteNamespace submits the deletion of a namespace without services.
@@ -341,24 +354,20 @@ func (r *Registry) DeleteNamespace(ctx context.Context, in *cloudmap.IdInput) (*
 		return nil, namespaceNotFound(in.Id)
 	}
 	opID := newOperationID()
-	_, err := r.store.Update(ctx, func(tx cloudmap.Tx) error {
+	return r.execute(ctx, "DeleteNamespace", func(tx cloudmap.Tx) (*task, error) {
 		if _, err := loadNamespace(tx, id); err != nil {
-			return err
+			return nil, err
 		}
 		if err := checkBusy(tx, busyNSKey(id), "namespace "+id); err != nil {
-			return err
+			return nil, err
 		}
 		if err := checkNoServices(tx, id); err != nil {
-			return err
+			return nil, err
 		}
 		op := r.newOp(opID, cloudmap.OpDeleteNamespace, map[string]string{cloudmap.TargetNamespace: id})
 		op.NamespaceId, op.Busy = id, busyNSKey(id)
-		return submit(tx, op)
+		return &task{opID: opID, job: newJob(op)}, nil
 	})
-	if err != nil {
-		return nil, wrap("DeleteNamespace", err)
-	}
-	return r.submitted(opID), nil
 }
 
 func checkNoServices(tx cloudmap.ReadTx, nsID string) error {
@@ -373,7 +382,7 @@ func checkNoServices(tx cloudmap.ReadTx, nsID string) error {
 }
 
 func namespaceNotFound(id string) error {
-	return cloudmap.Errorf(cloudmap.ErrNamespaceNotFound, "no namespace with Id %q", id)
+	return cloudmap.NotFound(cloudmap.ErrNamespaceNotFound, "namespace", id)
 }
 
 // loadNamespace reads a namespace or returns NamespaceNotFound.
@@ -387,6 +396,17 @@ func loadNamespace(tx cloudmap.ReadTx, id string) (*cloudmap.Namespace, error) {
 		return nil, namespaceNotFound(id)
 	}
 	return &ns, nil
+}
+
+// presentNamespace returns ns as the API shows it: an HTTP namespace has
+// DnsProperties with an empty SOA, as real AWS output shows.
+func presentNamespace(ns *cloudmap.Namespace) *cloudmap.Namespace {
+	if ns.Properties.DnsProperties != nil {
+		return ns
+	}
+	out := *ns
+	out.Properties.DnsProperties = &cloudmap.DnsProperties{SOA: &cloudmap.SOA{}}
+	return &out
 }
 
 func withServiceCount(tx cloudmap.ReadTx, ns *cloudmap.Namespace) error {
@@ -417,6 +437,11 @@ func validateNamespaceName(t cloudmap.NamespaceType, name string) error {
 	}
 	if t == cloudmap.NamespaceDNSPublic && !isHostname(name) {
 		return invalid("Name %q of a public DNS namespace is not a valid domain name", name)
+	}
+	if t.IsDNS() {
+		if rule := validDNSName(name); rule != "" {
+			return invalid("Name %q of a DNS namespace is not a valid DNS name: %s", name, rule)
+		}
 	}
 	return nil
 }

@@ -40,7 +40,9 @@ func TestNamespace_Lifecycle(t *testing.T) {
 		ns := got.Namespace
 		if ns.Arn != "arn:aws:servicediscovery:us-east-1:123456789012:namespace/"+id || ns.Name != "demo" ||
 			ns.Type != cloudmap.NamespaceHTTP || ns.Description != "d" || ns.CreatorRequestId != "c1" ||
-			ns.ResourceOwner != account || ns.CreateDate.IsZero() || ns.HttpName() != "demo" || ns.Properties.DnsProperties != nil {
+			ns.ResourceOwner != account || ns.CreateDate.IsZero() || ns.HttpName() != "demo" ||
+			ns.Properties.DnsProperties == nil || ns.Properties.DnsProperties.SOA == nil || ns.Properties.DnsProperties.SOA.TTL != nil ||
+			ns.Properties.DnsProperties.HostedZoneId != "" {
 			t.Errorf("GetNamespace(%s) = %+v", ref, ns)
 		}
 	}
@@ -87,11 +89,11 @@ func TestNamespace_DNSProperties(t *testing.T) {
 	ttl := int64(60)
 	op := e.succeed(e.reg.CreatePrivateDnsNamespace(e.ctx, &cloudmap.CreatePrivateDnsNamespaceInput{
 		Name: "example.local", Vpc: "vpc-1",
-		Properties: &cloudmap.DnsNamespaceProperties{DnsProperties: &cloudmap.DnsPropertiesMutable{SOA: &cloudmap.SOA{TTL: ttl}}}}))
+		Properties: &cloudmap.DnsNamespaceProperties{DnsProperties: &cloudmap.DnsPropertiesMutable{SOA: cloudmap.NewSOA(ttl)}}}))
 	priv := op.Targets[cloudmap.TargetNamespace]
 	got, _ := e.reg.GetNamespace(e.ctx, &cloudmap.IdInput{Id: priv})
 	p := got.Namespace.Properties
-	if got.Namespace.Type != cloudmap.NamespaceDNSPrivate || p.DnsProperties == nil || p.DnsProperties.SOA.TTL != 60 ||
+	if got.Namespace.Type != cloudmap.NamespaceDNSPrivate || p.DnsProperties == nil || got.Namespace.SOATTL(-1) != 60 ||
 		!zoneIDPattern.MatchString(p.DnsProperties.HostedZoneId) || got.Namespace.HttpName() != "example.local" {
 		t.Errorf("private namespace = %+v %+v", got.Namespace, p.DnsProperties)
 	}
@@ -103,7 +105,7 @@ func TestNamespace_DNSProperties(t *testing.T) {
 	}
 	// The SOA TTL can change; the wrong Update* is InvalidInput.
 	e.succeed(e.reg.UpdatePrivateDnsNamespace(e.ctx, &cloudmap.UpdateDnsNamespaceInput{Id: priv, Namespace: &cloudmap.NamespaceChange{
-		Properties: &cloudmap.DnsNamespaceProperties{DnsProperties: &cloudmap.DnsPropertiesMutable{SOA: &cloudmap.SOA{TTL: 120}}}}}))
+		Properties: &cloudmap.DnsNamespaceProperties{DnsProperties: &cloudmap.DnsPropertiesMutable{SOA: cloudmap.NewSOA(120)}}}}))
 	got, _ = e.reg.GetNamespace(e.ctx, &cloudmap.IdInput{Id: priv})
 	if ttl := got.Namespace.SOATTL(-1); ttl != 120 {
 		t.Errorf("SOA TTL after update = %d, want 120", ttl)
@@ -182,7 +184,7 @@ func TestNamespace_Validation(t *testing.T) {
 		}},
 		{"negative SOA TTL", func() error {
 			_, err := e.reg.CreatePublicDnsNamespace(e.ctx, &cloudmap.CreatePublicDnsNamespaceInput{Name: "a.com",
-				Properties: &cloudmap.DnsNamespaceProperties{DnsProperties: &cloudmap.DnsPropertiesMutable{SOA: &cloudmap.SOA{TTL: -1}}}})
+				Properties: &cloudmap.DnsNamespaceProperties{DnsProperties: &cloudmap.DnsPropertiesMutable{SOA: cloudmap.NewSOA(-1)}}})
 			return err
 		}},
 		{"description too long", func() error {

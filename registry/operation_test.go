@@ -2,7 +2,9 @@ package registry_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 
@@ -11,7 +13,7 @@ import (
 )
 
 func TestOperation_SubmittedUntilTheWorkerRuns(t *testing.T) {
-	e := newIdleEnv(t, registry.Config{})
+	e := newQueueingEnv(t, registry.Config{})
 	out, err := e.reg.CreateHttpNamespace(e.ctx, &cloudmap.CreateHttpNamespaceInput{Name: "later"})
 	if err != nil {
 		t.Fatal(err)
@@ -39,7 +41,7 @@ func TestOperation_SubmittedUntilTheWorkerRuns(t *testing.T) {
 }
 
 func TestOperation_FailsIndividually(t *testing.T) {
-	e := newIdleEnv(t, registry.Config{MaxInstancesPerService: 1})
+	e := newQueueingEnv(t, registry.Config{MaxInstancesPerService: 1})
 	nsID := seedNamespace(t, e, "fail.local")
 	svc := e.service(t, &cloudmap.CreateServiceInput{Name: "s", NamespaceId: nsID})
 	// Both pass the quota at request time; only one fits when applied.
@@ -87,7 +89,7 @@ func TestOperation_FailsIndividually(t *testing.T) {
 // on the same store: it resumes them all (as after a restart), and it learns
 // of later submissions only through the store's change feed.
 func TestWorker_ResumesAndSeesOtherNodes(t *testing.T) {
-	submitter := newIdleEnv(t, registry.Config{})
+	submitter := newQueueingEnv(t, registry.Config{})
 	nsID := seedNamespace(t, submitter, "resume.local")
 	svc := submitter.service(t, &cloudmap.CreateServiceInput{Name: "s", NamespaceId: nsID})
 	var ops []string
@@ -118,10 +120,13 @@ func TestWorker_ResumesAndSeesOtherNodes(t *testing.T) {
 	}
 }
 
+// TestGetOperation_WaitsForTheView shows both waits: a request replies
+// once the view has applied its commit, and GetOperation reports a final
+// status once the view has applied the store's revision.
 func TestGetOperation_WaitsForTheView(t *testing.T) {
 	var mu sync.Mutex
 	var waited []int64
-	e := newEnv(t, registry.Config{WaitApplied: func(ctx context.Context, rev int64) error {
+	e := newIdleEnv(t, registry.Config{WaitApplied: func(ctx context.Context, rev int64) error {
 		mu.Lock()
 		defer mu.Unlock()
 		waited = append(waited, rev)
@@ -131,30 +136,36 @@ func TestGetOperation_WaitsForTheView(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	op := e.wait(t, out.OperationId)
 	rev, _ := e.store.Revision(e.ctx)
 	mu.Lock()
+	if len(waited) != 1 || waited[0] != rev {
+		t.Errorf("WaitApplied calls after the request = %v, want [%d] (its commit)", waited, rev)
+	}
+	mu.Unlock()
+	op := e.wait(t, out.OperationId)
+	mu.Lock()
 	defer mu.Unlock()
-	if len(waited) != 1 || waited[0] < 1 || waited[0] > rev {
-		t.Errorf("WaitApplied calls = %v (store at %d), want one call once %s was final", waited, rev, op.Status)
+	if op.Status != cloudmap.OpSuccess || len(waited) != 2 || waited[1] != rev {
+		t.Errorf("WaitApplied calls = %v, want a second one for the final %s", waited, op.Status)
 	}
 }
 
+// TestGetOperation_WaitFailure shows that a request and GetOperation whose
+// wait for the view fails answer an infrastructure error, not an AWS one.
 func TestGetOperation_WaitFailure(t *testing.T) {
-	e := newEnv(t, registry.Config{WaitApplied: func(ctx context.Context, rev int64) error {
+	e := newIdleEnv(t, registry.Config{WaitApplied: func(ctx context.Context, rev int64) error {
 		return context.DeadlineExceeded
 	}})
-	out, err := e.reg.CreateHttpNamespace(e.ctx, &cloudmap.CreateHttpNamespaceInput{Name: "w"})
-	if err != nil {
-		t.Fatal(err)
+	_, err := e.reg.CreateHttpNamespace(e.ctx, &cloudmap.CreateHttpNamespaceInput{Name: "w"})
+	if err == nil || cloudmap.ErrorCode(err) != "" || !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("request with a failing wait = %v, want the wait's error", err)
 	}
-	for i := 0; i < 5000; i++ {
-		_, err = e.reg.GetOperation(e.ctx, &cloudmap.GetOperationInput{OperationId: out.OperationId})
-		if err != nil {
-			break
-		}
+	ops := e.keys(t, "op/")
+	if len(ops) != 1 {
+		t.Fatalf("operations stored: %v, want the committed one", ops)
 	}
-	if err == nil || cloudmap.ErrorCode(err) != "" {
-		t.Errorf("GetOperation with a failing wait = %v, want an infrastructure error", err)
+	_, err = e.reg.GetOperation(e.ctx, &cloudmap.GetOperationInput{OperationId: strings.TrimPrefix(ops[0], "op/")})
+	if err == nil || cloudmap.ErrorCode(err) != "" || !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("GetOperation with a failing wait = %v, want the wait's error", err)
 	}
 }

@@ -45,6 +45,13 @@ type Config struct {
 	// operations (namespaces with tags, UpdateService adding or removing a
 	// health check) make a batch the store refuses; the worker then splits it.
 	MaxBatch int
+	// OperationDelay, when positive, keeps every new operation SUBMITTED
+	// for half of it and PENDING for the other half before the worker
+	// applies it, and requests reply at once (for clients whose polling
+	// should be exercised as AWS's seconds-long operations do). Queued
+	// operations survive a restart. 0 (the default): a request applies its
+	// operation in its own transaction and replies when it is final.
+	OperationDelay time.Duration
 	// HealthChecksPrivate accepts HealthCheckConfig in private DNS
 	// namespaces (AWS refuses it there).
 	HealthChecksPrivate bool
@@ -63,11 +70,6 @@ type Registry struct {
 	// skip decoding an unchanged service.
 	svcMu    sync.Mutex
 	svcCache map[string]cachedService
-
-	// opMu guards submittedOps: registrations this process committed as
-	// submitted, by id, so the worker need not read and decode them.
-	opMu         sync.Mutex
-	submittedOps map[string]*opRecord
 }
 
 type cachedService struct {
@@ -129,7 +131,7 @@ func New(store cloudmap.Store, cfg Config) *Registry {
 		log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
 	return &Registry{store: store, cfg: cfg, log: log, nudge: make(chan struct{}, 1),
-		svcCache: map[string]cachedService{}, submittedOps: map[string]*opRecord{}}
+		svcCache: map[string]cachedService{}}
 }
 
 // now returns the current time in UTC with the millisecond precision AWS
@@ -234,13 +236,14 @@ func (r *Registry) arn(kind, id string) string {
 
 // resourceID returns the id of an input typed Arn, which takes the bare id
 // or the full ARN of a resource of kind ("namespace" or "service"). ok is
-// false for an ARN of another kind, region or account.
+// false for an ARN of another partition (only "aws" exists here), service,
+// kind, region or account.
 func (r *Registry) resourceID(kind, v string) (id string, ok bool) {
 	if !strings.HasPrefix(v, "arn:") {
 		return v, v != ""
 	}
 	parts := strings.SplitN(v, ":", 6)
-	if len(parts) != 6 || parts[2] != "servicediscovery" || parts[3] != r.cfg.Region || parts[4] != r.cfg.AccountID {
+	if len(parts) != 6 || parts[1] != "aws" || parts[2] != "servicediscovery" || parts[3] != r.cfg.Region || parts[4] != r.cfg.AccountID {
 		return "", false
 	}
 	id, found := strings.CutPrefix(parts[5], kind+"/")
@@ -390,11 +393,11 @@ func checkBusy(tx cloudmap.ReadTx, key, what string) error {
 // discovery call or DNS query already sees it.
 func (r *Registry) commit(ctx context.Context, fn func(tx cloudmap.Tx) error) (int64, error) {
 	rev, err := r.store.Update(ctx, fn)
-	if err != nil || r.cfg.WaitApplied == nil {
+	if err != nil {
 		return rev, err
 	}
-	if err := r.cfg.WaitApplied(ctx, rev); err != nil {
-		return rev, fmt.Errorf("registry: wait for revision %d: %w", rev, err)
+	if err := r.waitApplied(ctx, rev); err != nil {
+		return rev, fmt.Errorf("registry: %w", err)
 	}
 	return rev, nil
 }

@@ -20,42 +20,8 @@ type svcRequest struct {
 // CreatorRequestId), ResourceLimitExceeded, TooManyTagsException,
 // DuplicateRequest (CreatorRequestId reused with other parameters).
 func (r *Registry) CreateService(ctx context.Context, in *cloudmap.CreateServiceInput) (*cloudmap.ServiceOutput, error) {
-	if in == nil || in.Name == "" {
-		return nil, invalid("Name is required")
-	}
-	if len(in.Name) > 127 {
-		return nil, invalid("Name is longer than 127 characters")
-	}
-	if len(in.Description) > maxDescription {
-		return nil, invalid("Description is longer than %d characters", maxDescription)
-	}
-	nsRef := in.NamespaceId
-	if in.DnsConfig != nil && in.DnsConfig.NamespaceId != "" {
-		if nsRef != "" && nsRef != in.DnsConfig.NamespaceId {
-			return nil, invalid("DnsConfig.NamespaceId %q differs from NamespaceId %q", in.DnsConfig.NamespaceId, nsRef)
-		}
-		nsRef = in.DnsConfig.NamespaceId
-	}
-	if nsRef == "" {
-		return nil, invalid("NamespaceId is required")
-	}
-	switch in.Type {
-	case "":
-	case string(cloudmap.ServiceHTTP):
-		if in.DnsConfig != nil {
-			return nil, invalid("Type HTTP creates a service without DNS records; DnsConfig must be omitted")
-		}
-	default:
-		return nil, invalid("Type %q is not HTTP", in.Type)
-	}
-	if in.HealthCheckConfig != nil && in.HealthCheckCustomConfig != nil {
-		return nil, invalid("specify HealthCheckConfig or HealthCheckCustomConfig, not both")
-	}
-	custom, err := normalizeCustomHealth(in.HealthCheckCustomConfig)
+	nsRef, custom, err := validateCreateService(in)
 	if err != nil {
-		return nil, err
-	}
-	if err := validateTags(in.Tags); err != nil {
 		return nil, err
 	}
 	svcID := newServiceID()
@@ -76,56 +42,12 @@ func (r *Registry) CreateService(ctx context.Context, in *cloudmap.CreateService
 			out, err = loadServiceCounted(tx, rec.ServiceId)
 			return err
 		}
-		nsID, ok := r.resourceID("namespace", nsRef)
-		if !ok {
-			return namespaceNotFound(nsRef)
-		}
-		ns, err := loadNamespace(tx, nsID)
-		if err != nil {
-			return err
-		}
 		svc := &cloudmap.Service{Id: svcID, Arn: r.arn("service", svcID), ResourceOwner: r.cfg.AccountID,
-			Name: in.Name, NamespaceId: nsID, Description: in.Description, Type: cloudmap.ServiceHTTP,
+			Name: in.Name, Description: in.Description, Type: cloudmap.ServiceHTTP,
 			HealthCheckCustomConfig: custom, CreateDate: now, CreatorRequestId: in.CreatorRequestId,
 			CreatedByAccount: r.cfg.AccountID}
-		if in.DnsConfig != nil {
-			if !ns.Type.IsDNS() {
-				return invalid("DnsConfig is only allowed in a DNS namespace; %s is an HTTP namespace", nsID)
-			}
-			if svc.DnsConfig, err = normalizeDnsConfig(in.DnsConfig); err != nil {
-				return err
-			}
-			svc.Type = cloudmap.ServiceDNSHTTP
-		}
-		if svc.HealthCheckConfig, err = normalizeHealthCheck(in.HealthCheckConfig, ns.Type, r.cfg.HealthChecksPrivate, svc.DnsConfig, "HealthCheckConfig"); err != nil {
+		if err := r.createService(tx, svc, nsRef, in, hash); err != nil {
 			return err
-		}
-		if err := r.checkServiceName(tx, ns, in.Name); err != nil {
-			return err
-		}
-		if r.cfg.MaxServices > 0 {
-			n, err := count(tx, cloudmap.PrefixService)
-			if err != nil {
-				return err
-			}
-			if n >= r.cfg.MaxServices {
-				return cloudmap.Errorf(cloudmap.ErrResourceLimitExceeded,
-					"the account already has the maximum of %d services", r.cfg.MaxServices)
-			}
-		}
-		if err := put(tx, cloudmap.ServiceKey(svcID), svc); err != nil {
-			return err
-		}
-		if err := putString(tx, svcNameKey(nsID, ns.Type.IsDNS(), in.Name), svcID); err != nil {
-			return err
-		}
-		if err := putTags(tx, svcID, svc.Arn, in.Tags); err != nil {
-			return err
-		}
-		if in.CreatorRequestId != "" {
-			if err := put(tx, idemKey("svc", in.CreatorRequestId), idemRecord{Hash: hash, ServiceId: svcID}); err != nil {
-				return err
-			}
 		}
 		out = svc
 		return nil
@@ -133,7 +55,142 @@ func (r *Registry) CreateService(ctx context.Context, in *cloudmap.CreateService
 	if err != nil {
 		return nil, wrap("CreateService", err)
 	}
-	return &cloudmap.ServiceOutput{Service: out}, nil
+	return &cloudmap.ServiceOutput{Service: present(out)}, nil
+}
+
+// createService checks and stores a new service svc in the namespace
+// nsRef (id or ARN), with its tags and the idempotency record.
+func (r *Registry) createService(tx cloudmap.Tx, svc *cloudmap.Service, nsRef string, in *cloudmap.CreateServiceInput, hash string) error {
+	nsID, ok := r.resourceID("namespace", nsRef)
+	if !ok {
+		return namespaceNotFound(nsRef)
+	}
+	ns, err := loadNamespace(tx, nsID)
+	if err != nil {
+		return err
+	}
+	svc.NamespaceId = nsID
+	if err := configureService(svc, ns, in, r.cfg.HealthChecksPrivate); err != nil {
+		return err
+	}
+	if err := r.checkNewService(tx, ns, svc); err != nil {
+		return err
+	}
+	if err := r.storeService(tx, ns, svc, in.Tags); err != nil {
+		return err
+	}
+	if in.CreatorRequestId == "" {
+		return nil
+	}
+	return put(tx, idemKey("svc", in.CreatorRequestId), idemRecord{Hash: hash, ServiceId: svc.Id})
+}
+
+// validateCreateService checks what a CreateService request needs no
+// store for; it returns the namespace reference (NamespaceId, or the
+// deprecated DnsConfig.NamespaceId) and the normalized custom health
+// config.
+func validateCreateService(in *cloudmap.CreateServiceInput) (string, *cloudmap.HealthCheckCustomConfig, error) {
+	if in == nil || in.Name == "" {
+		return "", nil, invalid("Name is required")
+	}
+	if len(in.Name) > 127 {
+		return "", nil, invalid("Name is longer than 127 characters")
+	}
+	if len(in.Description) > maxDescription {
+		return "", nil, invalid("Description is longer than %d characters", maxDescription)
+	}
+	nsRef := in.NamespaceId
+	if in.DnsConfig != nil && in.DnsConfig.NamespaceId != "" {
+		if nsRef != "" && nsRef != in.DnsConfig.NamespaceId {
+			return "", nil, invalid("DnsConfig.NamespaceId %q differs from NamespaceId %q", in.DnsConfig.NamespaceId, nsRef)
+		}
+		nsRef = in.DnsConfig.NamespaceId
+	}
+	if nsRef == "" {
+		return "", nil, invalid("NamespaceId is required")
+	}
+	switch in.Type {
+	case "":
+	case string(cloudmap.ServiceHTTP):
+		if in.DnsConfig != nil {
+			return "", nil, invalid("Type HTTP creates a service without DNS records; DnsConfig must be omitted")
+		}
+	default:
+		return "", nil, invalid("Type %q is not HTTP", in.Type)
+	}
+	if in.HealthCheckConfig != nil && in.HealthCheckCustomConfig != nil {
+		return "", nil, invalid("specify HealthCheckConfig or HealthCheckCustomConfig, not both")
+	}
+	custom, err := normalizeCustomHealth(in.HealthCheckCustomConfig)
+	if err != nil {
+		return "", nil, err
+	}
+	return nsRef, custom, validateTags(in.Tags)
+}
+
+// configureService sets the DNS and health check configuration of a new
+// service in namespace ns from the request.
+func configureService(svc *cloudmap.Service, ns *cloudmap.Namespace, in *cloudmap.CreateServiceInput, privateOK bool) error {
+	if in.DnsConfig != nil {
+		if !ns.Type.IsDNS() {
+			return invalid("DnsConfig is only allowed in a DNS namespace; %s is an HTTP namespace", ns.Id)
+		}
+		var err error
+		if svc.DnsConfig, err = normalizeDnsConfig(in.DnsConfig); err != nil {
+			return err
+		}
+		svc.Type = cloudmap.ServiceDNSHTTP
+	}
+	var err error
+	svc.HealthCheckConfig, err = normalizeHealthCheck(in.HealthCheckConfig, ns.Type, privateOK, svc.DnsConfig, "HealthCheckConfig")
+	return err
+}
+
+// checkNewService checks the name of a new service (unique in its
+// namespace, no SRV target of the namespace) and the service quota.
+func (r *Registry) checkNewService(tx cloudmap.ReadTx, ns *cloudmap.Namespace, svc *cloudmap.Service) error {
+	if err := r.checkServiceName(tx, ns, svc.Name); err != nil {
+		return err
+	}
+	if svc.DnsConfig != nil {
+		if err := checkServiceTargets(tx, ns.Id, svc.Name); err != nil {
+			return err
+		}
+	}
+	if r.cfg.MaxServices <= 0 {
+		return nil
+	}
+	n, err := count(tx, cloudmap.PrefixService)
+	if err != nil {
+		return err
+	}
+	if n >= r.cfg.MaxServices {
+		return cloudmap.Errorf(cloudmap.ErrResourceLimitExceeded,
+			"the account already has the maximum of %d services", r.cfg.MaxServices)
+	}
+	return nil
+}
+
+// storeService writes a new service, its name in its namespace and its tags.
+func (r *Registry) storeService(tx cloudmap.Tx, ns *cloudmap.Namespace, svc *cloudmap.Service, tags []cloudmap.Tag) error {
+	if err := put(tx, cloudmap.ServiceKey(svc.Id), svc); err != nil {
+		return err
+	}
+	if err := putString(tx, svcNameKey(ns.Id, ns.Type.IsDNS(), svc.Name), svc.Id); err != nil {
+		return err
+	}
+	return putTags(tx, svc.Id, svc.Arn, tags)
+}
+
+// present returns svc as the API shows it: a service without DNS records
+// has an empty DnsConfig, as real AWS output shows.
+func present(svc *cloudmap.Service) *cloudmap.Service {
+	if svc == nil || svc.DnsConfig != nil {
+		return svc
+	}
+	out := *svc
+	out.DnsConfig = &cloudmap.DnsConfig{}
+	return &out
 }
 
 // checkServiceName returns ServiceAlreadyExists when the namespace already
@@ -170,10 +227,10 @@ func (r *Registry) GetService(ctx context.Context, in *cloudmap.IdInput) (*cloud
 	if err != nil {
 		return nil, wrap("GetService", err)
 	}
-	return &cloudmap.ServiceOutput{Service: svc}, nil
+	return &cloudmap.ServiceOutput{Service: present(svc)}, nil
 }
 
-// UpdateService submits a change of a service: its description, the TTLs
+// UpdateService changes a service (see execute): its description, the TTLs
 // of its records (the record types cannot change) and its HealthCheckConfig
 // (omitted means deleted). As the model says, services of HTTP namespaces
 // cannot be updated, and HealthCheckCustomConfig cannot be added, changed or
@@ -193,30 +250,26 @@ func (r *Registry) UpdateService(ctx context.Context, in *cloudmap.UpdateService
 		return nil, serviceNotFound(in.Id)
 	}
 	opID := newOperationID()
-	_, err := r.store.Update(ctx, func(tx cloudmap.Tx) error {
+	return r.execute(ctx, "UpdateService", func(tx cloudmap.Tx) (*task, error) {
 		svc, err := loadService(tx, id)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		ns, err := loadNamespace(tx, svc.NamespaceId)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		change, err := normalizeServiceChange(svc, ns, r.cfg.HealthChecksPrivate, in.Service)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if err := checkBusy(tx, busySvcKey(id), "service "+id); err != nil {
-			return err
+			return nil, err
 		}
 		op := r.newOp(opID, cloudmap.OpUpdateService, map[string]string{cloudmap.TargetService: id})
 		op.NamespaceId, op.ServiceId, op.Busy, op.ServiceChange = ns.Id, id, busySvcKey(id), change
-		return submit(tx, op)
+		return &task{opID: opID, job: newJob(op)}, nil
 	})
-	if err != nil {
-		return nil, wrap("UpdateService", err)
-	}
-	return r.submitted(opID), nil
 }
 
 // normalizeServiceChange checks a ServiceChange against the service and
@@ -321,7 +374,7 @@ func (r *Registry) DeleteService(ctx context.Context, in *cloudmap.IdInput) (*cl
 }
 
 func serviceNotFound(id string) error {
-	return cloudmap.Errorf(cloudmap.ErrServiceNotFound, "no service with Id %q", id)
+	return cloudmap.NotFound(cloudmap.ErrServiceNotFound, "service", id)
 }
 
 // loadService reads a service or returns ServiceNotFound.

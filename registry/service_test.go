@@ -28,13 +28,13 @@ func TestCreateService(t *testing.T) {
 		DnsConfig: dnsConfig("", cloudmap.RecordA, cloudmap.RecordAAAA), CreatorRequestId: "r1",
 		Tags: []cloudmap.Tag{{Key: "team", Value: "edge"}}})
 	if !srvIDPattern.MatchString(svc.Id) || svc.Arn != "arn:aws:servicediscovery:us-east-1:123456789012:service/"+svc.Id ||
-		svc.Type != cloudmap.ServiceDNSHTTP || svc.DnsConfig.RoutingPolicy != cloudmap.RoutingWeighted ||
+		svc.Type != cloudmap.ServiceDNSHTTP || svc.DnsConfig.RoutingPolicy != cloudmap.RoutingMultivalue ||
 		svc.NamespaceId != priv || svc.CreatorRequestId != "r1" || svc.CreateDate.IsZero() || svc.CreatedByAccount != account {
 		t.Errorf("service = %+v", svc)
 	}
 	// Type HTTP (or no DnsConfig) is an API-only service, even in a DNS namespace.
 	api := e.service(t, &cloudmap.CreateServiceInput{Name: "api", NamespaceId: priv, Type: "HTTP"})
-	if api.Type != cloudmap.ServiceHTTP || api.DnsConfig != nil {
+	if api.Type != cloudmap.ServiceHTTP || api.DnsConfig == nil || len(api.DnsConfig.DnsRecords) != 0 || api.DnsConfig.RoutingPolicy != "" {
 		t.Errorf("HTTP service = %+v", api)
 	}
 	// Names collide case-insensitively in DNS namespaces, not in HTTP ones.
@@ -83,7 +83,6 @@ func TestCreateService_Validation(t *testing.T) {
 		{"DnsConfig in HTTP namespace", cloudmap.CreateServiceInput{Name: "a", NamespaceId: httpNS, DnsConfig: dnsConfig("", cloudmap.RecordA)}},
 		{"no records", cloudmap.CreateServiceInput{Name: "a", NamespaceId: priv, DnsConfig: dnsConfig("")}},
 		{"duplicate type", cloudmap.CreateServiceInput{Name: "a", NamespaceId: priv, DnsConfig: dnsConfig("", cloudmap.RecordA, cloudmap.RecordA)}},
-		{"A and SRV", cloudmap.CreateServiceInput{Name: "a", NamespaceId: priv, DnsConfig: dnsConfig("", cloudmap.RecordA, cloudmap.RecordSRV)}},
 		{"SRV and CNAME", cloudmap.CreateServiceInput{Name: "a", NamespaceId: priv, DnsConfig: dnsConfig("", cloudmap.RecordSRV, cloudmap.RecordCNAME)}},
 		{"unknown record type", cloudmap.CreateServiceInput{Name: "a", NamespaceId: priv, DnsConfig: dnsConfig("", "MX")}},
 		{"CNAME multivalue", cloudmap.CreateServiceInput{Name: "a", NamespaceId: priv, DnsConfig: dnsConfig(cloudmap.RoutingMultivalue, cloudmap.RecordCNAME)}},
@@ -91,7 +90,7 @@ func TestCreateService_Validation(t *testing.T) {
 		{"negative TTL", cloudmap.CreateServiceInput{Name: "a", NamespaceId: priv, DnsConfig: &cloudmap.DnsConfig{DnsRecords: []cloudmap.DnsRecord{{Type: "A", TTL: -1}}}}},
 		{"both health configs", cloudmap.CreateServiceInput{Name: "a", NamespaceId: pub, HealthCheckConfig: hc("TCP", "", 1), HealthCheckCustomConfig: &cloudmap.HealthCheckCustomConfig{}}},
 		{"health check in private namespace", cloudmap.CreateServiceInput{Name: "a", NamespaceId: priv, HealthCheckConfig: hc("HTTP", "", 1)}},
-		{"health check with CNAME", cloudmap.CreateServiceInput{Name: "a", NamespaceId: pub, DnsConfig: dnsConfig("", cloudmap.RecordCNAME), HealthCheckConfig: hc("HTTP", "", 1)}},
+		{"health check with CNAME", cloudmap.CreateServiceInput{Name: "a", NamespaceId: pub, DnsConfig: dnsConfig(cloudmap.RoutingWeighted, cloudmap.RecordCNAME), HealthCheckConfig: hc("HTTP", "", 1)}},
 		{"TCP with path", cloudmap.CreateServiceInput{Name: "a", NamespaceId: pub, HealthCheckConfig: hc("TCP", "/x", 1)}},
 		{"health check type missing", cloudmap.CreateServiceInput{Name: "a", NamespaceId: pub, HealthCheckConfig: hc("", "", 1)}},
 		{"failure threshold 11", cloudmap.CreateServiceInput{Name: "a", NamespaceId: pub, HealthCheckConfig: hc("HTTP", "", 11)}},
@@ -127,7 +126,7 @@ func TestCreateService_Validation(t *testing.T) {
 			func(s *cloudmap.Service) bool { return s.HealthCheckCustomConfig.FailureThreshold == 1 }},
 		{"SRV", cloudmap.CreateServiceInput{Name: "_h4._tcp", NamespaceId: priv, DnsConfig: dnsConfig(cloudmap.RoutingMultivalue, cloudmap.RecordSRV)},
 			func(s *cloudmap.Service) bool { return s.DnsConfig.RoutingPolicy == cloudmap.RoutingMultivalue }},
-		{"CNAME weighted", cloudmap.CreateServiceInput{Name: "h5", NamespaceId: priv, DnsConfig: dnsConfig("", cloudmap.RecordCNAME)},
+		{"CNAME weighted", cloudmap.CreateServiceInput{Name: "h5", NamespaceId: priv, DnsConfig: dnsConfig(cloudmap.RoutingWeighted, cloudmap.RecordCNAME)},
 			func(s *cloudmap.Service) bool { return s.Type == cloudmap.ServiceDNSHTTP }},
 		{"deprecated DnsConfig.NamespaceId", cloudmap.CreateServiceInput{Name: "h6", DnsConfig: &cloudmap.DnsConfig{NamespaceId: priv,
 			DnsRecords: []cloudmap.DnsRecord{{Type: "A", TTL: 1}}}},
@@ -213,7 +212,7 @@ func TestUpdateService(t *testing.T) {
 }
 
 func TestUpdateService_DuplicateRequest(t *testing.T) {
-	e := newIdleEnv(t, registry.Config{})
+	e := newQueueingEnv(t, registry.Config{})
 	svc := e.service(t, &cloudmap.CreateServiceInput{Name: "a", NamespaceId: seedNamespace(t, e, "dup.local")})
 	first, err := e.reg.UpdateService(e.ctx, &cloudmap.UpdateServiceInput{Id: svc.Id, Service: &cloudmap.ServiceChange{}})
 	if err != nil {

@@ -5,15 +5,17 @@ import (
 )
 
 // normalizeDnsConfig checks a service's DnsConfig and returns a copy with
-// the defaults filled in: RoutingPolicy WEIGHTED when omitted. Allowed
-// record combinations (model doc of DnsRecord.Type): A, AAAA, A+AAAA, SRV,
-// CNAME; CNAME requires WEIGHTED.
+// the defaults filled in: RoutingPolicy MULTIVALUE when omitted, as real
+// AWS output shows (docs/architecture.md). Allowed record combinations:
+// any set of distinct types from A, AAAA and SRV (real AWS accepts A+SRV,
+// which the model's documentation does not list), or CNAME alone, which
+// requires WEIGHTED.
 func normalizeDnsConfig(c *cloudmap.DnsConfig) (*cloudmap.DnsConfig, error) {
 	out := *c
 	out.DnsRecords = append([]cloudmap.DnsRecord(nil), c.DnsRecords...)
 	switch out.RoutingPolicy {
 	case "":
-		out.RoutingPolicy = cloudmap.RoutingWeighted
+		out.RoutingPolicy = cloudmap.RoutingMultivalue
 	case cloudmap.RoutingWeighted, cloudmap.RoutingMultivalue:
 	default:
 		return nil, invalid("DnsConfig.RoutingPolicy %q is not MULTIVALUE or WEIGHTED", out.RoutingPolicy)
@@ -22,7 +24,7 @@ func normalizeDnsConfig(c *cloudmap.DnsConfig) (*cloudmap.DnsConfig, error) {
 		return nil, err
 	}
 	if _, ok := recordSet(out.DnsRecords)[cloudmap.RecordCNAME]; ok && out.RoutingPolicy != cloudmap.RoutingWeighted {
-		return nil, invalid("DnsConfig.RoutingPolicy must be WEIGHTED for a CNAME record")
+		return nil, invalid("DnsConfig.RoutingPolicy must be WEIGHTED for a CNAME record, not %s", out.RoutingPolicy)
 	}
 	return &out, nil
 }
@@ -55,12 +57,8 @@ func validateRecords(recs []cloudmap.DnsRecord, field string) error {
 			return invalid("%s: TTL %d of the %s record is out of range 0-%d", field, r.TTL, r.Type, maxTTL)
 		}
 	}
-	a, aaaa := seen[cloudmap.RecordA], seen[cloudmap.RecordAAAA]
-	switch {
-	case len(recs) == 1:
-	case len(recs) == 2 && a && aaaa:
-	default:
-		return invalid("%s: the record types must be A, AAAA, A and AAAA, SRV or CNAME", field)
+	if seen[cloudmap.RecordCNAME] && len(recs) > 1 {
+		return invalid("%s: a CNAME record cannot be combined with other records (the combination is any of A, AAAA and SRV, or CNAME alone)", field)
 	}
 	return nil
 }

@@ -108,7 +108,7 @@ func (r *Registry) taggedResource(tx cloudmap.ReadTx, arn string) (string, error
 	if !strings.HasPrefix(arn, "arn:") {
 		return "", invalid("ResourceARN %q is not an ARN", arn)
 	}
-	notFound := cloudmap.Errorf(cloudmap.ErrResourceNotFound, "no namespace or service with ARN %q", arn)
+	notFound := cloudmap.NotFound(cloudmap.ErrResourceNotFound, "resource", arn)
 	for _, kind := range []string{"namespace", "service"} {
 		id, ok := r.resourceID(kind, arn)
 		if !ok {

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/cloudmap/cloudmap"
 	"github.com/cloudmap/cloudmap/registry"
@@ -85,20 +86,23 @@ func (t *countingTx) Delete(key string) error {
 	return t.Tx.Delete(key)
 }
 
-// limitedEnv returns a registry on a txLimit store, without its worker.
+// limitedEnv returns a queueing registry (see newQueueingEnv) on a txLimit
+// store, without its worker.
 func limitedEnv(t *testing.T, limit, maxBatch int) (*env, *txLimit) {
 	t.Helper()
 	store := &txLimit{Store: newStore(t), limit: limit}
-	cfg := registry.Config{Region: region, AccountID: account, MaxBatch: maxBatch}
-	return &env{t: t, reg: registry.New(store, cfg), store: store, ctx: context.Background()}, store
+	cfg := registry.Config{Region: region, AccountID: account, MaxBatch: maxBatch, OperationDelay: time.Hour}
+	return &env{t: t, reg: registry.New(store, cfg), cfg: cfg, store: store, ctx: context.Background()}, store
 }
 
-// drainWith runs a worker until the operations ids are final and returns them.
+// drainWith runs the worker of resumer until the operations ids are final
+// and returns them.
 func drainWith(t *testing.T, e *env, ids []string) []*cloudmap.Operation {
 	t.Helper()
 	ctx, cancel := context.WithCancel(e.ctx)
 	done := make(chan error, 1)
-	go func() { done <- e.reg.RunWorker(ctx) }()
+	w := e.resumer()
+	go func() { done <- w.RunWorker(ctx) }()
 	ops := make([]*cloudmap.Operation, len(ids))
 	for i, id := range ids {
 		ops[i] = e.wait(t, id)

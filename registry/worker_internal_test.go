@@ -3,6 +3,7 @@ package registry
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/cloudmap/cloudmap"
 	"github.com/cloudmap/cloudmap/registry/internal/memstore"
@@ -15,7 +16,7 @@ func TestOperation_Lifecycle(t *testing.T) {
 	store := memstore.New()
 	defer store.Close()
 	ctx := context.Background()
-	r := New(store, Config{Region: "us-east-1", AccountID: "123456789012"})
+	r := New(store, Config{Region: "us-east-1", AccountID: "123456789012", OperationDelay: time.Hour})
 	status := func(id string) cloudmap.OperationStatus {
 		t.Helper()
 		out, err := r.GetOperation(ctx, &cloudmap.GetOperationInput{OperationId: id})
@@ -31,7 +32,8 @@ func TestOperation_Lifecycle(t *testing.T) {
 	if got := status(ns.OperationId); got != cloudmap.OpSubmitted {
 		t.Fatalf("after the request: %s, want SUBMITTED", got)
 	}
-	if n, err := r.processBatch(ctx); err != nil || n != 1 {
+	resumer := New(store, Config{Region: "us-east-1", AccountID: "123456789012"})
+	if n, _, err := resumer.processBatch(ctx); err != nil || n != 1 {
 		t.Fatalf("processBatch = %d, %v", n, err)
 	}
 	if got := status(ns.OperationId); got != cloudmap.OpSuccess {

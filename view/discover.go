@@ -118,10 +118,10 @@ func (v *View) lookup(nsName, svcName, owner string) (*svcState, error) {
 	}
 	x.mu.RUnlock()
 	if ns == nil || (owner != "" && nsOwner != "" && owner != nsOwner) {
-		return nil, cloudmap.Errorf(cloudmap.ErrNamespaceNotFound, "No namespace found with name %s", nsName)
+		return nil, cloudmap.NotFound(cloudmap.ErrNamespaceNotFound, "namespace named", nsName)
 	}
 	if slot == nil {
-		return nil, cloudmap.Errorf(cloudmap.ErrServiceNotFound, "No service found with name %s in namespace %s", svcName, nsName)
+		return nil, cloudmap.NotFound(cloudmap.ErrServiceNotFound, "service named", svcName, "namespace "+nsName)
 	}
 	return slot.load(), nil
 }

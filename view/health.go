@@ -43,7 +43,7 @@ func (v *View) GetInstancesHealthStatus(ctx context.Context, in *cloudmap.GetIns
 	}
 	st := v.serviceState(in.ServiceId)
 	if st == nil {
-		return nil, cloudmap.Errorf(cloudmap.ErrServiceNotFound, "No service found with Id %s", in.ServiceId)
+		return nil, cloudmap.NotFound(cloudmap.ErrServiceNotFound, "service", in.ServiceId)
 	}
 	insts := st.entry.Instances
 	find := func(id string) (int, bool) {
@@ -56,7 +56,7 @@ func (v *View) GetInstancesHealthStatus(ctx context.Context, in *cloudmap.GetIns
 		for _, id := range in.Instances {
 			i, ok := find(id)
 			if !ok {
-				return nil, cloudmap.Errorf(cloudmap.ErrInstanceNotFound, "No instance found with Id %s in service %s", id, st.entry.Service.Id)
+				return nil, cloudmap.NotFound(cloudmap.ErrInstanceNotFound, "instance", id, "service "+st.entry.Service.Id)
 			}
 			pick = append(pick, i)
 		}

@@ -30,7 +30,7 @@ func httpNS(id, name string) op {
 func dnsNS(id, name string, t cloudmap.NamespaceType) op {
 	return put(cloudmap.NamespaceKey(id), &cloudmap.Namespace{Id: id, Name: name, Type: t,
 		Properties: cloudmap.NamespaceProperties{HttpProperties: &cloudmap.HttpProperties{HttpName: name},
-			DnsProperties: &cloudmap.DnsProperties{HostedZoneId: "Z1", SOA: &cloudmap.SOA{TTL: 60}}}})
+			DnsProperties: &cloudmap.DnsProperties{HostedZoneId: "Z1", SOA: cloudmap.NewSOA(60)}}})
 }
 
 // service returns a service record; check is "", "custom" or "http".

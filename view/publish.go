@@ -1,6 +1,7 @@
 package view
 
 import (
+	"cmp"
 	"runtime"
 	"slices"
 	"strings"
@@ -198,30 +199,98 @@ func buildStates(s *state) []*svcState {
 
 // buildState builds the immutable published state of a service.
 func buildState(sr *svcRec, ns *cloudmap.Namespace) *svcState {
-	ids := make([]string, 0, len(sr.insts))
-	for id := range sr.insts {
-		ids = append(ids, id)
-	}
-	slices.Sort(ids)
 	checked := sr.svc.HasHealthCheck()
 	e := &cloudmap.ServiceEntry{
 		Service: sr.svc, Namespace: ns, Revision: sr.rev,
-		Instances: make([]cloudmap.InstanceEntry, len(ids)),
+		Instances: sr.entries(checked),
 	}
 	st := &svcState{entry: e, nsName: ns.HttpName(), checked: checked}
-	for i, id := range ids {
-		h := cloudmap.Unknown
-		if checked {
-			if hs, ok := sr.health[id]; ok {
-				h = hs
-			}
-			if h == cloudmap.Healthy {
+	if checked {
+		for i := range e.Instances {
+			if e.Instances[i].Health == cloudmap.Healthy {
 				st.healthy = append(st.healthy, int32(i))
 			} else {
 				st.unhealthy = append(st.unhealthy, int32(i))
 			}
 		}
-		e.Instances[i] = cloudmap.InstanceEntry{Instance: sr.insts[id], Health: h}
 	}
 	return st
+}
+
+// entry returns the published entry of instance id.
+func (sr *svcRec) entry(id string, checked bool) cloudmap.InstanceEntry {
+	h := cloudmap.Unknown
+	if checked {
+		if hs, ok := sr.health[id]; ok {
+			h = hs
+		}
+	}
+	return cloudmap.InstanceEntry{Instance: sr.insts[id], Health: h}
+}
+
+// entries returns the instance entries of the service in id order: those
+// of the last build with the changed ones added, deleted or replaced
+// (runs between them copied whole, where rebuilding every entry costs a
+// sort and two map lookups per instance), or all of them built on the
+// first build and after many changes. The result is kept for the next
+// build; published entries are never modified.
+func (sr *svcRec) entries(checked bool) []cloudmap.InstanceEntry {
+	if sr.built == nil || checked != sr.builtChecked || len(sr.changed) > len(sr.built)/8 {
+		ids := make([]string, 0, len(sr.insts))
+		for id := range sr.insts {
+			ids = append(ids, id)
+		}
+		slices.Sort(ids)
+		out := make([]cloudmap.InstanceEntry, len(ids))
+		for i, id := range ids {
+			out[i] = sr.entry(id, checked)
+		}
+		sr.built, sr.builtChecked, sr.changed = out, checked, nil
+		return out
+	}
+	if len(sr.changed) == 0 {
+		return sr.built
+	}
+	// Each change inserts before built[pos], or replaces or deletes
+	// built[pos].
+	type change struct {
+		pos      int
+		inserted bool
+		id       string
+	}
+	changes := make([]change, 0, len(sr.changed))
+	for id := range sr.changed {
+		i, found := slices.BinarySearchFunc(sr.built, id, func(e cloudmap.InstanceEntry, id string) int {
+			return strings.Compare(e.Instance.Id, id)
+		})
+		_, present := sr.insts[id]
+		if found || present {
+			changes = append(changes, change{pos: i, inserted: !found, id: id})
+		}
+	}
+	slices.SortFunc(changes, func(a, b change) int {
+		return cmp.Or(cmp.Compare(a.pos, b.pos), cmp.Compare(b2i(!a.inserted), b2i(!b.inserted)), strings.Compare(a.id, b.id))
+	})
+	out := make([]cloudmap.InstanceEntry, 0, len(sr.built)+len(changes))
+	from := 0
+	for _, c := range changes {
+		out = append(out, sr.built[from:c.pos]...)
+		from = c.pos
+		if !c.inserted {
+			from++ // replaced or deleted
+		}
+		if _, present := sr.insts[c.id]; present {
+			out = append(out, sr.entry(c.id, checked))
+		}
+	}
+	out = append(out, sr.built[from:]...)
+	sr.built, sr.changed = out, nil
+	return out
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }

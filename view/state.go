@@ -40,6 +40,15 @@ type svcRec struct {
 	pubNS   string // namespace ID the slot is published under ("" if not)
 	pubName string // key of the slot in that namespace's services
 	pubChk  bool   // published in index.checked
+	// built holds the instance entries (in id order) of the last
+	// buildState, builtChecked whether the service had a health check
+	// then, and changed the ids added, deleted, changed or whose health
+	// changed since: publishing a service of many instances updates the
+	// few that changed instead of rebuilding every entry. built nil means
+	// not built yet.
+	built        []cloudmap.InstanceEntry
+	builtChecked bool
+	changed      map[string]struct{}
 }
 
 func newState() *state {
@@ -155,11 +164,13 @@ func (sr *svcRec) applyHealth(r *record, rev int64) {
 	switch {
 	case r.deleted && had:
 		delete(sr.health, r.inst)
+		sr.touch(r.inst)
 	case !r.deleted && (!had || old != r.health):
 		if sr.health == nil {
 			sr.health = map[string]cloudmap.HealthStatus{}
 		}
 		sr.health[r.inst] = r.health
+		sr.touch(r.inst)
 	default:
 		return
 	}
@@ -186,6 +197,18 @@ func (sr *svcRec) applyService(r *record, rev int64) {
 
 func (s *state) applyInstance(r *record, rev int64) { s.svc(r.id).applyInstance(r, rev) }
 
+// touch records that instance id, or its health, changed since the last
+// build.
+func (sr *svcRec) touch(id string) {
+	if sr.built == nil {
+		return // the next build builds every entry
+	}
+	if sr.changed == nil {
+		sr.changed = map[string]struct{}{}
+	}
+	sr.changed[id] = struct{}{}
+}
+
 // applyInstance applies an instance record of the service committed at rev.
 func (sr *svcRec) applyInstance(r *record, rev int64) {
 	old, had := sr.insts[r.inst]
@@ -194,7 +217,9 @@ func (sr *svcRec) applyInstance(r *record, rev int64) {
 			return
 		}
 		delete(sr.insts, r.inst)
+		sr.touch(r.inst)
 	} else {
+		sr.touch(r.inst)
 		r.in.Id = r.inst
 		r.in.ServiceId = r.id
 		sr.insts[r.inst] = r.in

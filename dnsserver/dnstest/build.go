@@ -10,7 +10,7 @@ import (
 // Namespace returns a DNS namespace with the given ID, name, type and SOA TTL.
 func Namespace(id, name string, typ cloudmap.NamespaceType, soaTTL int64) *cloudmap.Namespace {
 	return &cloudmap.Namespace{Id: id, Name: name, Type: typ, Properties: cloudmap.NamespaceProperties{
-		DnsProperties:  &cloudmap.DnsProperties{HostedZoneId: "Z" + id, SOA: &cloudmap.SOA{TTL: soaTTL}},
+		DnsProperties:  &cloudmap.DnsProperties{HostedZoneId: "Z" + id, SOA: cloudmap.NewSOA(soaTTL)},
 		HttpProperties: &cloudmap.HttpProperties{HttpName: name},
 	}}
 }

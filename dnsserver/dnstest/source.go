@@ -144,3 +144,16 @@ func (s *Source) HasServiceBelow(namespaceID, name string) bool {
 	defer s.mu.RUnlock()
 	return s.below[svcKey{namespaceID, strings.ToLower(name)}] > 0
 }
+
+// Services implements dnsserver.Lister.
+func (s *Source) Services(namespaceID string) []*cloudmap.ServiceEntry {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	var out []*cloudmap.ServiceEntry
+	for k, e := range s.services {
+		if k.ns == namespaceID {
+			out = append(out, e)
+		}
+	}
+	return out
+}

@@ -127,7 +127,7 @@ func instance(i, j, gen int) *cloudmap.Instance {
 // transactions of 500 services.
 func populate(ctx context.Context, store cloudmap.Store, services, perService int) error {
 	ns := &cloudmap.Namespace{Id: nsID, Name: "bench.local", Type: cloudmap.NamespaceDNSPrivate,
-		Properties: cloudmap.NamespaceProperties{DnsProperties: &cloudmap.DnsProperties{SOA: &cloudmap.SOA{TTL: 60}},
+		Properties: cloudmap.NamespaceProperties{DnsProperties: &cloudmap.DnsProperties{SOA: cloudmap.NewSOA(60)},
 			HttpProperties: &cloudmap.HttpProperties{HttpName: "bench.local"}}}
 	if _, err := store.Update(ctx, func(tx cloudmap.Tx) error {
 		return tx.Put(cloudmap.NamespaceKey(nsID), cloudmap.Encode(ns))

@@ -1,0 +1,98 @@
+package auth
+
+import (
+	"net/http"
+	"strings"
+
+	"github.com/cloudmap/cloudmap"
+)
+
+// Route 53 requests (the read-only Route 53 API in front of the hosted
+// zones of DNS namespaces) are authorized with the same keys and scopes:
+//
+//   - they are signed with the signing name "route53"; the AWS SDKs sign
+//     Route 53, a global service, with region us-east-1, and with the
+//     client's region when it has a custom endpoint, so either the
+//     configured region or us-east-1 is accepted;
+//   - the action is "route53:<Operation>", matched against the key's
+//     allowed_actions ("servicediscovery:*" does not reach Route 53, as in
+//     IAM);
+//   - a key scoped to namespaces sees only the hosted zones of those
+//     namespaces: other zones, and zones that do not exist, are
+//     AccessDenied for it.
+
+// Route53Service is the SigV4 signing name of Route 53 requests.
+const Route53Service = "route53"
+
+// route53Region is the region of Route 53's global endpoint.
+const route53Region = "us-east-1"
+
+// route53Prefix is the IAM service prefix of Route 53 actions.
+const route53Prefix = "route53:"
+
+// route53Operations are the Route 53 operations cloudmap serves; action
+// patterns starting with "route53:" must match one of them.
+var route53Operations = []string{
+	"GetHostedZone", "GetHostedZoneCount", "ListHostedZones", "ListHostedZonesByName", "ListResourceRecordSets",
+}
+
+// ZoneCheck reports whether the caller may see the hosted zone of ns (nil:
+// a zone that does not exist, visible only to keys that reach every
+// namespace): nil, or AccessDeniedException naming resource.
+type ZoneCheck = func(ns *cloudmap.Namespace, resource string) error
+
+// AuthorizeRoute53 checks one Route 53 request: its SigV4 signature for
+// the signing name route53 (when keys are configured), the rate limit of
+// its key or client, and the key's allowed_actions for
+// "route53:"+operation on resource (an ARN, for the message). With an
+// empty operation (a request the API does not know) it authenticates and
+// rate-limits only. It returns the caller's ZoneCheck, or a
+// *cloudmap.Error with the codes Authorize returns.
+func (a *Authorizer) AuthorizeRoute53(r *http.Request, body []byte, operation, resource string) (ZoneCheck, error) {
+	if !a.Enabled() {
+		if a.limiter != nil {
+			ip := clientIP(r)
+			if err := a.throttle("client:"+ip, "client "+ip, operation); err != nil {
+				return nil, err
+			}
+		}
+		return func(*cloudmap.Namespace, string) error { return nil }, nil
+	}
+	k, err := a.verify(r, body, a.keys.Load(), Route53Service, a.region, route53Region)
+	if err != nil {
+		a.log.Info("request rejected", "op", route53Prefix+operation, "remote", r.RemoteAddr,
+			"code", cloudmap.ErrorCode(err), "reason", cloudmap.ErrorMessage(err))
+		return nil, err
+	}
+	if err := a.throttle("key:"+k.AccessKeyID, "key "+k.label(), operation); err != nil {
+		return nil, err
+	}
+	check := func(ns *cloudmap.Namespace, resource string) error {
+		if k.allNamespaces || ns != nil && a.inScope(k, nsRef{raw: ns.Id, ns: ns}) {
+			return nil
+		}
+		return route53Denied(k, operation, resource)
+	}
+	if operation != "" && !k.allows(route53Prefix+operation) {
+		a.log.Info("request denied", "op", route53Prefix+operation, "key", k.label(), "reason", "action not allowed")
+		return nil, route53Denied(k, operation, resource)
+	}
+	return check, nil
+}
+
+// route53Denied is the AccessDeniedException for a Route 53 action.
+func route53Denied(k *compiledKey, operation, resource string) error {
+	return cloudmap.Errorf(cloudmap.ErrAccessDenied, "User: %s is not authorized to perform: %s%s on resource: %s",
+		k.label(), route53Prefix, operation, resource)
+}
+
+// validRoute53Pattern reports whether p (lower case, "route53:...")
+// matches one of the Route 53 operations cloudmap serves.
+func validRoute53Pattern(p string) bool {
+	for _, op := range route53Operations {
+		if matchPattern(p, strings.ToLower(route53Prefix+op)) {
+			return true
+		}
+	}
+	return false
+}
