@@ -2,6 +2,7 @@ package cloudmaptest_test
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"testing"
 
@@ -75,4 +76,43 @@ func waitTarget(t *testing.T, srv *cloudmaptest.Server, id string, target types.
 		t.Fatal(err)
 	}
 	return out.Operation.Targets[string(target)]
+}
+
+// Start a server outside a test (in TestMain, to share one across a
+// package's tests), register an instance and resolve it through the
+// server's DNS.
+func ExampleStart() {
+	srv, err := cloudmaptest.Start()
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer srv.Close()
+	ctx := context.Background()
+	c := srv.Client()
+	op, err := c.CreatePrivateDnsNamespace(ctx, &servicediscovery.CreatePrivateDnsNamespaceInput{
+		Name: aws.String("example.local"), Vpc: aws.String("vpc-1")})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	srv.WaitOperation(ctx, *op.OperationId)
+	got, _ := c.GetOperation(ctx, &servicediscovery.GetOperationInput{OperationId: op.OperationId})
+	svc, err := c.CreateService(ctx, &servicediscovery.CreateServiceInput{Name: aws.String("db"),
+		NamespaceId: aws.String(got.Operation.Targets["NAMESPACE"]),
+		DnsConfig: &types.DnsConfig{DnsRecords: []types.DnsRecord{{Type: types.RecordTypeA, TTL: aws.Int64(30)}}}})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	reg, err := c.RegisterInstance(ctx, &servicediscovery.RegisterInstanceInput{ServiceId: svc.Service.Id,
+		InstanceId: aws.String("db-1"), Attributes: map[string]string{"AWS_INSTANCE_IPV4": "10.1.2.3"}})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	status, _, _ := srv.WaitOperation(ctx, *reg.OperationId)
+	addrs, err := srv.Resolver().LookupHost(ctx, "db.example.local")
+	fmt.Println(status, addrs, err)
+	// Output: SUCCESS [10.1.2.3] <nil>
 }
