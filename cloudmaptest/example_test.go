@@ -100,7 +100,7 @@ func ExampleStart() {
 	got, _ := c.GetOperation(ctx, &servicediscovery.GetOperationInput{OperationId: op.OperationId})
 	svc, err := c.CreateService(ctx, &servicediscovery.CreateServiceInput{Name: aws.String("db"),
 		NamespaceId: aws.String(got.Operation.Targets["NAMESPACE"]),
-		DnsConfig: &types.DnsConfig{DnsRecords: []types.DnsRecord{{Type: types.RecordTypeA, TTL: aws.Int64(30)}}}})
+		DnsConfig:   &types.DnsConfig{DnsRecords: []types.DnsRecord{{Type: types.RecordTypeA, TTL: aws.Int64(30)}}}})
 	if err != nil {
 		fmt.Println(err)
 		return
