@@ -1,12 +1,14 @@
 package acceptance_test
 
 import (
+	"fmt"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	sd "github.com/aws/aws-sdk-go-v2/service/servicediscovery"
 	"github.com/aws/aws-sdk-go-v2/service/servicediscovery/types"
 
+	"github.com/cloudmap/cloudmap/acceptance"
 	"github.com/cloudmap/cloudmap/etcd/etcdtest"
 )
 
@@ -39,5 +41,52 @@ func TestCluster_LongPollOnEveryNode(t *testing.T) {
 	out := <-done
 	if out == nil || *out.InstancesRevision == *first.InstancesRevision || !ids(out)["web-0"] {
 		t.Fatalf("long-poll on node 1 answered %+v, want the registration made on node 0", out)
+	}
+}
+
+// Renewals sent to a node that does not lead reach the leader's keeper:
+// b, renewed only through the follower, outlives a, never renewed.
+func TestCluster_LeaseRenewedThroughAFollower(t *testing.T) {
+	nodes := startNodes(t, 2, etcdtest.Start(t))
+	var leader, follower *acceptance.Node
+	within(t, "one leader", func() error {
+		got := leaders(nodes)
+		if len(got) != 1 {
+			return fmt.Errorf("leaders %v", got)
+		}
+		leader, follower = nodes[got[0]], nodes[1-got[0]]
+		return nil
+	})
+	nsID := createHTTPNamespace(t, leader, "shop")
+	svc := createService(t, leader, &sd.CreateServiceInput{Name: aws.String("cart"), NamespaceId: aws.String(nsID),
+		HealthCheckCustomConfig: &types.HealthCheckCustomConfig{}})
+	_, err := leader.Client.UpdateServiceAttributes(ctx, &sd.UpdateServiceAttributesInput{ServiceId: svc.Id,
+		Attributes: map[string]string{"cloudmap.lease-seconds": "5", "cloudmap.deregister-after-seconds": "0"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	register(t, leader, *svc.Id, "a", map[string]string{"AWS_INSTANCE_IPV4": "10.0.0.1"})
+	register(t, follower, *svc.Id, "b", map[string]string{"AWS_INSTANCE_IPV4": "10.0.0.2"})
+	in := &sd.DiscoverInstancesInput{NamespaceName: aws.String("shop"), ServiceName: aws.String("cart"),
+		HealthStatus: types.HealthStatusFilterAll}
+	var out *sd.DiscoverInstancesOutput
+	within(t, "the follower sees both", func() (err error) {
+		if out, err = follower.Client.DiscoverInstances(ctx, in); err == nil && len(out.Instances) != 2 {
+			err = fmt.Errorf("instances %v", ids(out))
+		}
+		return err
+	})
+	for ids(out)["a"] {
+		_, err := follower.Client.UpdateInstanceCustomHealthStatus(ctx, &sd.UpdateInstanceCustomHealthStatusInput{
+			ServiceId: svc.Id, InstanceId: aws.String("b"), Status: types.CustomHealthStatusHealthy})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if out, err = follower.Client.DiscoverInstances(ctx, in, longPoll(*out.InstancesRevision, "200ms")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(out.Instances) != 1 || *out.Instances[0].InstanceId != "b" || out.Instances[0].HealthStatus != types.HealthStatusHealthy {
+		t.Fatalf("after a expired: %+v, want b HEALTHY", out.Instances)
 	}
 }

@@ -40,3 +40,13 @@ func (s *Server) runLeases(ctx context.Context) (wait func()) {
 	}()
 	return func() { <-done }
 }
+
+// forwardRenewals sends the lease renewals this node receives while it does
+// not lead to the leader, until ctx ends (lease/forward.go).
+func (s *Server) forwardRenewals(ctx context.Context) {
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		s.lease.Forward(ctx)
+	}()
+}

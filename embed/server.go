@@ -96,7 +96,7 @@ func Start(ctx context.Context, cfg Config) (_ *Server, err error) {
 		Interval: cfg.HealthCheckInterval, Concurrency: cfg.HealthCheckConcurrency,
 		Logger: log.With("component", "health"),
 	})
-	s.lease = lease.New(s.view, s.reg, lease.Config{Logger: log.With("component", "lease")})
+	s.lease = lease.New(s.view, s.reg, lease.Config{Logger: log.With("component", "lease"), Store: s.store})
 	if err := s.startAPI(); err != nil {
 		return nil, err
 	}
@@ -107,6 +107,7 @@ func Start(ctx context.Context, cfg Config) (_ *Server, err error) {
 	s.cancel = cancel
 	s.wg.Add(1)
 	go s.lead(runCtx)
+	s.forwardRenewals(runCtx)
 	log.Info("cloudmap ready", "api", s.APIURL(), "dns", s.DNSAddr(), "store", s.storeName(),
 		"auth", s.authMode())
 	return s, nil

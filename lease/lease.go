@@ -43,10 +43,14 @@ type Registry interface {
 
 // Config configures a Keeper.
 type Config struct {
-	// Tick is how often leases are checked; 0 means DefaultTick. A lease
-	// expires at most one tick late.
+	// Tick is how often leases are checked (and forwarded renewals
+	// written); 0 means DefaultTick. A lease expires at most one tick late.
 	Tick   time.Duration
 	Logger *slog.Logger
+	// Store, when set, carries the renewals nodes that do not lead receive
+	// to the leader (forward.go); nil: renewals count only on the node
+	// that runs the keeper.
+	Store cloudmap.Store
 }
 
 // Keeper expires leases. Make one with New; Renew may be called at any
@@ -58,10 +62,15 @@ type Keeper struct {
 	log     *slog.Logger
 	running atomic.Bool
 
-	mu    sync.Mutex
-	gen   uint64
-	insts map[key]*instLease
-	since map[string]svcLease // by service id
+	store cloudmap.Store
+	node  string // this node's name in forwarded renewals
+
+	mu      sync.Mutex
+	gen     uint64
+	insts   map[key]*instLease
+	since   map[string]svcLease // by service id
+	pending map[key]struct{}    // renewals to forward (not leading)
+	seq     uint64
 }
 
 // svcLease is when the keeper first saw a service's current lease setting:
@@ -85,7 +94,7 @@ type instLease struct {
 // New returns a keeper of the leases src lists, writing through reg.
 func New(src Source, reg Registry, cfg Config) *Keeper {
 	k := &Keeper{src: src, reg: reg, tick: cfg.Tick, log: cfg.Logger, insts: map[key]*instLease{},
-		since: map[string]svcLease{}}
+		since: map[string]svcLease{}, pending: map[key]struct{}{}, store: cfg.Store, node: newNodeID()}
 	if k.tick <= 0 {
 		k.tick = DefaultTick
 	}
@@ -97,14 +106,22 @@ func New(src Source, reg Registry, cfg Config) *Keeper {
 
 // Renew records a renewal of an instance's lease: a successful
 // RegisterInstance, or UpdateInstanceCustomHealthStatus HEALTHY. serviceID
-// may be the service's ARN. It costs a map update and writes nothing; it is
-// ignored while the keeper is not running (this node does not lead).
+// may be the service's ARN. It costs a map update and writes nothing; on a
+// node that does not lead, the renewal is forwarded by Forward (or
+// ignored without a Store).
 func (k *Keeper) Renew(serviceID, instanceID string) {
-	if !k.running.Load() {
-		return
-	}
 	if i := strings.LastIndexByte(serviceID, '/'); i >= 0 {
 		serviceID = serviceID[i+1:] // an ARN
+	}
+	if !k.running.Load() {
+		if k.store != nil {
+			k.mu.Lock()
+			if len(k.pending) < maxPending {
+				k.pending[key{serviceID, instanceID}] = struct{}{}
+			}
+			k.mu.Unlock()
+		}
+		return
 	}
 	now := time.Now()
 	k.mu.Lock()
@@ -123,6 +140,7 @@ func (k *Keeper) Run(ctx context.Context) {
 	clear(k.insts) // renewals seen while not leading are stale
 	clear(k.since)
 	k.mu.Unlock()
+	k.flush(ctx) // renewals received just before leading go the same way as the others
 	k.running.Store(true)
 	defer k.running.Store(false)
 	k.sweep(ctx) // every instance present now gets its grace from now
@@ -146,8 +164,9 @@ type action struct {
 
 // sweep expires the leases due and forgets instances that are gone.
 func (k *Keeper) sweep(ctx context.Context) {
-	entries := k.src.LeasedServices()
 	now := time.Now()
+	k.collect(ctx, now)
+	entries := k.src.LeasedServices()
 	var todo []action
 	k.mu.Lock()
 	k.gen++
