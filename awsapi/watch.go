@@ -57,20 +57,26 @@ type watchInstance struct {
 	Attributes    map[string]string
 }
 
-// watchService is the state or the change of one service in an event.
+// watchService is the change of one service in a change event.
 type watchService struct {
 	Service           string
 	InstancesRevision int64
-	Instances         []watchInstance `json:",omitempty"` // snapshot: every instance
-	Changed           []watchInstance `json:",omitempty"` // change: registered or changed
-	Removed           []string        `json:",omitempty"` // change: deregistered instance ids
-	Deleted           bool            `json:",omitempty"` // change: the service is gone
+	Changed           []watchInstance `json:",omitempty"` // registered or changed
+	Removed           []string        `json:",omitempty"` // deregistered instance ids
+	Deleted           bool            `json:",omitempty"` // the service is gone
+}
+
+// watchState is the state of one service in a snapshot.
+type watchState struct {
+	Service           string
+	InstancesRevision int64
+	Instances         []watchInstance // every instance, [] when none
 }
 
 // watchSnapshot is the data of a snapshot event.
 type watchSnapshot struct {
 	Namespace string
-	Services  []watchService
+	Services  []watchState
 }
 
 // serveWatch serves one change stream: on a connection handed over to the
@@ -178,7 +184,7 @@ func (s *stream) load() (string, *watchSnapshot, error) {
 			return "", nil, err
 		}
 		s.one, s.wake = e, ch
-		snap := &watchSnapshot{Namespace: e.Namespace.HttpName(), Services: []watchService{fullService(e)}}
+		snap := &watchSnapshot{Namespace: e.Namespace.HttpName(), Services: []watchState{fullService(e)}}
 		return strconv.FormatInt(e.Revision, 10), snap, nil
 	}
 	ns, entries, serial, ch, err := s.h.ext.watch.WatchNamespace(s.ns)
@@ -186,7 +192,7 @@ func (s *stream) load() (string, *watchSnapshot, error) {
 		return "", nil, err
 	}
 	s.many, s.wake = make(map[string]*cloudmap.ServiceEntry, len(entries)), ch
-	snap := &watchSnapshot{Namespace: ns.HttpName(), Services: make([]watchService, 0, len(entries))}
+	snap := &watchSnapshot{Namespace: ns.HttpName(), Services: make([]watchState, 0, len(entries))}
 	for _, e := range entries {
 		s.many[e.Service.Id] = e
 		snap.Services = append(snap.Services, fullService(e))
@@ -315,8 +321,8 @@ func summary(e *cloudmap.ServiceEntry, ie cloudmap.InstanceEntry) watchInstance 
 }
 
 // fullService is the snapshot of one service.
-func fullService(e *cloudmap.ServiceEntry) watchService {
-	ws := watchService{Service: e.Service.Name, InstancesRevision: e.Revision,
+func fullService(e *cloudmap.ServiceEntry) watchState {
+	ws := watchState{Service: e.Service.Name, InstancesRevision: e.Revision,
 		Instances: make([]watchInstance, 0, len(e.Instances))}
 	for _, ie := range e.Instances {
 		ws.Instances = append(ws.Instances, summary(e, ie))
