@@ -1,6 +1,7 @@
 package awsapi_test
 
 import (
+	"bufio"
 	"context"
 	"io"
 	"net/http"
@@ -83,5 +84,76 @@ func TestLongPoll_ParkedAnswersAtTheChange(t *testing.T) {
 	}
 	if resp.Header.Get("X-Amzn-Requestid") == "" || resp.Header.Get("Content-Type") != "application/x-amz-json-1.1" {
 		t.Fatalf("headers %v", resp.Header)
+	}
+}
+
+// waitingRevision is fakeRevision whose WaitRevision works (for HTTP/2,
+// where connections cannot be handed over).
+type waitingRevision struct{ *fakeRevision }
+
+func (f waitingRevision) WaitRevision(ctx context.Context, ns, svc, owner string, index int64) error {
+	for {
+		rev, ch, err := f.WatchRevision(ns, svc, owner)
+		if err != nil || rev != index {
+			return nil
+		}
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+// Over HTTP/2 a long-poll waits in the handler and a stream is served by
+// its own goroutine: the same answers.
+func TestExtensions_HTTP2(t *testing.T) {
+	src := waitingRevision{&fakeRevision{rev: 7, ch: make(chan struct{}), watched: make(chan struct{}, 16)}}
+	streams := newFakeWatch()
+	api := &fakeAPI{Fn: func(ctx context.Context, op string, in any) (any, error) {
+		src.mu.Lock()
+		defer src.mu.Unlock()
+		return &cloudmap.DiscoverInstancesRevisionOutput{InstancesRevision: src.rev}, nil
+	}}
+	srv := httptest.NewUnstartedServer(awsapi.NewHandler(api, awsapi.Config{Waiter: src, Watch: streams}))
+	srv.EnableHTTP2 = true
+	srv.StartTLS()
+	t.Cleanup(srv.Close)
+	c := srv.Client()
+
+	done := make(chan string, 1)
+	go func() {
+		req, _ := http.NewRequest(http.MethodPost, srv.URL, strings.NewReader(`{"NamespaceName":"ns","ServiceName":"web"}`))
+		req.Header.Set("X-Amz-Target", targetPrefix+"DiscoverInstancesRevision")
+		req.Header.Set("X-Cloudmap-Index", "7")
+		req.Header.Set("X-Cloudmap-Wait", "10m")
+		resp, err := c.Do(req)
+		if err != nil {
+			done <- err.Error()
+			return
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		done <- resp.Proto + " " + string(b)
+	}()
+	<-src.watched // the handler checked the revision
+	<-src.watched // and waits on it
+	src.set(8)
+	if got := <-done; got != `HTTP/2.0 {"InstancesRevision":8}` {
+		t.Fatalf("long-poll over HTTP/2: %s", got)
+	}
+
+	resp, err := c.Get(srv.URL + awsapi.WatchPath + "?namespace=ns&service=web")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	r := bufio.NewReader(resp.Body)
+	if ev := readEvent(t, r); resp.ProtoMajor != 2 || !strings.Contains(ev, "event: snapshot") {
+		t.Fatalf("stream over %s: first event %q", resp.Proto, ev)
+	}
+	streams.set(2, "changed")
+	if ev := readEvent(t, r); !strings.Contains(ev, "id: 2\nevent: change") || !strings.Contains(ev, "changed") {
+		t.Fatalf("stream over HTTP/2: %q, want the change of revision 2", ev)
 	}
 }
