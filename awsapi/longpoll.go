@@ -139,11 +139,11 @@ func parseWait(v string) (time.Duration, error) {
 	d, err := time.ParseDuration(v)
 	if err != nil {
 		n, nerr := strconv.ParseInt(v, 10, 64)
-		if nerr != nil || n > int64(MaxLongPollWait/time.Second) {
+		if nerr != nil {
 			return 0, cloudmap.Errorf(cloudmap.ErrInvalidInput,
 				"header %s: %q is not a duration such as 30s or 5m", WaitHeader, v)
 		}
-		d = time.Duration(n) * time.Second
+		d = time.Duration(max(-1, min(n, int64(MaxLongPollWait/time.Second)+1))) * time.Second
 	}
 	switch {
 	case d < 0:
