@@ -60,3 +60,25 @@ func TestHealthChecksPrivate_ProbesDriveDNS(t *testing.T) {
 		t.Fatalf("DNS answer %s, want only the healthy instance", got)
 	}
 }
+
+// The probe-target policy is the same in private namespaces: without
+// --health-check-allow, a loopback target is refused, so its instance
+// turns UNHEALTHY although it answers 200.
+func TestHealthChecksPrivate_SameProbeTargetPolicy(t *testing.T) {
+	n := acceptance.MustStart(t, func(c *embed.Config) { c.HealthChecksPrivate, c.HealthCheckAllow = true, nil })
+	nsID := createPrivateNamespace(t, n, "private.local", 30)
+	out, err := privateCheckedService(n, nsID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	good, _ := switchable(t)
+	gh, gp := hostPort(t, good.URL)
+	register(t, n, *out.Service.Id, "local", map[string]string{"AWS_INSTANCE_IPV4": gh, "AWS_INSTANCE_PORT": gp})
+	eventually(t, "the loopback target refused", func() bool {
+		hs, err := n.Client.GetInstancesHealthStatus(ctx, &sd.GetInstancesHealthStatusInput{ServiceId: out.Service.Id})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return hs.Status["local"] == types.HealthStatusUnhealthy
+	})
+}

@@ -15,6 +15,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/netip"
 	"os"
 	"testing"
 	"time"
@@ -73,11 +74,15 @@ func New(t testing.TB, opts ...Option) *Server {
 
 // Start is New for a server shared by several tests (started in TestMain,
 // say): its data directory is a new temporary directory that Close
-// removes. The caller must call Close.
+// removes. The caller must call Close. Health checks may probe loopback
+// addresses (where a test's targets listen), unlike a default server.
 func Start(opts ...Option) (*Server, error) {
 	cfg := embed.DefaultConfig()
 	cfg.APIAddr, cfg.DNSAddr, cfg.DataDir = "127.0.0.1:0", "127.0.0.1:0", ""
 	cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	// A test's health check targets (httptest servers) listen on loopback,
+	// which a server refuses to probe by default.
+	cfg.HealthCheckAllow = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")}
 	for _, o := range opts {
 		o(&cfg)
 	}

@@ -5,10 +5,16 @@ import (
 	"errors"
 	"net"
 	"net/http"
+	"net/http/httptest"
+	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/servicediscovery"
+	"github.com/aws/aws-sdk-go-v2/service/servicediscovery/types"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
 
 	"github.com/cloudmap/cloudmap/cloudmaptest"
 	"github.com/cloudmap/cloudmap/embed"
@@ -95,3 +101,65 @@ func BenchmarkStart(b *testing.B) {
 }
 
 func ptr(s string) *string { return &s }
+
+// A test's HTTP target on loopback is probed (a default server refuses to).
+func TestNew_HealthChecksReachLoopbackTargets(t *testing.T) {
+	srv := cloudmaptest.New(t, cloudmaptest.WithHealthCheckInterval(20*time.Millisecond))
+	var code atomic.Int32
+	code.Store(http.StatusInternalServerError)
+	target := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(int(code.Load()))
+	}))
+	defer target.Close()
+	host, port, _ := net.SplitHostPort(strings.TrimPrefix(target.URL, "http://"))
+	ctx := context.Background()
+	c := srv.Client()
+	op, err := c.CreateHttpNamespace(ctx, &servicediscovery.CreateHttpNamespaceInput{Name: ptr("checked")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.WaitOperation(ctx, *op.OperationId)
+	got, _ := c.GetOperation(ctx, &servicediscovery.GetOperationInput{OperationId: op.OperationId})
+	svc, err := c.CreateService(ctx, &servicediscovery.CreateServiceInput{Name: ptr("web"),
+		NamespaceId:       ptr(got.Operation.Targets["NAMESPACE"]),
+		HealthCheckConfig: &types.HealthCheckConfig{Type: types.HealthCheckTypeHttp}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.RegisterInstance(ctx, &servicediscovery.RegisterInstanceInput{ServiceId: svc.Service.Id,
+		InstanceId: ptr("i-1"), Attributes: map[string]string{"AWS_INSTANCE_IPV4": host, "AWS_INSTANCE_PORT": port}}); err != nil {
+		t.Fatal(err)
+	}
+	// The target answers 500, then 200: the instance turns UNHEALTHY, then
+	// HEALTHY again, which only probes can do (a refused probe is a
+	// failure). A long-poll on the revision reports each change.
+	rev, err := c.DiscoverInstancesRevision(ctx, &servicediscovery.DiscoverInstancesRevisionInput{
+		NamespaceName: ptr("checked"), ServiceName: ptr("web")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+	defer cancel()
+	for _, want := range []types.HealthStatus{types.HealthStatusUnhealthy, types.HealthStatusHealthy} {
+		for {
+			hs, err := c.GetInstancesHealthStatus(ctx, &servicediscovery.GetInstancesHealthStatusInput{ServiceId: svc.Service.Id})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if hs.Status["i-1"] == want {
+				break
+			}
+			out, err := c.DiscoverInstancesRevision(ctx, &servicediscovery.DiscoverInstancesRevisionInput{
+				NamespaceName: ptr("checked"), ServiceName: ptr("web")}, func(o *servicediscovery.Options) {
+				o.APIOptions = append(o.APIOptions,
+					smithyhttp.AddHeaderValue("X-Cloudmap-Index", strconv.FormatInt(*rev.InstancesRevision, 10)),
+					smithyhttp.AddHeaderValue("X-Cloudmap-Wait", "30s"))
+			})
+			if err != nil {
+				t.Fatalf("waiting for %s: %v", want, err)
+			}
+			rev = out
+		}
+		code.Store(http.StatusOK)
+	}
+}
