@@ -3,12 +3,14 @@ package acceptance_test
 import (
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	sd "github.com/aws/aws-sdk-go-v2/service/servicediscovery"
 	"github.com/aws/aws-sdk-go-v2/service/servicediscovery/types"
 
 	"github.com/cloudmap/cloudmap/acceptance"
+	"github.com/cloudmap/cloudmap/embed"
 	"github.com/cloudmap/cloudmap/etcd/etcdtest"
 )
 
@@ -47,7 +49,9 @@ func TestCluster_LongPollOnEveryNode(t *testing.T) {
 // Renewals sent to a node that does not lead reach the leader's keeper:
 // b, renewed only through the follower, outlives a, never renewed.
 func TestCluster_LeaseRenewedThroughAFollower(t *testing.T) {
-	nodes := startNodes(t, 2, etcdtest.Start(t))
+	// A leader change restarts every lease (grace): a longer leader TTL
+	// keeps a loaded machine from moving the leadership mid-test.
+	nodes := startNodes(t, 2, etcdtest.Start(t), func(c *embed.Config) { c.LeaderTTL = 10 * time.Second })
 	var leader, follower *acceptance.Node
 	within(t, "one leader", func() error {
 		got := leaders(nodes)
@@ -76,7 +80,11 @@ func TestCluster_LeaseRenewedThroughAFollower(t *testing.T) {
 		}
 		return err
 	})
+	deadline := time.Now().Add(time.Minute) // a leader change restarts every lease: bounded, not timed
 	for ids(out)["a"] {
+		if time.Now().After(deadline) {
+			t.Fatalf("a still registered after a minute: %+v", out.Instances)
+		}
 		_, err := follower.Client.UpdateInstanceCustomHealthStatus(ctx, &sd.UpdateInstanceCustomHealthStatusInput{
 			ServiceId: svc.Id, InstanceId: aws.String("b"), Status: types.CustomHealthStatusHealthy})
 		if err != nil {

@@ -3,6 +3,7 @@ package acceptance_test
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	sd "github.com/aws/aws-sdk-go-v2/service/servicediscovery"
@@ -32,7 +33,11 @@ func TestLease_ExpiryThenDeregistration(t *testing.T) {
 		t.Fatalf("after registering: %+v", out.Instances)
 	}
 	seen := map[string]bool{}
+	deadline := time.Now().Add(time.Minute)
 	for len(out.Instances) > 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("still registered after a minute: %+v", out.Instances)
+		}
 		next, err := n.Client.DiscoverInstances(ctx, in, longPoll(*out.InstancesRevision, "1m"))
 		if err != nil {
 			t.Fatal(err)
@@ -103,7 +108,11 @@ func TestLease_RenewalKeepsAnInstance(t *testing.T) {
 	in := &sd.DiscoverInstancesInput{NamespaceName: aws.String("shop"), ServiceName: aws.String("cart"),
 		HealthStatus: types.HealthStatusFilterAll}
 	out := discover(t, n, in)
+	deadline := time.Now().Add(time.Minute) // a leader change restarts every lease: bounded, not timed
 	for ids(out)["a"] {
+		if time.Now().After(deadline) {
+			t.Fatalf("a still registered after a minute: %+v", out.Instances)
+		}
 		_, err := n.Client.UpdateInstanceCustomHealthStatus(ctx, &sd.UpdateInstanceCustomHealthStatusInput{
 			ServiceId: srv.Id, InstanceId: aws.String("b"), Status: types.CustomHealthStatusHealthy})
 		if err != nil {
