@@ -13,12 +13,21 @@ import (
 // hub wakes the waiters of a service or a namespace when a publish changes
 // it: one channel per watched key, closed and forgotten at the change, so
 // a waiter costs one map entry shared with every other waiter of the same
-// key, and a publish that nobody waits for costs one atomic load.
+// key, and a publish that nobody waits for costs no allocation and one
+// atomic load.
 type hub struct {
 	mu    sync.Mutex
 	chans map[string]chan struct{} // svcKey(id) or nsKey(id)
 	n     atomic.Int64             // len(chans)
+	// changed is what the publish in progress changes; only the feed
+	// goroutine uses it.
+	changed []hubChange
+	nsIDs   []string
 }
+
+// hubChange is one service a publish changes, with the namespaces it was
+// and is in.
+type hubChange struct{ svc, oldNS, newNS string }
 
 func svcKey(id string) string { return "s/" + id }
 func nsKey(id string) string  { return "n/" + id }
@@ -39,33 +48,32 @@ func (h *hub) wait(key string) <-chan struct{} {
 	return ch
 }
 
-// collect returns the keys a publish of s changes: every dirty service,
-// the namespaces it was and is in, and every changed namespace. Call it
-// before publish clears the dirty sets; nil when nobody waits.
-func (h *hub) collect(s *state) []string {
-	if h.n.Load() == 0 {
-		return nil
+// collect records what a publish of s changes: every dirty service, the
+// namespaces it was and is in, and every changed namespace. Call it before
+// publish clears the dirty sets, whether or not anybody waits: a waiter
+// may arrive during the publish (wake decides).
+func (h *hub) collect(s *state) {
+	if cap(h.changed) > 4096 { // a snapshot's: not kept
+		h.changed = nil
 	}
-	keys := make([]string, 0, 2*len(s.dirtySvc)+len(s.dirtyNS))
+	h.changed, h.nsIDs = h.changed[:0], h.nsIDs[:0]
 	for _, sr := range s.dirtySvc {
-		keys = append(keys, svcKey(sr.id))
-		if sr.pubNS != "" {
-			keys = append(keys, nsKey(sr.pubNS))
+		c := hubChange{svc: sr.id, oldNS: sr.pubNS}
+		if sr.svc != nil {
+			c.newNS = sr.svc.NamespaceId
 		}
-		if sr.svc != nil && sr.svc.NamespaceId != sr.pubNS {
-			keys = append(keys, nsKey(sr.svc.NamespaceId))
-		}
+		h.changed = append(h.changed, c)
 	}
 	for id := range s.dirtyNS {
-		keys = append(keys, nsKey(id))
+		h.nsIDs = append(h.nsIDs, id)
 	}
-	return keys
 }
 
-// wake closes the channels of keys, or of every key when all is set (the
-// view was reloaded from a snapshot). Call it after the new state is
-// published.
-func (h *hub) wake(keys []string, all bool) {
+// wake closes the channels of what collect recorded, or of every key when
+// all is set (the view was reloaded from a snapshot). Call it after the
+// new state is published: a waiter that registers after wake's check of
+// the count reads the new state.
+func (h *hub) wake(all bool) {
 	if h.n.Load() == 0 {
 		return
 	}
@@ -77,11 +85,23 @@ func (h *hub) wake(keys []string, all bool) {
 			delete(h.chans, k)
 		}
 	}
-	for _, k := range keys {
+	fire := func(k string) {
 		if ch, ok := h.chans[k]; ok {
 			close(ch)
 			delete(h.chans, k)
 		}
+	}
+	for _, c := range h.changed {
+		fire(svcKey(c.svc))
+		if c.oldNS != "" {
+			fire(nsKey(c.oldNS))
+		}
+		if c.newNS != "" && c.newNS != c.oldNS {
+			fire(nsKey(c.newNS))
+		}
+	}
+	for _, id := range h.nsIDs {
+		fire(nsKey(id))
 	}
 	h.n.Store(int64(len(h.chans)))
 }
