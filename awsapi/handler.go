@@ -7,6 +7,7 @@ package awsapi
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -14,6 +15,7 @@ import (
 	"runtime/debug"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/cloudmap/cloudmap"
 )
@@ -37,6 +39,20 @@ type Config struct {
 	DiscoverCacheEntries int
 	// Hooks wrap every operation, the first outermost (see Hook).
 	Hooks []Hook
+	// Waiter serves the long-poll headers of DiscoverInstances and
+	// DiscoverInstancesRevision (longpoll.go); nil ignores them.
+	Waiter RevisionWaiter
+	// Watch serves the change stream at WatchPath (watch.go); nil answers
+	// it UnknownOperationException.
+	Watch WatchSource
+	// WatchHeartbeat is the interval of the stream's heartbeats (0 = 15 s);
+	// WatchWriteTimeout drops a watcher that has not taken an event within
+	// it (0 = 10 s).
+	WatchHeartbeat    time.Duration
+	WatchWriteTimeout time.Duration
+	// Shutdown, when done, ends every long-poll at once (they answer the
+	// current state) and every change stream; nil means never.
+	Shutdown context.Context
 }
 
 // Authorizer authenticates and authorizes a request.
@@ -75,14 +91,15 @@ type handler struct {
 	bufs    sync.Pool              // *bytes.Buffer for request bodies
 	outs    sync.Pool              // *[]byte for responses
 	decs    sync.Pool              // *decoder
-	invoke  map[*operation]Invoker // each operation through the hooks
+	ext     extensions             // long-poll and watch (longpoll.go)
+	invs    map[*operation]Invoker // each operation through the hooks
 	unknown Invoker                // requests without a known operation
 }
 
 // NewHandler returns the HTTP handler serving api.
 func NewHandler(api cloudmap.API, cfg Config) http.Handler {
 	h := &handler{api: api, log: cfg.Logger, maxBody: cfg.MaxBodyBytes, auth: cfg.Authorizer, table: defaultTable,
-		disc: newDiscoverCache(cfg.DiscoverCacheEntries)}
+		disc: newDiscoverCache(cfg.DiscoverCacheEntries), ext: newExtensions(cfg)}
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)
 	}
@@ -109,6 +126,10 @@ var (
 
 // ServeHTTP serves one AWS JSON 1.1 request.
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Path == WatchPath {
+		h.serveWatch(w, r)
+		return
+	}
 	rh := new(respHeaders)
 	reqID := rh.requestID()
 	rh.call.RequestID, rh.call.Request = reqID, r
@@ -130,6 +151,9 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	status, body := h.serve(w, r, &rh.call, (*out)[:0])
 	*out = body
 	written = true
+	if status == statusParked {
+		return // the connection was handed over (park.go)
+	}
 	if status == http.StatusOK && body == nil {
 		w.WriteHeader(status) // an operation without output: empty body
 		return
@@ -140,21 +164,35 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // serve runs the request and returns the status and body to send. Every
-// request, failed or not, passes the operation's invoker (and so the hooks).
+// request, failed or not, passes the operation's invoker (and so the hooks);
+// a long-poll waits before it (longpoll.go).
 func (h *handler) serve(w http.ResponseWriter, r *http.Request, c *Call, out []byte) (int, []byte) {
 	o, buf, err := h.prepare(w, r, c)
 	if buf != nil {
 		defer h.putBuf(buf)
 	}
-	c.Rejected = err
-	inv := h.unknown
-	if o != nil {
-		inv = h.invoke[o]
-		c.Operation = o.name
-	} else {
-		c.Operation = UnknownOperation
+	if err == nil {
+		var parked bool
+		if parked, err = h.longPoll(w, r, o, c.Input, c.RequestID); parked && err == nil {
+			return statusParked, nil
+		}
 	}
-	res, err := inv(r.Context(), c)
+	if err != nil {
+		c.Input = nil
+	}
+	c.Rejected = err
+	return h.invoke(r.Context(), w, c, o, out)
+}
+
+// invoke calls the operation o (nil when unknown) through its hooks and
+// returns the status and body to send.
+func (h *handler) invoke(ctx context.Context, w http.ResponseWriter, c *Call, o *operation, out []byte) (int, []byte) {
+	inv := h.unknown
+	c.Operation = UnknownOperation
+	if o != nil {
+		inv, c.Operation = h.invs[o], o.name
+	}
+	res, err := inv(ctx, c)
 	if err != nil {
 		return h.errorBody(w, out, c.RequestID, err)
 	}

@@ -17,7 +17,9 @@ type Call struct {
 	Operation string
 	// RequestID is the x-amzn-RequestId of the answer.
 	RequestID string
-	// Request is the HTTP request; its body has been read.
+	// Request is the HTTP request; its body has been read (and, for a
+	// long-poll answered after its connection was handed over, the
+	// connection is no longer the server's).
 	Request *http.Request
 	// Input is the decoded input, a pointer to the operation's input struct
 	// (e.g. *cloudmap.DiscoverInstancesInput), or nil when Rejected is set.
@@ -53,7 +55,7 @@ func chain(hooks []Hook, op string, base Invoker) Invoker {
 // buildInvokers builds the chained invoker of every operation of t, and of the
 // unknown operation, over api calls.
 func (h *handler) buildInvokers(hooks []Hook) {
-	h.invoke = make(map[*operation]Invoker, 32)
+	h.invs = make(map[*operation]Invoker, 32)
 	if h.table != nil {
 		for _, o := range h.table.ops {
 			o := o
@@ -63,7 +65,7 @@ func (h *handler) buildInvokers(hooks []Hook) {
 				}
 				return o.call(ctx, h.api, c.Input)
 			}
-			h.invoke[o] = chain(hooks, o.name, base)
+			h.invs[o] = chain(hooks, o.name, base)
 		}
 	}
 	h.unknown = chain(hooks, UnknownOperation, func(_ context.Context, c *Call) (any, error) {

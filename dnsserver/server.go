@@ -59,7 +59,7 @@ func (s *Server) Start() error {
 		n = 1
 	}
 	var err error
-	for attempt := 0; attempt < 5; attempt++ {
+	for attempt := 0; attempt < 20; attempt++ {
 		if err = s.bind(n); err == nil || !s.portZero() {
 			break
 		}
@@ -115,30 +115,33 @@ func (s *Server) portZero() bool {
 // address held by anyone (even another server with SO_REUSEPORT) is
 // reported in use instead of silently shared.
 func (s *Server) bind(n int) error {
-	probe, err := net.ListenPacket("udp", s.cfg.Addr)
+	// TCP first: with port 0 the kernel picks a port free for TCP, whose
+	// space is the crowded one (every test's HTTP and etcd connections);
+	// UDP on the same port is then rarely taken.
+	ln, err := net.Listen("tcp", s.cfg.Addr)
 	if err != nil {
-		return fmt.Errorf("dns: listen udp %s: %w", s.cfg.Addr, err)
-	}
-	addr := probe.LocalAddr().String()
-	if n == 1 {
-		s.udp = []*net.UDPConn{probe.(*net.UDPConn)}
-	} else {
-		probe.Close()
-		for range n {
-			c, err := listenReusePort(addr)
-			if err != nil {
-				s.closeAll()
-				return fmt.Errorf("dns: listen udp %s: %w", addr, err)
-			}
-			s.udp = append(s.udp, c)
-		}
-	}
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		s.closeAll()
-		return fmt.Errorf("dns: listen tcp %s: %w", addr, err)
+		return fmt.Errorf("dns: listen tcp %s: %w", s.cfg.Addr, err)
 	}
 	s.tcpLn = newTCPListener(ln, s.cfg.TCPMaxConnections, s.cfg.TCPMaxConnectionsPerClient)
+	addr := ln.Addr().String()
+	probe, err := net.ListenPacket("udp", addr)
+	if err != nil {
+		s.closeAll()
+		return fmt.Errorf("dns: listen udp %s: %w", addr, err)
+	}
+	if n == 1 {
+		s.udp = []*net.UDPConn{probe.(*net.UDPConn)}
+		return nil
+	}
+	probe.Close()
+	for range n {
+		c, err := listenReusePort(addr)
+		if err != nil {
+			s.closeAll()
+			return fmt.Errorf("dns: listen udp %s: %w", addr, err)
+		}
+		s.udp = append(s.udp, c)
+	}
 	return nil
 }
 

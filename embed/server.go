@@ -24,6 +24,7 @@ import (
 	"github.com/cloudmap/cloudmap/dnsserver"
 	"github.com/cloudmap/cloudmap/etcd"
 	"github.com/cloudmap/cloudmap/health"
+	"github.com/cloudmap/cloudmap/lease"
 	"github.com/cloudmap/cloudmap/metrics"
 	"github.com/cloudmap/cloudmap/registry"
 	"github.com/cloudmap/cloudmap/view"
@@ -37,6 +38,7 @@ type Server struct {
 	view   *view.View
 	reg    *registry.Registry
 	check  *health.Checker
+	lease  *lease.Keeper
 	auth   *auth.Authorizer
 	certs  *auth.CertReloader
 	api    *http.Server
@@ -114,12 +116,14 @@ func Start(ctx context.Context, cfg Config) (_ *Server, err error) {
 		WaitApplied: s.view.WaitFor, MaxNamespaces: cfg.MaxNamespaces,
 		MaxServices: cfg.MaxServices, MaxInstancesPerService: cfg.MaxInstancesPerService,
 		MaxBatch: maxBatch(s.store), OperationDelay: cfg.OperationDelay, Finished: s.finished(),
+		HealthChecksPrivate: cfg.HealthChecksPrivate,
 	})
 	s.check = health.New(s.view, s.reg, health.Config{
 		Interval: cfg.HealthCheckInterval, Concurrency: cfg.HealthCheckConcurrency,
 		Allow: cfg.HealthCheckAllow, Deny: cfg.HealthCheckDeny,
 		Logger: log.With("component", "health"), Observe: s.probeObserver(),
 	})
+	s.lease = lease.New(s.view, s.reg, lease.Config{Logger: log.With("component", "lease"), Store: s.store})
 	if err := s.startAPI(); err != nil {
 		return nil, err
 	}
@@ -134,6 +138,7 @@ func Start(ctx context.Context, cfg Config) (_ *Server, err error) {
 	s.cancel = cancel
 	s.wg.Add(1)
 	go s.lead(runCtx)
+	s.forwardRenewals(runCtx)
 	log.Info("cloudmap ready", "api", s.APIURL(), "dns", s.DNSAddr(), "admin", s.AdminAddr(),
 		"store", s.storeName(), "auth", s.authMode())
 	return s, nil
@@ -226,6 +231,7 @@ func (s *Server) runLeader(ctx context.Context) {
 	if err := s.check.Start(ctx); err != nil {
 		s.log.Error("health checker did not start", "err", err)
 	}
+	defer s.runLeases(ctx)()
 	pruned := make(chan struct{})
 	go func() {
 		defer close(pruned)

@@ -55,6 +55,9 @@ type Config struct {
 	// operations survive a restart. 0 (the default): a request applies its
 	// operation in its own transaction and replies when it is final.
 	OperationDelay time.Duration
+	// HealthChecksPrivate accepts HealthCheckConfig in private DNS
+	// namespaces (AWS refuses it there).
+	HealthChecksPrivate bool
 }
 
 // Registry implements cloudmap.ControlPlane over a cloudmap.Store.
