@@ -7,6 +7,7 @@ package awsapi
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -14,6 +15,7 @@ import (
 	"runtime/debug"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/cloudmap/cloudmap"
 )
@@ -35,6 +37,22 @@ type Config struct {
 	// relies on the API never modifying an Attributes map it has
 	// returned, which the view guarantees.
 	DiscoverCacheEntries int
+	// Hooks wrap every operation, the first outermost (see Hook).
+	Hooks []Hook
+	// Waiter serves the long-poll headers of DiscoverInstances and
+	// DiscoverInstancesRevision (longpoll.go); nil ignores them.
+	Waiter RevisionWaiter
+	// Watch serves the change stream at WatchPath (watch.go); nil answers
+	// it UnknownOperationException.
+	Watch WatchSource
+	// WatchHeartbeat is the interval of the stream's heartbeats (0 = 15 s);
+	// WatchWriteTimeout drops a watcher that has not taken an event within
+	// it (0 = 10 s).
+	WatchHeartbeat    time.Duration
+	WatchWriteTimeout time.Duration
+	// Shutdown, when done, ends every long-poll at once (they answer the
+	// current state) and every change stream; nil means never.
+	Shutdown context.Context
 }
 
 // Authorizer authenticates and authorizes a request.
@@ -69,16 +87,19 @@ type handler struct {
 	auth    Authorizer
 	early   HeaderChecker // auth's, when it has one
 	table   *table
-	disc    *discoverCache // nil: encode DiscoverInstances generically
-	bufs    sync.Pool      // *bytes.Buffer for request bodies
-	outs    sync.Pool      // *[]byte for responses
-	decs    sync.Pool      // *decoder
+	disc    *discoverCache         // nil: encode DiscoverInstances generically
+	bufs    sync.Pool              // *bytes.Buffer for request bodies
+	outs    sync.Pool              // *[]byte for responses
+	decs    sync.Pool              // *decoder
+	ext     extensions             // long-poll and watch (longpoll.go)
+	invs    map[*operation]Invoker // each operation through the hooks
+	unknown Invoker                // requests without a known operation
 }
 
 // NewHandler returns the HTTP handler serving api.
 func NewHandler(api cloudmap.API, cfg Config) http.Handler {
 	h := &handler{api: api, log: cfg.Logger, maxBody: cfg.MaxBodyBytes, auth: cfg.Authorizer, table: defaultTable,
-		disc: newDiscoverCache(cfg.DiscoverCacheEntries)}
+		disc: newDiscoverCache(cfg.DiscoverCacheEntries), ext: newExtensions(cfg)}
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)
 	}
@@ -86,6 +107,7 @@ func NewHandler(api cloudmap.API, cfg Config) http.Handler {
 	if h.maxBody <= 0 {
 		h.maxBody = DefaultMaxBodyBytes
 	}
+	h.buildInvokers(cfg.Hooks)
 	if defaultTableErr != nil {
 		h.log.Error("awsapi: the embedded model does not match the API types; every request fails",
 			"err", defaultTableErr)
@@ -104,8 +126,13 @@ var (
 
 // ServeHTTP serves one AWS JSON 1.1 request.
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Path == WatchPath {
+		h.serveWatch(w, r)
+		return
+	}
 	rh := new(respHeaders)
 	reqID := rh.requestID()
+	rh.call.RequestID, rh.call.Request = reqID, r
 	hdr := w.Header()
 	hdr["X-Amzn-Requestid"] = rh.requestIDHeader()
 	hdr["Content-Type"] = jsonContentType
@@ -121,9 +148,12 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}()
 	out := h.getOut()
 	defer h.putOut(out)
-	status, body := h.serve(w, r, reqID, (*out)[:0])
+	status, body := h.serve(w, r, &rh.call, (*out)[:0])
 	*out = body
 	written = true
+	if status == statusParked {
+		return // the connection was handed over (park.go)
+	}
 	if status == http.StatusOK && body == nil {
 		w.WriteHeader(status) // an operation without output: empty body
 		return
@@ -133,45 +163,38 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Write(body)
 }
 
-// serve runs the request and returns the status and body to send.
-func (h *handler) serve(w http.ResponseWriter, r *http.Request, reqID string, out []byte) (int, []byte) {
-	if err := h.checkRequest(r); err != nil {
-		return h.errorBody(w, out, reqID, err)
-	}
-	if h.early != nil {
-		if err := h.early.CheckHeaders(r); err != nil {
-			w.Header()["Connection"] = connectionClose // do not wait for the unread body
-			return h.errorBody(w, out, reqID, err)
-		}
-	}
-	buf, err := h.readBody(w, r)
+// serve runs the request and returns the status and body to send. Every
+// request, failed or not, passes the operation's invoker (and so the hooks);
+// a long-poll waits before it (longpoll.go).
+func (h *handler) serve(w http.ResponseWriter, r *http.Request, c *Call, out []byte) (int, []byte) {
+	o, buf, err := h.prepare(w, r, c)
 	if buf != nil {
 		defer h.putBuf(buf)
 	}
-	if err != nil {
-		return h.errorBody(w, out, reqID, err)
-	}
-	body := buf.Bytes()
-	target := r.Header.Get("X-Amz-Target")
-	o := h.table.lookup(target)
-	if o == nil {
-		return h.errorBody(w, out, reqID, h.reject(r, body, opName(target), h.unknownOperation(target)))
-	}
-	in := o.newInput()
-	dec := h.getDecoder()
-	err = dec.decodeInput(o.input, body, o.name, in)
-	h.putDecoder(dec)
-	if err != nil {
-		return h.errorBody(w, out, reqID, h.reject(r, body, o.name, err))
-	}
-	if h.auth != nil {
-		if err := h.auth.Authorize(r, body, o.name, in); err != nil {
-			return h.errorBody(w, out, reqID, err)
+	if err == nil {
+		var parked bool
+		if parked, err = h.longPoll(w, r, o, c.Input, c.RequestID); parked && err == nil {
+			return statusParked, nil
 		}
 	}
-	res, err := o.call(r.Context(), h.api, in)
 	if err != nil {
-		return h.errorBody(w, out, reqID, err)
+		c.Input = nil
+	}
+	c.Rejected = err
+	return h.invoke(r.Context(), w, c, o, out)
+}
+
+// invoke calls the operation o (nil when unknown) through its hooks and
+// returns the status and body to send.
+func (h *handler) invoke(ctx context.Context, w http.ResponseWriter, c *Call, o *operation, out []byte) (int, []byte) {
+	inv := h.unknown
+	c.Operation = UnknownOperation
+	if o != nil {
+		inv, c.Operation = h.invs[o], o.name
+	}
+	res, err := inv(ctx, c)
+	if err != nil {
+		return h.errorBody(w, out, c.RequestID, err)
 	}
 	if o.emptyBody {
 		return http.StatusOK, nil
@@ -180,6 +203,54 @@ func (h *handler) serve(w http.ResponseWriter, r *http.Request, reqID string, ou
 		return http.StatusOK, h.disc.appendOutput(out, d)
 	}
 	return http.StatusOK, o.encode(out, reflect.ValueOf(res))
+}
+
+// prepare checks, reads, decodes and authorizes the request. It returns
+// the operation (nil when unknown), the pooled buffer of the body (to give
+// back), and the error that rejects the request before dispatch. c.Input is
+// set once decoded.
+func (h *handler) prepare(w http.ResponseWriter, r *http.Request, c *Call) (*operation, *bytes.Buffer, error) {
+	if err := h.checkRequest(r); err != nil {
+		return h.knownOp(r), nil, err
+	}
+	if h.early != nil {
+		if err := h.early.CheckHeaders(r); err != nil {
+			w.Header()["Connection"] = connectionClose // do not wait for the unread body
+			return h.knownOp(r), nil, err
+		}
+	}
+	buf, err := h.readBody(w, r)
+	if err != nil {
+		return h.knownOp(r), buf, err
+	}
+	body := buf.Bytes()
+	target := r.Header.Get("X-Amz-Target")
+	o := h.table.lookup(target)
+	if o == nil {
+		return nil, buf, h.reject(r, body, opName(target), h.unknownOperation(target))
+	}
+	in := o.newInput()
+	dec := h.getDecoder()
+	err = dec.decodeInput(o.input, body, o.name, in)
+	h.putDecoder(dec)
+	if err != nil {
+		return o, buf, h.reject(r, body, o.name, err)
+	}
+	if h.auth != nil {
+		if err := h.auth.Authorize(r, body, o.name, in); err != nil {
+			return o, buf, err
+		}
+	}
+	c.Input = in
+	return o, buf, nil
+}
+
+// knownOp is the operation of the request's target, or nil.
+func (h *handler) knownOp(r *http.Request) *operation {
+	if h.table == nil {
+		return nil
+	}
+	return h.table.lookup(r.Header.Get("X-Amz-Target"))
 }
 
 // reject returns the authorizer's error for a request that failed before

@@ -1,6 +1,7 @@
 package embed
 
 import (
+	"context"
 	"crypto/tls"
 	"errors"
 	"fmt"
@@ -73,10 +74,23 @@ func (s *Server) startAPI() error {
 		Region: s.cfg.Region, Service: "servicediscovery", Keys: keys,
 		RateLimit: s.cfg.RateLimit, Resolver: s.view, Logger: s.log.With("component", "auth"),
 	})
-	cp := &guard{cp: s.reg, store: s.store, name: s.storeKind(), log: s.log.With("component", "api")}
-	handler := awsapi.NewHandler(api{cp, s.view}, awsapi.Config{
+	g := &guard{store: s.store, name: s.storeKind(), log: s.log.With("component", "api")}
+	waitCtx, endWaits := context.WithCancel(context.Background()) // long-polls and watches end at shutdown
+	handler := awsapi.NewHandler(api{renewing{s.reg, s.lease}, s.view}, awsapi.Config{
 		Logger: s.log.With("component", "api"), Authorizer: s.auth,
+		Waiter: s.view, Watch: s.view, Shutdown: waitCtx,
+		Hooks: append(s.apiHooks(), g.hook),
 	})
+	if err := s.listenAPI(handler, endWaits); err != nil {
+		endWaits()
+		return err
+	}
+	return nil
+}
+
+// listenAPI binds the API listener and serves handler on it; endWaits is
+// called when the server shuts down.
+func (s *Server) listenAPI(handler http.Handler, endWaits func()) error {
 	ln, err := net.Listen("tcp", s.cfg.APIAddr)
 	if err != nil {
 		return fmt.Errorf("api: listen on %s: %w", s.cfg.APIAddr, err)
@@ -95,6 +109,7 @@ func (s *Server) startAPI() error {
 		ConnContext:       s.conns.ConnContext,
 		ErrorLog:          slog.NewLogLogger(s.log.With("component", "http").Handler(), slog.LevelDebug),
 	}
+	s.api.RegisterOnShutdown(endWaits)
 	if s.cfg.TLSCert != "" {
 		s.certs, err = auth.NewCertReloader(s.cfg.TLSCert, s.cfg.TLSKey)
 		if err != nil {
@@ -106,8 +121,11 @@ func (s *Server) startAPI() error {
 		s.scheme = "https"
 	}
 	s.apiLn = ln
+	s.apiUp.Store(true)
 	go func() {
-		if err := s.api.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		err := s.api.Serve(ln)
+		s.apiUp.Store(false)
+		if err != nil && !errors.Is(err, http.ErrServerClosed) {
 			s.log.Error("api server stopped", "err", err)
 		}
 	}()
@@ -118,14 +136,19 @@ func (s *Server) startDNS() error {
 	if s.cfg.DNSAddr == "" {
 		return nil
 	}
-	s.dns = dnsserver.New(s.view, dnsserver.Config{
+	dcfg := dnsserver.Config{
 		Addr: s.cfg.DNSAddr, PrivateCIDRs: s.cfg.DNSPrivateCIDRs, RateLimit: dnsRateLimit(s.cfg),
 		NameServers: s.cfg.DNSNameServers, Logger: s.log.With("component", "dns"),
-	})
+	}
+	if s.metrics != nil {
+		dcfg.Observer = s.metrics.DNS
+	}
+	s.dns = dnsserver.New(s.view, dcfg)
 	if err := s.dns.Start(); err != nil {
 		s.dns = nil
 		return fmt.Errorf("dns: %w", err)
 	}
+	s.dnsUp.Store(true)
 	return nil
 }
 

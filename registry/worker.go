@@ -164,6 +164,9 @@ func (r *Registry) processBatch(ctx context.Context) (int, time.Time, error) {
 		return 0, time.Time{}, wrap("worker: apply", err)
 	}
 	for _, op := range done {
+		if r.cfg.Finished != nil {
+			r.cfg.Finished(op.Type, op.Status)
+		}
 		if op.Status == cloudmap.OpFail {
 			r.log.Info("operation failed", "id", op.Id, "type", op.Type, "code", op.ErrorCode, "message", op.ErrorMessage)
 		}

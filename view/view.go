@@ -29,6 +29,7 @@ type View struct {
 	log   *slog.Logger
 
 	idx index // published read state
+	hub hub   // waiters for changes of a service or namespace
 
 	applied  atomic.Int64
 	notifyMu sync.Mutex

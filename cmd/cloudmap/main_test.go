@@ -11,6 +11,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/cloudmap/cloudmap/embed"
 	"github.com/cloudmap/cloudmap/internal/testkit"
@@ -63,6 +64,29 @@ func TestParseServeFlags_Defaults(t *testing.T) {
 	}
 }
 
+func TestParseServeFlags_OperatingFlags(t *testing.T) {
+	var logs bytes.Buffer
+	cfg, err := parseServeFlags([]string{"--log-format", "json", "--admin-addr", "127.0.0.1:9090", "--pprof", "--access-log"},
+		env(map[string]string{"CLOUDMAP_ADMIN_TOKEN": "tok", "CLOUDMAP_OPERATION_RETENTION": "24h"}), &logs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.AdminAddr != "127.0.0.1:9090" || cfg.AdminToken != "tok" || !cfg.Pprof || !cfg.AccessLog || cfg.OperationRetention != 24*time.Hour {
+		t.Errorf("config %+v", cfg)
+	}
+	cfg.Logger.Info("hello")
+	if !strings.HasPrefix(logs.String(), `{"time":`) {
+		t.Errorf("--log-format json wrote %q", logs.String())
+	}
+	def, err := parseServeFlags(nil, env(nil), &logs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if def.AdminAddr != "" || def.OperationRetention != 720*time.Hour {
+		t.Errorf("defaults: admin %q, retention %v; want off and 720h", def.AdminAddr, def.OperationRetention)
+	}
+}
+
 func TestParseServeFlags_Errors(t *testing.T) {
 	cases := []struct {
 		name string
@@ -80,6 +104,9 @@ func TestParseServeFlags_Errors(t *testing.T) {
 		{"bad duration in env", nil, map[string]string{"CLOUDMAP_HEALTH_CHECK_INTERVAL": "soon"}, `CLOUDMAP_HEALTH_CHECK_INTERVAL="soon"`},
 		{"bad cidr in env", nil, map[string]string{"CLOUDMAP_DNS_PRIVATE_CIDRS": "nope"}, `CLOUDMAP_DNS_PRIVATE_CIDRS="nope": "nope" is not a CIDR prefix`},
 		{"key id without secret in env", nil, map[string]string{"CLOUDMAP_ACCESS_KEY_ID": "AK"}, "access key id and secret access key go together"},
+		{"unknown log format", []string{"--log-format", "xml"}, nil, `--log-format: "xml" is not text or json`},
+		{"negative retention", []string{"--operation-retention", "-1h"}, nil, "operation retention must not be negative"},
+		{"bad retention in env", nil, map[string]string{"CLOUDMAP_OPERATION_RETENTION": "a while"}, `CLOUDMAP_OPERATION_RETENTION="a while"`},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
