@@ -447,3 +447,31 @@ func TestDeleteService_FreesItsName(t *testing.T) {
 		}
 	}
 }
+
+// TestUntagResource_EveryKey: every key listed is removed.
+func TestUntagResource_EveryKey(t *testing.T) {
+	e := newEnv(t, registry.Config{})
+	svc := e.service(t, &cloudmap.CreateServiceInput{Name: "untag", NamespaceId: e.httpNamespace(t, "untag"), Tags: manyTags(3)})
+	if _, err := e.reg.UntagResource(e.ctx, &cloudmap.UntagResourceInput{ResourceARN: svc.Arn, TagKeys: []string{"k000", "k002"}}); err != nil {
+		t.Fatal(err)
+	}
+	out, err := e.reg.ListTagsForResource(e.ctx, &cloudmap.ResourceARNInput{ResourceARN: svc.Arn})
+	if err != nil || len(out.Tags) != 1 || out.Tags[0].Key != "k001" {
+		t.Errorf("tags after removing k000 and k002 = %+v, %v; want k001 only", out, err)
+	}
+}
+
+// TestBatchForTxnOps_AtMultiples: n operations of OperationKeys writes
+// and the fence fit in n*OperationKeys+1 transaction operations, not in
+// one fewer.
+func TestBatchForTxnOps_AtMultiples(t *testing.T) {
+	for n := 1; n <= 4; n++ {
+		fits := n*registry.OperationKeys + 1
+		if got := registry.BatchForTxnOps(fits); got != n {
+			t.Errorf("BatchForTxnOps(%d) = %d, want %d", fits, got, n)
+		}
+		if got := registry.BatchForTxnOps(fits - 1); got != max(1, n-1) {
+			t.Errorf("BatchForTxnOps(%d) = %d, want %d", fits-1, got, max(1, n-1))
+		}
+	}
+}
