@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -474,4 +475,29 @@ func TestBatchForTxnOps_AtMultiples(t *testing.T) {
 			t.Errorf("BatchForTxnOps(%d) = %d, want %d", fits-1, got, max(1, n-1))
 		}
 	}
+}
+
+// TestWorker_ReportsFinished: the worker reports every operation it
+// finishes to Config.Finished, with its type and final status.
+func TestWorker_ReportsFinished(t *testing.T) {
+	var mu sync.Mutex
+	var got []string
+	e := newQueueingEnv(t, registry.Config{Finished: func(typ cloudmap.OperationType, st cloudmap.OperationStatus) {
+		mu.Lock()
+		defer mu.Unlock()
+		got = append(got, string(typ)+" "+string(st))
+	}})
+	drainWith(t, e, []string{e.opID(e.reg.CreateHttpNamespace(e.ctx, &cloudmap.CreateHttpNamespaceInput{Name: "finished"}))})
+	mu.Lock()
+	defer mu.Unlock()
+	if len(got) != 1 || got[0] != "CREATE_NAMESPACE SUCCESS" {
+		t.Errorf("Finished calls = %v, want one CREATE_NAMESPACE SUCCESS", got)
+	}
+}
+
+// TestWorker_SplitsABatchOfTwo: a refused batch of two operations is split
+// into two batches of one, which the store takes.
+func TestWorker_SplitsABatchOfTwo(t *testing.T) {
+	e, _ := limitedEnv(t, registry.OperationKeys+1, 2)
+	wantSuccess(t, drainWith(t, e, queueRegistrations(t, e, 2)))
 }
