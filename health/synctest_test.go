@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"reflect"
 	"sync"
 	"testing"
 	"testing/synctest"
@@ -50,6 +51,10 @@ func (n *pipeNet) Dial(ctx context.Context, network, addr string) (net.Conn, err
 	if h == nil {
 		return nil, fmt.Errorf("dial %s %s: %w", network, addr, errRefused)
 	}
+	if isUnanswered(h) {
+		<-ctx.Done() // the SYN is dropped: only the connect timeout ends the dial
+		return nil, fmt.Errorf("dial %s %s: %w", network, addr, ctx.Err())
+	}
 	client, server := net.Pipe()
 	go func() {
 		defer server.Close()
@@ -65,6 +70,14 @@ func (n *pipeNet) dialed(addr string) int {
 }
 
 var errRefused = errors.New("connection refused")
+
+// unanswered is the handler of an address whose host never answers a
+// connection attempt.
+func unanswered(net.Conn) {}
+
+func isUnanswered(h func(net.Conn)) bool {
+	return reflect.ValueOf(h).Pointer() == reflect.ValueOf(unanswered).Pointer()
+}
 
 // httpStatus answers every request on the connection with the status code
 // returns at that moment.
@@ -173,6 +186,8 @@ func TestChecker_Sync_Timeouts(t *testing.T) {
 		{"http refused", cloudmap.HealthCheckHTTP, nil, cloudmap.Unhealthy},
 		{"tcp to a silent target", cloudmap.HealthCheckTCP, silentConn, cloudmap.Healthy},
 		{"tcp refused", cloudmap.HealthCheckTCP, nil, cloudmap.Unhealthy},
+		{"http to a host that never answers", cloudmap.HealthCheckHTTP, unanswered, cloudmap.Unhealthy},
+		{"tcp to a host that never answers", cloudmap.HealthCheckTCP, unanswered, cloudmap.Unhealthy},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -195,12 +210,18 @@ func TestChecker_Sync_Timeouts(t *testing.T) {
 					t.Fatalf("writes = %+v, want one %v", calls, tt.want)
 				}
 				// A silent HTTP target is judged when the response timeout
-				// ends, not before; everything else at once.
+				// ends, a host that never answers when the connect timeout
+				// ends (TCP checks have their own), everything else at once.
 				n.mu.Lock()
 				elapsed := time.Unix(0, calls[0].Seen).Sub(n.firstDial)
 				n.mu.Unlock()
 				wantElapsed := time.Duration(0)
-				if tt.typ == cloudmap.HealthCheckHTTP && tt.handler != nil {
+				switch {
+				case tt.handler != nil && isUnanswered(tt.handler) && tt.typ == cloudmap.HealthCheckTCP:
+					wantElapsed = health.DefaultTCPConnectTimeout
+				case tt.handler != nil && isUnanswered(tt.handler):
+					wantElapsed = health.DefaultConnectTimeout
+				case tt.typ == cloudmap.HealthCheckHTTP && tt.handler != nil:
 					wantElapsed = health.DefaultResponseTimeout
 				}
 				if elapsed != wantElapsed {
