@@ -189,46 +189,65 @@ func TestChecker_Sync_Timeouts(t *testing.T) {
 		{"http to a host that never answers", cloudmap.HealthCheckHTTP, unanswered, cloudmap.Unhealthy},
 		{"tcp to a host that never answers", cloudmap.HealthCheckTCP, unanswered, cloudmap.Unhealthy},
 	}
+	// Route 53's timeouts (the zero Config), and others of the caller's.
+	configs := []struct {
+		name                       string
+		interval, connect, respond time.Duration
+		tcpConnect                 time.Duration
+	}{
+		{"defaults", 0, 0, 0, 0},
+		{"configured", 7 * time.Second, 3 * time.Second, time.Second, 5 * time.Second},
+	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			synctest.Test(t, func(t *testing.T) {
-				n := newPipeNet()
-				n.handle(addrA, tt.handler)
-				sink := newSink()
-				sink.hook = func(string) int64 { return time.Now().UnixNano() } // fake time of the write
-				c := health.New(newTargets(target("i-1", tt.typ, addrA, "", 1, cloudmap.Unknown)), sink, syncConfig(n))
-				if err := c.Start(t.Context()); err != nil {
-					t.Fatal(err)
-				}
-				defer c.Stop()
-				// The first probe comes within an interval and ends within
-				// its timeouts; later ones find the status unchanged.
-				time.Sleep(health.DefaultInterval + health.DefaultTCPConnectTimeout)
-				synctest.Wait()
-				calls := sink.all()
-				if len(calls) != 1 || calls[0].Status != tt.want {
-					t.Fatalf("writes = %+v, want one %v", calls, tt.want)
-				}
-				// A silent HTTP target is judged when the response timeout
-				// ends, a host that never answers when the connect timeout
-				// ends (TCP checks have their own), everything else at once.
-				n.mu.Lock()
-				elapsed := time.Unix(0, calls[0].Seen).Sub(n.firstDial)
-				n.mu.Unlock()
-				wantElapsed := time.Duration(0)
-				switch {
-				case tt.handler != nil && isUnanswered(tt.handler) && tt.typ == cloudmap.HealthCheckTCP:
-					wantElapsed = health.DefaultTCPConnectTimeout
-				case tt.handler != nil && isUnanswered(tt.handler):
-					wantElapsed = health.DefaultConnectTimeout
-				case tt.typ == cloudmap.HealthCheckHTTP && tt.handler != nil:
-					wantElapsed = health.DefaultResponseTimeout
-				}
-				if elapsed != wantElapsed {
-					t.Errorf("judged %v of fake time after the dial, want %v", elapsed, wantElapsed)
-				}
+		for _, cf := range configs {
+			t.Run(tt.name+"/"+cf.name, func(t *testing.T) {
+				synctest.Test(t, func(t *testing.T) {
+					n := newPipeNet()
+					n.handle(addrA, tt.handler)
+					sink := newSink()
+					sink.hook = func(string) int64 { return time.Now().UnixNano() } // fake time of the write
+					cfg := syncConfig(n)
+					cfg.Interval, cfg.ConnectTimeout, cfg.ResponseTimeout, cfg.TCPConnectTimeout = cf.interval, cf.connect, cf.respond, cf.tcpConnect
+					c := health.New(newTargets(target("i-1", tt.typ, addrA, "", 1, cloudmap.Unknown)), sink, cfg)
+					if err := c.Start(t.Context()); err != nil {
+						t.Fatal(err)
+					}
+					defer c.Stop()
+					// The first probe comes within an interval and ends within
+					// its timeouts; later ones find the status unchanged.
+					time.Sleep(health.DefaultInterval + health.DefaultTCPConnectTimeout)
+					synctest.Wait()
+					calls := sink.all()
+					if len(calls) != 1 || calls[0].Status != tt.want {
+						t.Fatalf("writes = %+v, want one %v", calls, tt.want)
+					}
+					// A silent HTTP target is judged when the response timeout
+					// ends, a host that never answers when the connect timeout
+					// ends (TCP checks have their own), everything else at once.
+					n.mu.Lock()
+					elapsed := time.Unix(0, calls[0].Seen).Sub(n.firstDial)
+					n.mu.Unlock()
+					or := func(d, def time.Duration) time.Duration {
+						if d == 0 {
+							return def
+						}
+						return d
+					}
+					wantElapsed := time.Duration(0)
+					switch {
+					case tt.handler != nil && isUnanswered(tt.handler) && tt.typ == cloudmap.HealthCheckTCP:
+						wantElapsed = or(cf.tcpConnect, health.DefaultTCPConnectTimeout)
+					case tt.handler != nil && isUnanswered(tt.handler):
+						wantElapsed = or(cf.connect, health.DefaultConnectTimeout)
+					case tt.typ == cloudmap.HealthCheckHTTP && tt.handler != nil:
+						wantElapsed = or(cf.respond, health.DefaultResponseTimeout)
+					}
+					if elapsed != wantElapsed {
+						t.Errorf("judged %v of fake time after the dial, want %v", elapsed, wantElapsed)
+					}
+				})
 			})
-		})
+		}
 	}
 }
 
