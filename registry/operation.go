@@ -28,10 +28,10 @@ type opRecord struct {
 }
 
 // newOp returns a SUBMITTED operation record.
-func (r *Registry) newOp(id string, t cloudmap.OperationType, targets map[string]string) *opRecord {
+func (r *Registry) newOp(c cloudmap.Cell, id string, t cloudmap.OperationType, targets map[string]string) *opRecord {
 	now := r.now()
 	return &opRecord{Operation: cloudmap.Operation{
-		Id: id, OwnerAccount: r.cfg.AccountID, Type: t, Status: cloudmap.OpSubmitted,
+		Id: id, OwnerAccount: c.Account, Type: t, Status: cloudmap.OpSubmitted,
 		CreateDate: now, UpdateDate: now, Targets: targets,
 	}}
 }

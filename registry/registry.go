@@ -56,7 +56,7 @@ type Config struct {
 
 // Registry implements cloudmap.ControlPlane over a cloudmap.Store.
 type Registry struct {
-	store cloudmap.Store
+	store *cellStore // the store seen from the request's cell (cell.go)
 	cfg   Config
 	log   *slog.Logger
 	// nudge wakes the worker in this process right after a submission.
@@ -127,8 +127,10 @@ func New(store cloudmap.Store, cfg Config) *Registry {
 	if log == nil {
 		log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	return &Registry{store: store, cfg: cfg, log: log, nudge: make(chan struct{}, 1),
+	r := &Registry{cfg: cfg, log: log, nudge: make(chan struct{}, 1),
 		svcCache: map[string]cachedService{}}
+	r.store = &cellStore{r: r, s: store}
+	return r
 }
 
 // now returns the current time in UTC with the millisecond precision AWS
@@ -227,20 +229,21 @@ var lastOpTime atomic.Int64
 
 func newHostedZoneID() string { return "Z" + rand.Text()[:20] }
 
-func (r *Registry) arn(kind, id string) string {
-	return "arn:aws:servicediscovery:" + r.cfg.Region + ":" + r.cfg.AccountID + ":" + kind + "/" + id
+// arn returns the ARN of a resource of kind in cell c.
+func arn(c cloudmap.Cell, kind, id string) string {
+	return "arn:aws:servicediscovery:" + c.Region + ":" + c.Account + ":" + kind + "/" + id
 }
 
 // resourceID returns the id of an input typed Arn, which takes the bare id
 // or the full ARN of a resource of kind ("namespace" or "service"). ok is
 // false for an ARN of another partition (only "aws" exists here), service,
-// kind, region or account.
-func (r *Registry) resourceID(kind, v string) (id string, ok bool) {
+// kind, or of another region or account than cell c.
+func resourceID(c cloudmap.Cell, kind, v string) (id string, ok bool) {
 	if !strings.HasPrefix(v, "arn:") {
 		return v, v != ""
 	}
 	parts := strings.SplitN(v, ":", 6)
-	if len(parts) != 6 || parts[1] != "aws" || parts[2] != "servicediscovery" || parts[3] != r.cfg.Region || parts[4] != r.cfg.AccountID {
+	if len(parts) != 6 || parts[1] != "aws" || parts[2] != "servicediscovery" || parts[3] != c.Region || parts[4] != c.Account {
 		return "", false
 	}
 	id, found := strings.CutPrefix(parts[5], kind+"/")

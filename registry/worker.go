@@ -127,16 +127,41 @@ func notify(c chan struct{}) {
 // queued reports whether a commit submitted an operation.
 func queued(c cloudmap.Change) bool {
 	for _, e := range c.Events {
-		if !e.Deleted && strings.HasPrefix(e.Key, prefixOpQueue) {
+		if e.Deleted {
+			continue
+		}
+		if _, k, ok := cloudmap.SplitCellKey(e.Key); ok && strings.HasPrefix(k, prefixOpQueue) {
 			return true
 		}
 	}
 	return false
 }
 
-// drain processes batches until no queued operation is due. It returns
-// when the worker has something to do next (zero: nothing queued).
+// drain processes the queue of every cell until no queued operation is
+// due. It returns when the worker has something to do next (zero: nothing
+// queued).
 func (r *Registry) drain(ctx context.Context) (time.Time, error) {
+	cells, err := r.store.cells(ctx)
+	if err != nil {
+		return time.Time{}, err
+	}
+	next, err := r.drainCell(ctx)
+	for _, c := range cells {
+		if err != nil {
+			break
+		}
+		var at time.Time
+		at, err = r.drainCell(cloudmap.WithCell(ctx, c))
+		if !at.IsZero() && (next.IsZero() || at.Before(next)) {
+			next = at
+		}
+	}
+	return next, err
+}
+
+// drainCell processes the batches of the cell of ctx until no queued
+// operation is due, and returns when its next one is.
+func (r *Registry) drainCell(ctx context.Context) (time.Time, error) {
 	for ctx.Err() == nil {
 		applied, next, err := r.processBatch(ctx)
 		if err != nil || applied < r.maxBatch() {

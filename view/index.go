@@ -12,18 +12,28 @@ import (
 // the feed goroutine for map assignments only); a service's current state
 // is swapped in its slot with an atomic pointer, without the lock.
 type index struct {
-	mu       sync.RWMutex
-	nsByID   map[string]*nsSlot
-	nsByHTTP map[string]*nsSlot // HttpName, exact
-	nsByFold map[string]*nsSlot // lower-case HttpName of DNS namespaces
+	mu     sync.RWMutex
+	nsByID map[string]*nsSlot
+	// cells holds the namespace names of each cell, by the cell's key
+	// prefix ("" for the default cell).
+	cells map[string]*cellIndex
+	// zones lists the DNS namespaces of every cell by lower-case name,
+	// oldest first.
 	zones    map[string][]*cloudmap.Namespace
 	svcByID  map[string]*svcSlot
 	checked  map[string]*svcSlot // services with a HealthCheckConfig
 }
 
+// cellIndex finds the namespaces of one cell by name.
+type cellIndex struct {
+	nsByHTTP map[string]*nsSlot // HttpName, exact
+	nsByFold map[string]*nsSlot // lower-case HttpName of DNS namespaces
+}
+
 // nsSlot is a published namespace. ns and services are guarded by index.mu.
 type nsSlot struct {
 	ns       *cloudmap.Namespace
+	cell     string // key prefix of the namespace's cell
 	httpName string
 	// services maps the service name (lower-case in DNS namespaces, where
 	// names differing only in case cannot coexist) to its slot.
@@ -74,6 +84,7 @@ func (s *svcSlot) load() *svcState { return s.p.Load() }
 // precomputed indexes of its instances by health.
 type svcState struct {
 	entry     *cloudmap.ServiceEntry
+	cell      string // key prefix of the service's cell ("" for the default cell)
 	nsName    string // the namespace's HttpName, reported by DiscoverInstances
 	checked   bool   // the service has a health check (active or custom)
 	healthy   []int32
@@ -82,8 +93,7 @@ type svcState struct {
 
 func (x *index) init() {
 	x.nsByID = map[string]*nsSlot{}
-	x.nsByHTTP = map[string]*nsSlot{}
-	x.nsByFold = map[string]*nsSlot{}
+	x.cells = map[string]*cellIndex{}
 	x.zones = map[string][]*cloudmap.Namespace{}
 	x.svcByID = map[string]*svcSlot{}
 	x.checked = map[string]*svcSlot{}
@@ -120,13 +130,18 @@ func asciiLower(s string) string {
 	return s
 }
 
-// namespaceByHTTPName returns the namespace whose HttpName is name: exact
-// first, then case-insensitively among DNS namespaces. Caller holds mu.
-func (x *index) namespaceByHTTPName(name string) *nsSlot {
-	if ns := x.nsByHTTP[name]; ns != nil {
+// namespaceByHTTPName returns the namespace of the cell (its key prefix)
+// whose HttpName is name: exact first, then case-insensitively among DNS
+// namespaces. Caller holds mu.
+func (x *index) namespaceByHTTPName(cell, name string) *nsSlot {
+	ci := x.cells[cell]
+	if ci == nil {
+		return nil
+	}
+	if ns := ci.nsByHTTP[name]; ns != nil {
 		return ns
 	}
-	return lookupFold(x.nsByFold, name)
+	return lookupFold(ci.nsByFold, name)
 }
 
 // service returns the slot of the service named name in ns. Caller holds mu.

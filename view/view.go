@@ -29,6 +29,8 @@ type View struct {
 	log   *slog.Logger
 
 	idx index // published read state
+	// clashes remembers the public namespace name clashes already logged.
+	clashes sync.Map
 
 	applied  atomic.Int64
 	notifyMu sync.Mutex
