@@ -121,7 +121,7 @@ func (s *Server) answerQuestion(m *dns.Msg, question dns.Question, client netip.
 func (s *Server) findZone(name string, client netip.Addr) (*cloudmap.Namespace, int) {
 	c := viewer{s: s, addr: client.Unmap()}
 	for off := 0; off < len(name)-1; {
-		if ns := c.visible(s.src.ZonesNamed(name[off:len(name)-1])); ns != nil {
+		if ns := c.visible(s.src.ZonesNamed(name[off : len(name)-1])); ns != nil {
 			return ns, off
 		}
 		next, end := dns.NextLabel(name, off)

@@ -19,9 +19,9 @@ type index struct {
 	cells map[string]*cellIndex
 	// zones lists the DNS namespaces of every cell by lower-case name,
 	// oldest first.
-	zones    map[string][]*cloudmap.Namespace
-	svcByID  map[string]*svcSlot
-	checked  map[string]*svcSlot // services with a HealthCheckConfig
+	zones   map[string][]*cloudmap.Namespace
+	svcByID map[string]*svcSlot
+	checked map[string]*svcSlot // services with a HealthCheckConfig
 }
 
 // cellIndex finds the namespaces of one cell by name.

@@ -92,7 +92,7 @@ func (s *state) markDirty(r *svcRec) {
 
 // record is one decoded event.
 type record struct {
-	kind    byte // 'n' namespace, 's' service, 'i' instance, 'h' health, 0 other
+	kind    byte   // 'n' namespace, 's' service, 'i' instance, 'h' health, 0 other
 	cell    string // key prefix of the record's cell ("" for the default cell)
 	id      string
 	inst    string
