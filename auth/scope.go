@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"context"
 	"strings"
 
 	"github.com/cloudmap/cloudmap"
@@ -41,8 +42,10 @@ type nsRef struct {
 	discover bool
 }
 
-// authorize checks the key's action and namespace scope.
-func (a *Authorizer) authorize(k *compiledKey, operation string, input any) error {
+// authorize checks the key's action and namespace scope; the scope
+// applies inside the request's cell: a namespace of another cell is
+// unknown to it.
+func (a *Authorizer) authorize(ctx context.Context, k *compiledKey, operation string, input any) error {
 	if !k.allowsAction(operation) {
 		return denied(k, operation, a.resourceOf(operation, input))
 	}
@@ -53,8 +56,12 @@ func (a *Authorizer) authorize(k *compiledKey, operation string, input any) erro
 	if len(refs) == 0 {
 		return denied(k, operation, "*")
 	}
+	same := func(ns *cloudmap.Namespace) bool { return a.inCell(ctx, ns) }
 	for _, ref := range refs {
-		if !a.inScope(k, ref) {
+		if ref.ns != nil && !same(ref.ns) {
+			ref.ns = nil
+		}
+		if !a.inScope(k, ref, same) {
 			return denied(k, operation, ref.describe())
 		}
 	}
@@ -82,8 +89,9 @@ func (k *compiledKey) allows(action string) bool {
 	return false
 }
 
-// inScope reports whether ref matches one of the key's namespaces.
-func (a *Authorizer) inScope(k *compiledKey, ref nsRef) bool {
+// inScope reports whether ref matches one of the key's namespaces; same
+// tells the namespaces a discovery's allowed IDs may resolve to.
+func (a *Authorizer) inScope(k *compiledKey, ref nsRef, same func(*cloudmap.Namespace) bool) bool {
 	for _, allowed := range k.AllowedNamespaces {
 		switch {
 		case ref.ns != nil:
@@ -96,7 +104,7 @@ func (a *Authorizer) inScope(k *compiledKey, ref nsRef) bool {
 		case strings.EqualFold(allowed, ref.name):
 			return true
 		case ref.discover && a.resolver != nil:
-			if ns, ok := a.resolver.Namespace(resourceID(allowed)); ok && strings.EqualFold(ns.HttpName(), ref.name) {
+			if ns, ok := a.resolver.Namespace(resourceID(allowed)); ok && same(ns) && strings.EqualFold(ns.HttpName(), ref.name) {
 				return true
 			}
 		}

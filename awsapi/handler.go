@@ -7,6 +7,7 @@ package awsapi
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -45,11 +46,13 @@ type Config struct {
 // *cloudmap.DiscoverInstancesInput). When the operation is unknown or the
 // body could not be decoded, Authorize is still called, with input nil, so
 // that unauthenticated callers get the authentication error first; it
-// should then authenticate only. It returns a *cloudmap.Error with an AWS
-// code (MissingAuthenticationTokenException, InvalidSignatureException,
+// should then authenticate only. It returns the context the operation
+// runs with: the request's, carrying the caller's identity (its cell,
+// cloudmap.WithCell); or a *cloudmap.Error with an AWS code
+// (MissingAuthenticationTokenException, InvalidSignatureException,
 // AccessDeniedException, ThrottlingException, ...) to reject.
 type Authorizer interface {
-	Authorize(r *http.Request, body []byte, operation string, input any) error
+	Authorize(r *http.Request, body []byte, operation string, input any) (context.Context, error)
 }
 
 // handler is the http.Handler NewHandler returns.
@@ -146,12 +149,16 @@ func (h *handler) serve(w http.ResponseWriter, r *http.Request, reqID string, ou
 	if err != nil {
 		return h.errorBody(w, out, reqID, h.reject(r, body, o.name, err))
 	}
+	ctx := r.Context()
 	if h.auth != nil {
-		if err := h.auth.Authorize(r, body, o.name, in); err != nil {
+		if ctx, err = h.auth.Authorize(r, body, o.name, in); err != nil {
 			return h.errorBody(w, out, reqID, err)
 		}
+		if ctx == nil {
+			ctx = r.Context()
+		}
 	}
-	res, err := o.call(r.Context(), h.api, in)
+	res, err := o.call(ctx, h.api, in)
 	if err != nil {
 		return h.errorBody(w, out, reqID, err)
 	}
@@ -168,7 +175,7 @@ func (h *handler) serve(w http.ResponseWriter, r *http.Request, reqID string, ou
 // dispatch, so authentication failures come first, or else err.
 func (h *handler) reject(r *http.Request, body []byte, op string, err error) error {
 	if h.auth != nil {
-		if aerr := h.auth.Authorize(r, body, op, nil); aerr != nil {
+		if _, aerr := h.auth.Authorize(r, body, op, nil); aerr != nil {
 			return aerr
 		}
 	}

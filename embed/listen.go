@@ -70,7 +70,8 @@ func (s *Server) startAPI() error {
 		return err
 	}
 	s.auth = auth.New(auth.Config{
-		Region: s.cfg.Region, Service: "servicediscovery", Keys: keys,
+		Region: s.cfg.Region, AccountID: s.cfg.AccountID, Regions: s.cfg.Regions,
+		Service: "servicediscovery", Keys: keys,
 		RateLimit: s.cfg.RateLimit, Resolver: s.view, Logger: s.log.With("component", "auth"),
 	})
 	cp := &guard{cp: s.reg, store: s.store, name: s.storeKind(), log: s.log.With("component", "api")}
@@ -120,7 +121,7 @@ func (s *Server) startDNS() error {
 		return nil
 	}
 	s.dns = dnsserver.New(s.view, dnsserver.Config{
-		Addr: s.cfg.DNSAddr, PrivateCIDRs: s.cfg.DNSPrivateCIDRs, RateLimit: s.cfg.DNSRateLimit,
+		Addr: s.cfg.DNSAddr, PrivateCIDRs: s.cfg.DNSPrivateCIDRs, VPCs: s.cfg.VPCs, RateLimit: s.cfg.DNSRateLimit,
 		NameServers: s.cfg.DNSNameServers, Logger: s.log.With("component", "dns"),
 	})
 	if err := s.dns.Start(); err != nil {
