@@ -88,6 +88,7 @@ func Start(ctx context.Context, cfg Config) (_ *Server, err error) {
 		WaitApplied: s.view.WaitFor, MaxNamespaces: cfg.MaxNamespaces,
 		MaxServices: cfg.MaxServices, MaxInstancesPerService: cfg.MaxInstancesPerService,
 		MaxBatch: maxBatch(s.store), OperationDelay: cfg.OperationDelay,
+		DeclaredVPC: func(id string) bool { _, ok := cfg.VPCs[id]; return ok },
 	})
 	s.check = health.New(s.view, s.reg, health.Config{
 		Interval: cfg.HealthCheckInterval, Concurrency: cfg.HealthCheckConcurrency,

@@ -115,6 +115,21 @@ func (r *Registry) createNamespace(ctx context.Context, req nsRequest, crid stri
 		ns := r.buildNamespace(r.cellOf(ctx), req, nsID, zoneID, httpName, crid)
 		op := r.newOp(r.cellOf(ctx), opID, cloudmap.OpCreateNamespace, map[string]string{cloudmap.TargetNamespace: nsID})
 		ns.CreateDate = op.CreateDate
+		_, cellPrefix := r.cell(ctx)
+		if conflict, err := r.reserveVPCName(tx, req, cellPrefix, nsID); err != nil || conflict != "" {
+			if err != nil {
+				return nil, err
+			}
+			if err := failedOp(tx, op, errCannotCreateHostedZone, conflict); err != nil {
+				return nil, err
+			}
+			if crid != "" {
+				if err := put(tx, idemKey("ns", crid), idemRecord{Hash: hash, OperationId: opID}); err != nil {
+					return nil, err
+				}
+			}
+			return replay(opID), nil
+		}
 		op.NamespaceId, op.Busy, op.Namespace, op.Tags = nsID, busyNSKey(nsID), ns, dedupTags(req.Tags)
 		for _, k := range []string{nsNameKey(req.Type, req.Name), httpNameKey(httpName)} {
 			if err := putString(tx, k, nsID); err != nil {

@@ -52,6 +52,10 @@ type Config struct {
 	// operations survive a restart. 0 (the default): a request applies its
 	// operation in its own transaction and replies when it is final.
 	OperationDelay time.Duration
+	// DeclaredVPC reports whether the clients of a VPC are declared to
+	// the server (--vpc): private namespaces of such a VPC may not
+	// overlap (vpc.go). nil: none is.
+	DeclaredVPC func(id string) bool
 }
 
 // Registry implements cloudmap.ControlPlane over a cloudmap.Store.
