@@ -1,0 +1,217 @@
+package acceptance_test
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	sd "github.com/aws/aws-sdk-go-v2/service/servicediscovery"
+	"github.com/aws/aws-sdk-go-v2/service/servicediscovery/types"
+
+	"github.com/cloudmap/cloudmap/acceptance"
+	"github.com/cloudmap/cloudmap/embed"
+	"github.com/cloudmap/cloudmap/etcd/etcdtest"
+)
+
+// A cell is one (account, region). Without keys (loopback), the region
+// comes from the SigV4 scope and a 12-digit access key ID is the account.
+type cell struct {
+	account, region string
+	// what the test created in it
+	nsID, nsArn, svcID, svcArn, opID string
+}
+
+func (c *cell) String() string { return c.account + "/" + c.region }
+
+// cellClient returns an SDK client of n signing for the cell: the
+// access key ID is the account (no-auth mode), the region is the cell's.
+func cellClient(n *acceptance.Node, account, region string) *sd.Client {
+	return sd.NewFromConfig(aws.Config{
+		Region:      region,
+		Credentials: credentials.NewStaticCredentialsProvider(account, "secret", ""),
+	}, func(o *sd.Options) {
+		o.BaseEndpoint = aws.String(n.APIURL())
+		o.APIOptions = append(o.APIOptions, acceptance.DisableHostPrefix)
+	})
+}
+
+// sixCells are three regions of two accounts, none the default cell.
+func sixCells() []*cell {
+	var cells []*cell
+	for _, acct := range []string{"111111111111", "222222222222"} {
+		for _, region := range []string{"us-east-1", "eu-west-1", "ap-south-1"} {
+			cells = append(cells, &cell{account: acct, region: region})
+		}
+	}
+	return cells
+}
+
+// populate creates in every cell the same names: the HTTP namespace
+// "team", the service "web" and the instance "i-1" whose attribute "cell"
+// names the cell; the CreatorRequestIds are the same in every cell, with
+// different parameters (a DuplicateRequest if idempotency leaked).
+func populate(t *testing.T, n *acceptance.Node, cells []*cell) {
+	t.Helper()
+	for _, c := range cells {
+		cl := cellClient(n, c.account, c.region)
+		op, err := cl.CreateHttpNamespace(ctx, &sd.CreateHttpNamespaceInput{Name: aws.String("team"),
+			CreatorRequestId: aws.String("same-token"), Description: aws.String("cell " + c.String())})
+		if err != nil {
+			t.Fatalf("%s: CreateHttpNamespace: %v", c, err)
+		}
+		o := acceptance.WaitOperation(t, cl, *op.OperationId)
+		if o.Status != types.OperationStatusSuccess || aws.ToString(o.OwnerAccount) != c.account {
+			t.Fatalf("%s: operation %s, OwnerAccount %s; want SUCCESS, %s", c, o.Status, aws.ToString(o.OwnerAccount), c.account)
+		}
+		c.opID, c.nsID = *op.OperationId, o.Targets["NAMESPACE"]
+		svc, err := cl.CreateService(ctx, &sd.CreateServiceInput{Name: aws.String("web"), NamespaceId: &c.nsID,
+			CreatorRequestId: aws.String("svc-token"), Description: aws.String(c.String())})
+		if err != nil {
+			t.Fatalf("%s: CreateService: %v", c, err)
+		}
+		c.svcID, c.svcArn = *svc.Service.Id, *svc.Service.Arn
+		if _, err := cl.RegisterInstance(ctx, &sd.RegisterInstanceInput{ServiceId: &c.svcID, InstanceId: aws.String("i-1"),
+			Attributes: map[string]string{"cell": c.String()}}); err != nil {
+			t.Fatalf("%s: RegisterInstance: %v", c, err)
+		}
+	}
+}
+
+// checkIsolated checks through n that every cell sees exactly its own
+// namespace, service, instance and operations, with ARNs and owners of its
+// account and region, and that every ID and ARN of the other cells is not
+// found.
+func checkIsolated(t *testing.T, n *acceptance.Node, cells []*cell) {
+	t.Helper()
+	for _, c := range cells {
+		cl := cellClient(n, c.account, c.region)
+		wantArn := fmt.Sprintf("arn:aws:servicediscovery:%s:%s:namespace/%s", c.region, c.account, c.nsID)
+		nss, err := cl.ListNamespaces(ctx, &sd.ListNamespacesInput{})
+		if err != nil || len(nss.Namespaces) != 1 || aws.ToString(nss.Namespaces[0].Arn) != wantArn {
+			t.Errorf("%s: ListNamespaces = %+v, %v; want exactly %s", c, nss, err, wantArn)
+		}
+		ns, err := cl.GetNamespace(ctx, &sd.GetNamespaceInput{Id: &c.nsID})
+		if err != nil || aws.ToString(ns.Namespace.ResourceOwner) != c.account || aws.ToString(ns.Namespace.Description) != "cell "+c.String() {
+			t.Errorf("%s: GetNamespace = %+v, %v; want ResourceOwner %s and its own description", c, ns, err, c.account)
+		}
+		if want := fmt.Sprintf("arn:aws:servicediscovery:%s:%s:service/%s", c.region, c.account, c.svcID); c.svcArn != want {
+			t.Errorf("%s: service ARN %s, want %s", c, c.svcArn, want)
+		}
+		svcs, err := cl.ListServices(ctx, &sd.ListServicesInput{})
+		if err != nil || len(svcs.Services) != 1 || aws.ToString(svcs.Services[0].Id) != c.svcID {
+			t.Errorf("%s: ListServices = %+v, %v; want exactly %s", c, svcs, err, c.svcID)
+		}
+		ops, err := cl.ListOperations(ctx, &sd.ListOperationsInput{})
+		if err != nil || len(ops.Operations) != 2 {
+			t.Errorf("%s: ListOperations = %+v, %v; want its 2 operations", c, ops, err)
+		}
+		insts, err := cl.ListInstances(ctx, &sd.ListInstancesInput{ServiceId: &c.svcID})
+		if err != nil || aws.ToString(insts.ResourceOwner) != c.account || len(insts.Instances) != 1 {
+			t.Errorf("%s: ListInstances = %+v, %v; want 1 instance owned by %s", c, insts, err, c.account)
+		}
+		d, err := cl.DiscoverInstances(ctx, &sd.DiscoverInstancesInput{NamespaceName: aws.String("team"), ServiceName: aws.String("web")})
+		if err != nil || len(d.Instances) != 1 || d.Instances[0].Attributes["cell"] != c.String() {
+			t.Errorf("%s: DiscoverInstances = %+v, %v; want its own instance only", c, d, err)
+		}
+		if _, err := cl.GetInstancesHealthStatus(ctx, &sd.GetInstancesHealthStatusInput{ServiceId: &c.svcID}); err != nil {
+			t.Errorf("%s: GetInstancesHealthStatus of its own service: %v", c, err)
+		}
+		for _, o := range cells {
+			if o == c {
+				continue
+			}
+			notFound(t, c, "GetNamespace "+o.String(), "NamespaceNotFound", func() error {
+				_, err := cl.GetNamespace(ctx, &sd.GetNamespaceInput{Id: &o.nsID})
+				return err
+			})
+			notFound(t, c, "GetService "+o.String(), "ServiceNotFound", func() error {
+				_, err := cl.GetService(ctx, &sd.GetServiceInput{Id: &o.svcID})
+				return err
+			})
+			notFound(t, c, "GetService by ARN "+o.String(), "ServiceNotFound", func() error {
+				_, err := cl.GetService(ctx, &sd.GetServiceInput{Id: &o.svcArn})
+				return err
+			})
+			notFound(t, c, "GetInstance "+o.String(), "ServiceNotFound", func() error {
+				_, err := cl.GetInstance(ctx, &sd.GetInstanceInput{ServiceId: &o.svcID, InstanceId: aws.String("i-1")})
+				return err
+			})
+			notFound(t, c, "GetOperation "+o.String(), "OperationNotFound", func() error {
+				_, err := cl.GetOperation(ctx, &sd.GetOperationInput{OperationId: &o.opID})
+				return err
+			})
+			notFound(t, c, "GetInstancesHealthStatus "+o.String(), "ServiceNotFound", func() error {
+				_, err := cl.GetInstancesHealthStatus(ctx, &sd.GetInstancesHealthStatusInput{ServiceId: &o.svcID})
+				return err
+			})
+			notFound(t, c, "ListTagsForResource "+o.String(), "ResourceNotFoundException", func() error {
+				_, err := cl.ListTagsForResource(ctx, &sd.ListTagsForResourceInput{ResourceARN: &o.svcArn})
+				return err
+			})
+		}
+	}
+}
+
+// notFound checks that call fails with code.
+func notFound(t *testing.T, c *cell, what, code string, call func() error) {
+	t.Helper()
+	err := call()
+	if err == nil {
+		t.Errorf("%s: %s succeeded, want %s", c, what, code)
+		return
+	}
+	if _, got, _ := apiError(t, err); got != code {
+		t.Errorf("%s: %s: got %s, want %s", c, what, got, code)
+	}
+}
+
+func TestCells_IsolatedAndKeptOverRestart(t *testing.T) {
+	n := acceptance.MustStart(t)
+	cells := sixCells()
+	populate(t, n, cells)
+	checkIsolated(t, n, cells)
+	// The default cell (unsigned or AKIDEXAMPLE in us-east-1) saw none of it.
+	if out, err := n.Client.ListNamespaces(ctx, &sd.ListNamespacesInput{}); err != nil || len(out.Namespaces) != 0 {
+		t.Errorf("default cell: ListNamespaces = %+v, %v; want none", out, err)
+	}
+	n = n.Restart(t)
+	checkIsolated(t, n, cells)
+}
+
+func TestCells_Etcd_TwoNodes(t *testing.T) {
+	nodes := startNodes(t, 2, etcdtest.Start(t))
+	cells := sixCells()
+	populate(t, nodes[0], cells)
+	// The second node's view catches up with the feed; then every answer
+	// there is isolated too.
+	last := cells[len(cells)-1]
+	within(t, "the second node sees the last cell's instance", func() error {
+		d, err := cellClient(nodes[1], last.account, last.region).DiscoverInstances(ctx,
+			&sd.DiscoverInstancesInput{NamespaceName: aws.String("team"), ServiceName: aws.String("web")})
+		if err != nil || len(d.Instances) != 1 {
+			return fmt.Errorf("DiscoverInstances = %+v, %v", d, err)
+		}
+		return nil
+	})
+	checkIsolated(t, nodes[1], cells)
+}
+
+func TestCells_QuotasPerCell(t *testing.T) {
+	n := acceptance.MustStart(t, func(c *embed.Config) { c.MaxNamespaces = 1 })
+	a := cellClient(n, "111111111111", "eu-west-1")
+	b := cellClient(n, "222222222222", "eu-west-1")
+	for _, cl := range []*sd.Client{a, b} {
+		if _, err := cl.CreateHttpNamespace(ctx, &sd.CreateHttpNamespaceInput{Name: aws.String("one")}); err != nil {
+			t.Fatalf("first namespace of a cell: %v", err)
+		}
+	}
+	_, err := a.CreateHttpNamespace(ctx, &sd.CreateHttpNamespaceInput{Name: aws.String("two")})
+	if err == nil {
+		t.Fatal("second namespace of a cell with --max-namespaces 1 succeeded")
+	}
+	if _, code, msg := apiError(t, err); code != "ResourceLimitExceeded" || !strings.Contains(msg, "maximum of 1 namespaces") {
+		t.Errorf("got %s %q, want ResourceLimitExceeded naming the quota", code, msg)
+	}
+}
