@@ -5,12 +5,14 @@ import (
 	"log/slog"
 	"net"
 	"net/netip"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/route53"
 	sd "github.com/aws/aws-sdk-go-v2/service/servicediscovery"
 	"github.com/aws/aws-sdk-go-v2/service/servicediscovery/types"
 	"github.com/miekg/dns"
@@ -200,5 +202,40 @@ func TestCells_PrivateNamespacesOfAVPCDoNotOverlap(t *testing.T) {
 	acceptance.WaitOperation(t, b, *del.OperationId)
 	if o := create(b, "x.other.internal", "vpc-a"); o.Status != types.OperationStatusSuccess {
 		t.Errorf("after the delete: got %s %s, want SUCCESS", o.Status, aws.ToString(o.ErrorMessage))
+	}
+}
+
+// Route 53 is global: an account sees the hosted zones of its namespaces
+// in every region, and no zone of another account.
+func TestCells_Route53ZonesPerAccount(t *testing.T) {
+	n := acceptance.MustStart(t)
+	dnsNamespace(t, cellClient(n, "111111111111", "eu-west-1"), "a.internal", "vpc-1", "10.0.0.1")
+	dnsNamespace(t, cellClient(n, "111111111111", "ap-south-1"), "a2.internal", "vpc-2", "10.0.0.2")
+	bID := dnsNamespace(t, cellClient(n, "222222222222", "eu-west-1"), "b.internal", "vpc-3", "10.0.0.3")
+	b, err := cellClient(n, "222222222222", "eu-west-1").GetNamespace(ctx, &sd.GetNamespaceInput{Id: &bID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r53 := route53Client(n.APIURL(), "us-east-1", "111111111111", "secret")
+	zones, err := r53.ListHostedZones(ctx, &route53.ListHostedZonesInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, z := range zones.HostedZones {
+		names = append(names, aws.ToString(z.Name))
+	}
+	slices.Sort(names)
+	if want := []string{"a.internal.", "a2.internal."}; !slices.Equal(names, want) {
+		t.Errorf("account 111111111111 lists zones %v, want %v", names, want)
+	}
+	zoneB := b.Namespace.Properties.DnsProperties.HostedZoneId
+	_, err = r53.GetHostedZone(ctx, &route53.GetHostedZoneInput{Id: zoneB})
+	if _, code, _ := apiError(t, err); code != "NoSuchHostedZone" {
+		t.Errorf("another account's zone: %s, want NoSuchHostedZone", code)
+	}
+	got, err := route53Client(n.APIURL(), "us-east-1", "222222222222", "secret").GetHostedZone(ctx, &route53.GetHostedZoneInput{Id: zoneB})
+	if err != nil || len(got.VPCs) != 1 || got.VPCs[0].VPCRegion != "eu-west-1" {
+		t.Errorf("own zone: %+v, %v; want its VPC in eu-west-1", got, err)
 	}
 }

@@ -2,6 +2,8 @@ package acceptance_test
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -213,5 +215,88 @@ func TestCells_QuotasPerCell(t *testing.T) {
 	}
 	if _, code, msg := apiError(t, err); code != "ResourceLimitExceeded" || !strings.Contains(msg, "maximum of 1 namespaces") {
 		t.Errorf("got %s %q, want ResourceLimitExceeded naming the quota", code, msg)
+	}
+}
+
+const cellCredentials = `[team-a]
+aws_access_key_id = AKIDTEAMA
+aws_secret_access_key = team-a-secret
+account_id = 111111111111
+
+[team-a-reader]
+aws_access_key_id = AKIDTEAMAREAD
+aws_secret_access_key = team-a-reader-secret
+account_id = 111111111111
+allowed_namespaces = team
+
+[team-b]
+aws_access_key_id = AKIDTEAMB
+aws_secret_access_key = team-b-secret
+account_id = 222222222222
+
+[platform]
+aws_access_key_id = AKIDPLATFORM
+aws_secret_access_key = platform-secret
+`
+
+// signedClient returns an SDK client of n signing with key in region.
+func signedClient(n *acceptance.Node, region, key, secret string) *sd.Client {
+	return sd.NewFromConfig(aws.Config{Region: region, Credentials: credentials.NewStaticCredentialsProvider(key, secret, "")},
+		func(o *sd.Options) {
+			o.BaseEndpoint = aws.String(n.APIURL())
+			o.APIOptions = append(o.APIOptions, acceptance.DisableHostPrefix)
+		})
+}
+
+// With keys, the account is the key's account_id (else --account-id) and
+// the region the verified credential scope's; a key scoped to namespaces
+// is scoped inside its own account.
+func TestCells_SignedKeysCarryTheirAccount(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "credentials")
+	if err := os.WriteFile(path, []byte(cellCredentials), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	n := acceptance.MustStart(t, func(c *embed.Config) { c.CredentialsFile = path })
+	for _, tc := range []struct{ key, secret, region, account string }{
+		{"AKIDTEAMA", "team-a-secret", "eu-west-1", "111111111111"},
+		{"AKIDTEAMB", "team-b-secret", "eu-west-1", "222222222222"},
+		{"AKIDPLATFORM", "platform-secret", "us-east-1", "123456789012"},
+		{"AKIDPLATFORM", "platform-secret", "ap-south-1", "123456789012"},
+	} {
+		cl := signedClient(n, tc.region, tc.key, tc.secret)
+		op, err := cl.CreateHttpNamespace(ctx, &sd.CreateHttpNamespaceInput{Name: aws.String("team")})
+		if err != nil {
+			t.Fatalf("%s in %s: %v", tc.key, tc.region, err)
+		}
+		o := acceptance.WaitOperation(t, cl, *op.OperationId)
+		ns, err := cl.GetNamespace(ctx, &sd.GetNamespaceInput{Id: aws.String(o.Targets["NAMESPACE"])})
+		want := "arn:aws:servicediscovery:" + tc.region + ":" + tc.account + ":namespace/"
+		if err != nil || !strings.HasPrefix(aws.ToString(ns.Namespace.Arn), want) || aws.ToString(ns.Namespace.ResourceOwner) != tc.account {
+			t.Errorf("%s in %s: namespace %+v, %v; want ARN %s… owned by %s", tc.key, tc.region, ns, err, want, tc.account)
+		}
+	}
+	// The reader of account 111111111111 is scoped to "team": its own
+	// account's team, never account 222222222222's namespace of that name.
+	reader := signedClient(n, "eu-west-1", "AKIDTEAMAREAD", "team-a-reader-secret")
+	own, err := reader.ListNamespaces(ctx, &sd.ListNamespacesInput{})
+	if err == nil {
+		t.Errorf("scoped reader listing namespaces (not tied to one): %+v, want AccessDenied", own)
+	}
+	b := signedClient(n, "eu-west-1", "AKIDTEAMB", "team-b-secret")
+	bns, err := b.ListNamespaces(ctx, &sd.ListNamespacesInput{})
+	if err != nil || len(bns.Namespaces) != 1 {
+		t.Fatalf("team-b ListNamespaces = %+v, %v", bns, err)
+	}
+	_, err = reader.GetNamespace(ctx, &sd.GetNamespaceInput{Id: bns.Namespaces[0].Id})
+	if code := apiCode(t, err); code != "AccessDeniedException" {
+		t.Errorf("scoped reader reading another account's namespace of its scope's name: %s, want AccessDeniedException", code)
+	}
+	a := signedClient(n, "eu-west-1", "AKIDTEAMA", "team-a-secret")
+	ans, err := a.ListNamespaces(ctx, &sd.ListNamespacesInput{})
+	if err != nil || len(ans.Namespaces) != 1 {
+		t.Fatalf("team-a ListNamespaces = %+v, %v", ans, err)
+	}
+	if _, err := reader.GetNamespace(ctx, &sd.GetNamespaceInput{Id: ans.Namespaces[0].Id}); err != nil {
+		t.Errorf("scoped reader reading its own account's namespace: %v", err)
 	}
 }
