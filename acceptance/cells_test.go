@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
@@ -299,4 +300,43 @@ func TestCells_SignedKeysCarryTheirAccount(t *testing.T) {
 	if _, err := reader.GetNamespace(ctx, &sd.GetNamespaceInput{Id: ans.Namespaces[0].Id}); err != nil {
 		t.Errorf("scoped reader reading its own account's namespace: %v", err)
 	}
+}
+
+// The operations worker and the health checker run the work of every
+// cell: delayed operations of another cell finish, and an active health
+// check of an instance of another cell records its status there.
+func TestCells_WorkerAndCheckerCoverEveryCell(t *testing.T) {
+	n := acceptance.MustStart(t, func(c *embed.Config) { c.OperationDelay = 20 * time.Millisecond })
+	cl := cellClient(n, "222222222222", "ap-south-1")
+	out, err := cl.CreatePublicDnsNamespace(ctx, &sd.CreatePublicDnsNamespaceInput{Name: aws.String("cells.example.com")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := acceptance.WaitOperation(t, cl, *out.OperationId)
+	if o.Status != types.OperationStatusSuccess {
+		t.Fatalf("delayed create in another cell: %s", o.Status)
+	}
+	nsID := o.Targets["NAMESPACE"]
+	svc, err := cl.CreateService(ctx, &sd.CreateServiceInput{Name: aws.String("web"), NamespaceId: &nsID,
+		DnsConfig: &types.DnsConfig{DnsRecords: []types.DnsRecord{{Type: types.RecordTypeA, TTL: aws.Int64(10)}}},
+		HealthCheckConfig: &types.HealthCheckConfig{Type: types.HealthCheckTypeHttp, ResourcePath: aws.String("/"),
+			FailureThreshold: aws.Int32(1)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	target, code := switchable(t)
+	code.Store(500)
+	h, p := hostPort(t, target.URL)
+	reg, err := cl.RegisterInstance(ctx, &sd.RegisterInstanceInput{ServiceId: svc.Service.Id, InstanceId: aws.String("i-1"),
+		Attributes: map[string]string{"AWS_INSTANCE_IPV4": h, "AWS_INSTANCE_PORT": p}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o := acceptance.WaitOperation(t, cl, *reg.OperationId); o.Status != types.OperationStatusSuccess {
+		t.Fatalf("delayed registration in another cell: %s", o.Status)
+	}
+	eventually(t, "the other cell's instance checked unhealthy", func() bool {
+		hs, err := cl.GetInstancesHealthStatus(ctx, &sd.GetInstancesHealthStatusInput{ServiceId: svc.Service.Id})
+		return err == nil && hs.Status["i-1"] == types.HealthStatusUnhealthy
+	})
 }
