@@ -108,7 +108,7 @@ func discoverParams(in *cloudmap.DiscoverInstancesInput) (int, cloudmap.HealthSt
 // lookup finds a service of the caller's cell by namespace HttpName and
 // service name.
 func (v *View) lookup(ctx context.Context, nsName, svcName, owner string) (*svcState, error) {
-	cell := cloudmap.CellPrefix(ctx)
+	cell, _ := cloudmap.CellFrom(ctx)
 	x := &v.idx
 	x.mu.RLock()
 	ns := x.namespaceByHTTPName(cell, nsName)

@@ -41,7 +41,8 @@ func (v *View) GetInstancesHealthStatus(ctx context.Context, in *cloudmap.GetIns
 		}
 		after = string(b)
 	}
-	st := v.serviceState(cloudmap.CellPrefix(ctx), in.ServiceId)
+	cell, _ := cloudmap.CellFrom(ctx)
+	st := v.serviceState(cell, in.ServiceId)
 	if st == nil {
 		return nil, cloudmap.NotFound(cloudmap.ErrServiceNotFound, "service", in.ServiceId)
 	}
@@ -89,9 +90,9 @@ func (v *View) GetInstancesHealthStatus(ctx context.Context, in *cloudmap.GetIns
 
 func token(lastID string) string { return base64.RawURLEncoding.EncodeToString([]byte(lastID)) }
 
-// serviceState returns the published state of a service of the cell (its
-// key prefix) by ID or ARN, or nil.
-func (v *View) serviceState(cell, idOrArn string) *svcState {
+// serviceState returns the published state of a service of the cell by
+// ID or ARN, or nil.
+func (v *View) serviceState(cell cloudmap.Cell, idOrArn string) *svcState {
 	id := idOrArn
 	if strings.HasPrefix(idOrArn, "arn:") {
 		i := strings.LastIndex(idOrArn, ":service/")
@@ -136,12 +137,11 @@ func (v *View) HealthTargets() []cloudmap.HealthTarget {
 		if cfg == nil {
 			continue
 		}
-		cell, _ := cloudmap.CellOfPrefix(st.cell)
 		for _, e := range st.entry.Instances {
 			out = append(out, cloudmap.HealthTarget{
 				ServiceId: st.entry.Service.Id, InstanceId: e.Instance.Id, Config: *cfg,
 				IPv4: e.Instance.Attributes[cloudmap.AttrIPv4], Port: e.Instance.Attributes[cloudmap.AttrPort],
-				Health: e.Health, Cell: cell,
+				Health: e.Health, Cell: st.cell,
 			})
 		}
 	}

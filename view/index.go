@@ -14,9 +14,9 @@ import (
 type index struct {
 	mu     sync.RWMutex
 	nsByID map[string]*nsSlot
-	// cells holds the namespace names of each cell, by the cell's key
-	// prefix ("" for the default cell).
-	cells map[string]*cellIndex
+	// cells holds the namespace names of each cell (the zero Cell is the
+	// default cell).
+	cells map[cloudmap.Cell]*cellIndex
 	// zones lists the DNS namespaces of every cell by lower-case name,
 	// oldest first.
 	zones   map[string][]*cloudmap.Namespace
@@ -33,7 +33,7 @@ type cellIndex struct {
 // nsSlot is a published namespace. ns and services are guarded by index.mu.
 type nsSlot struct {
 	ns       *cloudmap.Namespace
-	cell     string // key prefix of the namespace's cell
+	cell     cloudmap.Cell // the namespace's cell (zero: the default cell)
 	httpName string
 	// services maps the service name (lower-case in DNS namespaces, where
 	// names differing only in case cannot coexist) to its slot.
@@ -84,7 +84,7 @@ func (s *svcSlot) load() *svcState { return s.p.Load() }
 // precomputed indexes of its instances by health.
 type svcState struct {
 	entry     *cloudmap.ServiceEntry
-	cell      string // key prefix of the service's cell ("" for the default cell)
+	cell      cloudmap.Cell // the service's cell (zero: the default cell)
 	nsName    string // the namespace's HttpName, reported by DiscoverInstances
 	checked   bool   // the service has a health check (active or custom)
 	healthy   []int32
@@ -93,7 +93,7 @@ type svcState struct {
 
 func (x *index) init() {
 	x.nsByID = map[string]*nsSlot{}
-	x.cells = map[string]*cellIndex{}
+	x.cells = map[cloudmap.Cell]*cellIndex{}
 	x.zones = map[string][]*cloudmap.Namespace{}
 	x.svcByID = map[string]*svcSlot{}
 	x.checked = map[string]*svcSlot{}
@@ -130,10 +130,10 @@ func asciiLower(s string) string {
 	return s
 }
 
-// namespaceByHTTPName returns the namespace of the cell (its key prefix)
-// whose HttpName is name: exact first, then case-insensitively among DNS
-// namespaces. Caller holds mu.
-func (x *index) namespaceByHTTPName(cell, name string) *nsSlot {
+// namespaceByHTTPName returns the namespace of the cell whose HttpName is
+// name: exact first, then case-insensitively among DNS namespaces. Caller
+// holds mu.
+func (x *index) namespaceByHTTPName(cell cloudmap.Cell, name string) *nsSlot {
 	ci := x.cells[cell]
 	if ci == nil {
 		return nil

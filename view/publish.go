@@ -87,7 +87,7 @@ func (v *View) publish(s *state, reset bool) {
 func (v *View) publishNamespaces(s *state) {
 	x := &v.idx
 	x.nsByID = make(map[string]*nsSlot, len(s.namespaces))
-	x.cells = map[string]*cellIndex{}
+	x.cells = map[cloudmap.Cell]*cellIndex{}
 	x.zones = map[string][]*cloudmap.Namespace{}
 	ids := make([]string, 0, len(s.namespaces))
 	for id := range s.namespaces {

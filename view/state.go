@@ -20,7 +20,7 @@ type state struct {
 // nsRec is a namespace as the feed knows it; ns is nil once deleted.
 type nsRec struct {
 	id     string
-	cell   string // key prefix of the namespace's cell ("" for the default cell)
+	cell   cloudmap.Cell // the namespace's cell (zero: the default cell)
 	ns     *cloudmap.Namespace
 	serial uint32
 	slot   *nsSlot // published slot, nil when not published
@@ -157,7 +157,8 @@ func (s *state) apply(r *record, rev int64) {
 	switch r.kind {
 	case 'n':
 		n := s.ns(r.id)
-		n.ns, n.cell = r.ns, r.cell
+		n.ns = r.ns
+		n.cell, _ = cloudmap.CellOfPrefix(r.cell)
 		n.serial = uint32(rev)
 	case 's':
 		s.applyService(r, rev)

@@ -1,0 +1,105 @@
+package view_test
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"net/netip"
+	"runtime"
+	"testing"
+
+	"github.com/miekg/dns"
+
+	"github.com/cloudmap/cloudmap"
+	"github.com/cloudmap/cloudmap/dnsserver"
+)
+
+// Tenancy must not cost the hot paths: the same 100 private DNS
+// namespaces team-<n>.internal, each with the service "web" of 1,000
+// instances (100,000 in all), either all in the default cell or one per
+// cell (100 cells: accounts 1000000000nn in eu-west-1). Discovery runs in
+// the namespace's cell; DNS answers a client of the private networks.
+// Compare the cells=1 and cells=100 figures of one run:
+//
+//	go test ./view/ -run '^$' -bench 'BenchmarkView_Cells' -benchtime 2s -count 3
+const (
+	benchCells        = 100
+	benchCellInstance = 1000
+)
+
+// cellPopulation returns the records of the benchmark, keyed in one cell
+// (cells false) or one cell per namespace.
+func cellPopulation(cells bool) (map[string][]byte, []context.Context) {
+	kv := map[string][]byte{}
+	ctxs := make([]context.Context, benchCells)
+	for c := range benchCells {
+		prefix := ""
+		ctxs[c] = context.Background()
+		if cells {
+			cell := cloudmap.Cell{Account: fmt.Sprintf("1000000000%02d", c), Region: "eu-west-1"}
+			prefix, ctxs[c] = cell.KeyPrefix(), cloudmap.WithCell(context.Background(), cell)
+		}
+		nsID, svcID, name := fmt.Sprintf("ns-%d", c), fmt.Sprintf("srv-%d", c), fmt.Sprintf("team-%d.internal", c)
+		kv[prefix+cloudmap.NamespaceKey(nsID)] = cloudmap.Encode(&cloudmap.Namespace{Id: nsID, Name: name,
+			Type: cloudmap.NamespaceDNSPrivate, Vpc: "vpc-1",
+			Properties: cloudmap.NamespaceProperties{HttpProperties: &cloudmap.HttpProperties{HttpName: name},
+				DnsProperties: &cloudmap.DnsProperties{HostedZoneId: fmt.Sprintf("Z%d", c), SOA: cloudmap.NewSOA(60)}}})
+		s := service(svcID, nsID, "web", "")
+		s.Type = cloudmap.ServiceDNSHTTP
+		s.DnsConfig = &cloudmap.DnsConfig{RoutingPolicy: cloudmap.RoutingMultivalue,
+			DnsRecords: []cloudmap.DnsRecord{{Type: cloudmap.RecordA, TTL: 60}}}
+		kv[prefix+cloudmap.ServiceKey(svcID)] = cloudmap.Encode(s)
+		for i := range benchCellInstance {
+			iid := fmt.Sprintf("i-%d", i)
+			kv[prefix+cloudmap.InstanceKey(svcID, iid)] = cloudmap.Encode(&cloudmap.Instance{Id: iid, ServiceId: svcID,
+				Attributes: map[string]string{cloudmap.AttrIPv4: fmt.Sprintf("10.%d.%d.%d", c, i/256, i%256), "stage": "prod"}})
+		}
+	}
+	return kv, ctxs
+}
+
+func BenchmarkView_Cells(b *testing.B) {
+	names := make([]string, benchCells)
+	msgs := make([]*dns.Msg, benchCells)
+	for c := range names {
+		names[c] = fmt.Sprintf("team-%d.internal", c)
+		msgs[c] = new(dns.Msg)
+		msgs[c].SetQuestion("web."+names[c]+".", dns.TypeA)
+	}
+	client := netip.MustParseAddr("10.9.9.9")
+	for _, cells := range []bool{false, true} {
+		n := 1
+		if cells {
+			n = benchCells
+		}
+		// Each case loads its own view (one population in memory at a
+		// time) and measures both paths on it.
+		b.Run(fmt.Sprintf("cells=%d", n), func(b *testing.B) {
+			kv, ctxs := cellPopulation(cells)
+			_, v := startLoaded(b, kv)
+			kv = nil
+			srv := dnsserver.New(v, dnsserver.Config{})
+			runtime.GC()
+			b.Run("discover", func(b *testing.B) {
+				b.ReportAllocs()
+				in := &cloudmap.DiscoverInstancesInput{ServiceName: "web", MaxResults: 10}
+				for b.Loop() {
+					c := rand.IntN(benchCells)
+					in.NamespaceName = names[c]
+					out, err := v.DiscoverInstances(ctxs[c], in)
+					if err != nil || len(out.Instances) != 10 {
+						b.Fatalf("DiscoverInstances: %v", err)
+					}
+				}
+			})
+			b.Run("dns", func(b *testing.B) {
+				b.ReportAllocs()
+				for b.Loop() {
+					if r := srv.Answer(msgs[rand.IntN(benchCells)], client, 512); len(r.Answer) != 8 {
+						b.Fatalf("%d answers", len(r.Answer))
+					}
+				}
+			})
+		})
+	}
+}
