@@ -85,8 +85,8 @@ func (s *svcSlot) load() *svcState { return s.p.Load() }
 type svcState struct {
 	entry     *cloudmap.ServiceEntry
 	cell      cloudmap.Cell // the service's cell (zero: the default cell)
-	nsName    string // the namespace's HttpName, reported by DiscoverInstances
-	checked   bool   // the service has a health check (active or custom)
+	nsName    string        // the namespace's HttpName, reported by DiscoverInstances
+	checked   bool          // the service has a health check (active or custom)
 	healthy   []int32
 	unhealthy []int32 // instances whose status is not HEALTHY
 }
