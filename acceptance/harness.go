@@ -7,6 +7,7 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"net/netip"
 	"os"
 	"testing"
 	"time"
@@ -37,6 +38,9 @@ func TestConfig(t testing.TB) embed.Config {
 	cfg.DNSAddr = "127.0.0.1:0"
 	cfg.DataDir = t.TempDir()
 	cfg.HealthCheckInterval = 50 * time.Millisecond
+	// The tests' health check targets listen on loopback, which health
+	// checks refuse by default.
+	cfg.HealthCheckAllow = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}
 	cfg.Logger = testLogger()
 	return cfg
 }

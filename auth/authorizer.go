@@ -28,6 +28,10 @@ type Resolver interface {
 	NamespaceOfService(serviceID string) (*cloudmap.Namespace, bool)
 	// Namespace returns a namespace by ID.
 	Namespace(id string) (*cloudmap.Namespace, bool)
+	// ZonesNamed returns the DNS namespaces with exactly this name, and
+	// ZonesBelow those whose name lies below it (case-insensitively).
+	ZonesNamed(name string) []*cloudmap.Namespace
+	ZonesBelow(name string) []*cloudmap.Namespace
 }
 
 // Config configures an Authorizer.
@@ -75,6 +79,8 @@ type Authorizer struct {
 	now             func() time.Time
 	log             *slog.Logger
 	limiter         *limiter // nil when rate limiting is off
+	rejectLog       sampler  // rejections logged at INFO at most once a second
+	reload          reloadState
 	keys            atomic.Pointer[keySet]
 	// required is set once keys were configured: from then on an empty
 	// key set rejects every request instead of turning authentication off.
@@ -151,8 +157,7 @@ func (a *Authorizer) Authorize(r *http.Request, body []byte, operation string, i
 	if !a.Enabled() {
 		region, account, err := a.unverifiedCell(r)
 		if err != nil {
-			a.log.Info("request rejected", "op", operation, "remote", r.RemoteAddr,
-				"code", cloudmap.ErrorCode(err), "reason", cloudmap.ErrorMessage(err))
+			a.logRejected("request rejected", operation, r, err)
 			return nil, err
 		}
 		if a.limiter != nil {
@@ -165,8 +170,7 @@ func (a *Authorizer) Authorize(r *http.Request, body []byte, operation string, i
 	}
 	k, region, err := a.authenticate(r, body, a.keys.Load())
 	if err != nil {
-		a.log.Info("request rejected", "op", operation, "remote", r.RemoteAddr,
-			"code", cloudmap.ErrorCode(err), "reason", cloudmap.ErrorMessage(err))
+		a.logRejected("request rejected", operation, r, err)
 		return nil, err
 	}
 	if err := a.throttle("key:"+k.AccessKeyID, "key "+k.label(), operation); err != nil {
@@ -179,7 +183,7 @@ func (a *Authorizer) Authorize(r *http.Request, body []byte, operation string, i
 		return ctx, nil
 	}
 	if err := a.authorize(ctx, k, operation, input); err != nil {
-		a.log.Info("request denied", "op", operation, "key", k.label(), "reason", cloudmap.ErrorMessage(err))
+		a.logRejected("request denied", operation, r, err, "key", k.label())
 		return nil, err
 	}
 	return ctx, nil

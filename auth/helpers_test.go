@@ -115,6 +115,34 @@ var namespaces = map[string]*cloudmap.Namespace{
 		Properties: cloudmap.NamespaceProperties{HttpProperties: &cloudmap.HttpProperties{HttpName: "closed"}}},
 }
 
+// dnsZones are the DNS namespaces of the fake: base.local (ns-base) and
+// mine.local (ns-mine), and x.free.example of another account.
+var dnsZones = []*cloudmap.Namespace{
+	{Id: "ns-base", Name: "base.local", Type: cloudmap.NamespaceDNSPrivate, Arn: "arn:aws:servicediscovery:us-east-1:123456789012:namespace/ns-base"},
+	{Id: "ns-mine", Name: "mine.local", Type: cloudmap.NamespaceDNSPrivate, Arn: "arn:aws:servicediscovery:us-east-1:123456789012:namespace/ns-mine"},
+	{Id: "ns-foreign", Name: "x.free.example", Type: cloudmap.NamespaceDNSPrivate, Arn: "arn:aws:servicediscovery:us-east-1:999999999999:namespace/ns-foreign"},
+}
+
+func (fakeResolver) ZonesNamed(name string) []*cloudmap.Namespace {
+	var out []*cloudmap.Namespace
+	for _, ns := range dnsZones {
+		if strings.EqualFold(ns.Name, strings.TrimSuffix(name, ".")) {
+			out = append(out, ns)
+		}
+	}
+	return out
+}
+
+func (fakeResolver) ZonesBelow(name string) []*cloudmap.Namespace {
+	var out []*cloudmap.Namespace
+	for _, ns := range dnsZones {
+		if strings.HasSuffix(strings.ToLower(ns.Name), "."+strings.ToLower(strings.TrimSuffix(name, "."))) {
+			out = append(out, ns)
+		}
+	}
+	return out
+}
+
 func (fakeResolver) Namespace(id string) (*cloudmap.Namespace, bool) {
 	ns, ok := namespaces[id]
 	return ns, ok

@@ -67,8 +67,7 @@ func (a *Authorizer) AuthorizeRoute53(r *http.Request, body []byte, operation, r
 	}
 	k, _, err := a.verify(r, body, a.keys.Load(), Route53Service, route53Region)
 	if err != nil {
-		a.log.Info("request rejected", "op", route53Prefix+operation, "remote", r.RemoteAddr,
-			"code", cloudmap.ErrorCode(err), "reason", cloudmap.ErrorMessage(err))
+		a.logRejected("request rejected", route53Prefix+operation, r, err)
 		return nil, err
 	}
 	if err := a.throttle("key:"+k.AccessKeyID, "key "+k.label(), operation); err != nil {
@@ -85,8 +84,9 @@ func (a *Authorizer) AuthorizeRoute53(r *http.Request, body []byte, operation, r
 		return route53Denied(k, operation, resource)
 	}
 	if operation != "" && !k.allows(route53Prefix+operation) {
-		a.log.Info("request denied", "op", route53Prefix+operation, "key", k.label(), "reason", "action not allowed")
-		return nil, route53Denied(k, operation, resource)
+		err := route53Denied(k, operation, resource)
+		a.logRejected("request denied", route53Prefix+operation, r, err, "key", k.label())
+		return nil, err
 	}
 	return check, nil
 }

@@ -65,7 +65,49 @@ func (a *Authorizer) authorize(ctx context.Context, k *compiledKey, operation st
 			return denied(k, operation, ref.describe())
 		}
 	}
+	if name, ok := dnsNamespaceName(input); ok && a.shadows(k, name, same) {
+		return cloudmap.Errorf(cloudmap.ErrAccessDenied, "%s (a DNS namespace inside or above %s is outside the key's scope)",
+			cloudmap.ErrorMessage(denied(k, operation, clip(name))), clip(name))
+	}
 	return nil
+}
+
+// dnsNamespaceName is the name of a DNS namespace being created.
+func dnsNamespaceName(input any) (string, bool) {
+	switch in := input.(type) {
+	case *cloudmap.CreatePrivateDnsNamespaceInput:
+		return in.Name, true
+	case *cloudmap.CreatePublicDnsNamespaceInput:
+		return in.Name, true
+	}
+	return "", false
+}
+
+// shadows reports whether a DNS namespace called name would hide, or be
+// hidden by, a DNS namespace of the request's cell (same) outside k's
+// scope: one with the same name, one above it (DNS answers from the most
+// specific zone, so web.base.local would hide service web of base.local)
+// or one below it. Namespaces of other cells are no business of the key's.
+func (a *Authorizer) shadows(k *compiledKey, name string, same func(*cloudmap.Namespace) bool) bool {
+	if a.resolver == nil {
+		return false
+	}
+	name = strings.TrimSuffix(name, ".")
+	outside := func(nss []*cloudmap.Namespace) bool {
+		for _, ns := range nss {
+			if same(ns) && !a.inScope(k, nsRef{raw: ns.Id, ns: ns}, same) {
+				return true
+			}
+		}
+		return false
+	}
+	for n := name; n != ""; {
+		if outside(a.resolver.ZonesNamed(n)) {
+			return true
+		}
+		_, n, _ = strings.Cut(n, ".")
+	}
+	return outside(a.resolver.ZonesBelow(name))
 }
 
 // allowsAction matches servicediscovery:<operation> against the key's

@@ -44,16 +44,9 @@ func (a *Authorizer) authenticate(r *http.Request, body []byte, ks *keySet) (*co
 // verify is authenticate for a signing name; the credential scope may name
 // a region served or also (when not "").
 func (a *Authorizer) verify(r *http.Request, body []byte, ks *keySet, service, also string) (*compiledKey, string, error) {
-	sr, err := parseRequest(r)
+	sr, k, err := a.checkForm(r, ks, service, also)
 	if err != nil {
 		return nil, "", err
-	}
-	if err := a.checkScope(sr, service, also); err != nil {
-		return nil, "", err
-	}
-	k, ok := ks.byID[sr.auth.AccessKeyID]
-	if !ok {
-		return nil, "", cloudmap.Errorf(cloudmap.ErrUnrecognizedClient, msgUnknownKey)
 	}
 	sum := sha256.Sum256(body)
 	payloadHash := hex.EncodeToString(sum[:])
@@ -69,9 +62,75 @@ func (a *Authorizer) verify(r *http.Request, body []byte, ks *keySet, service, a
 	return k, sr.auth.Region, nil
 }
 
-// parseRequest finds the authorization of r: the Authorization header, or
-// the X-Amz-* query parameters of a presigned URL.
+// checkForm checks everything about r's authorization that the headers
+// (or the query) alone decide: its form, the signed headers, the date,
+// region and service of the scope, and that the key is known.
+func (a *Authorizer) checkForm(r *http.Request, ks *keySet, service, also string) (*signedRequest, *compiledKey, error) {
+	sr, err := parseRequest(r)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := a.checkScope(sr, service, also); err != nil {
+		return nil, nil, err
+	}
+	k, ok := ks.byID[sr.auth.AccessKeyID]
+	if !ok {
+		return nil, nil, cloudmap.Errorf(cloudmap.ErrUnrecognizedClient, msgUnknownKey)
+	}
+	return sr, k, nil
+}
+
+// CheckHeaders checks a request's authorization before its body is read,
+// so that a caller without a usable key cannot make the server wait for,
+// or hold, a body: the form of the Authorization header (or presigned
+// query), the signed headers, the scope's date, region and service, and
+// that the key is known. The signature itself needs the body and is
+// checked by Authorize. It returns nil when authentication is off, or one
+// of the errors Authorize returns for these checks.
+func (a *Authorizer) CheckHeaders(r *http.Request) error {
+	if !a.Enabled() {
+		return nil
+	}
+	if _, _, err := a.checkForm(r, a.keys.Load(), a.service, ""); err != nil {
+		a.logRejected("request rejected", "", r, err)
+		return err
+	}
+	return nil
+}
+
+// parseRequest finds the authorization of r (the Authorization header, or
+// the X-Amz-* query parameters of a presigned URL) and checks that it
+// signs what selects the operation (see requireSigned).
 func parseRequest(r *http.Request) (*signedRequest, error) {
+	sr, err := parseAuthorization(r)
+	if err != nil {
+		return nil, err
+	}
+	if err := requireSigned(r, sr); err != nil {
+		return nil, err
+	}
+	return sr, nil
+}
+
+// requireSigned binds the operation to the signature: the signed headers
+// must include host (checked by the parser), x-amz-target whenever the
+// request carries one (it names the operation: a signature that leaves it
+// out would let a captured GetNamespace be replayed as DeleteNamespace),
+// and x-amz-date when the date travels in a header. A presigned URL signs
+// its X-Amz-Date as a query parameter.
+func requireSigned(r *http.Request, sr *signedRequest) error {
+	signed := sr.auth.SignedHeaders
+	if _, ok := r.Header["X-Amz-Target"]; ok && indexOf(signed, "x-amz-target") < 0 {
+		return incomplete("'X-Amz-Target' must be a 'SignedHeader' in the AWS Authorization.")
+	}
+	if sr.expires == 0 && indexOf(signed, "x-amz-date") < 0 {
+		return incomplete("'X-Amz-Date' must be a 'SignedHeader' in the AWS Authorization.")
+	}
+	return nil
+}
+
+// parseAuthorization finds and parses the authorization of r.
+func parseAuthorization(r *http.Request) (*signedRequest, error) {
 	switch hs := r.Header.Values("Authorization"); {
 	case len(hs) > 1:
 		return nil, incomplete("Request carries %d Authorization headers; want one.", len(hs))

@@ -62,3 +62,24 @@ func (h *handler) writeError(w http.ResponseWriter, reqID string, err error) {
 	w.WriteHeader(status)
 	w.Write(body)
 }
+
+// WriteError answers err in the AWS JSON error format (a *cloudmap.Error;
+// anything else is an internal failure without details). It serves
+// callers that refuse a request before the handler runs, such as a
+// connection limit.
+func WriteError(w http.ResponseWriter, err error) {
+	var ce *cloudmap.Error
+	if !errors.As(err, &ce) {
+		ce = &cloudmap.Error{Code: cloudmap.ErrInternalFailure, Message: "internal error"}
+	}
+	rh := new(respHeaders)
+	rh.requestID()
+	hdr := w.Header()
+	hdr["X-Amzn-Requestid"] = rh.requestIDHeader()
+	hdr["Content-Type"] = jsonContentType
+	hdr["X-Amzn-Errortype"] = []string{ce.Code}
+	body := appendError(nil, ce)
+	hdr["Content-Length"] = rh.contentLength(len(body))
+	w.WriteHeader(StatusOf(ce.Code))
+	w.Write(body)
+}

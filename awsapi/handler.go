@@ -55,12 +55,22 @@ type Authorizer interface {
 	Authorize(r *http.Request, body []byte, operation string, input any) (context.Context, error)
 }
 
+// HeaderChecker is an optional interface of an Authorizer. CheckHeaders is
+// called before the body is read and gets only the request's headers (and
+// URL); an error rejects the request at once, without reading the body and
+// with the connection closed after the answer, so that a caller without a
+// usable key cannot make the server hold a body for it.
+type HeaderChecker interface {
+	CheckHeaders(r *http.Request) error
+}
+
 // handler is the http.Handler NewHandler returns.
 type handler struct {
 	api     cloudmap.API
 	log     *slog.Logger
 	maxBody int64
 	auth    Authorizer
+	early   HeaderChecker // auth's, when it has one
 	table   *table
 	disc    *discoverCache // nil: encode DiscoverInstances generically
 	bufs    sync.Pool      // *bytes.Buffer for request bodies
@@ -75,6 +85,7 @@ func NewHandler(api cloudmap.API, cfg Config) http.Handler {
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)
 	}
+	h.early, _ = cfg.Authorizer.(HeaderChecker)
 	if h.maxBody <= 0 {
 		h.maxBody = DefaultMaxBodyBytes
 	}
@@ -90,6 +101,7 @@ const maxPooledBuffer = 64 << 10
 
 var (
 	jsonContentType = []string{"application/x-amz-json-1.1"}
+	connectionClose = []string{"close"}
 	emptyObject     = []byte("{}")
 )
 
@@ -128,6 +140,12 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func (h *handler) serve(w http.ResponseWriter, r *http.Request, reqID string, out []byte) (int, []byte) {
 	if err := h.checkRequest(r); err != nil {
 		return h.errorBody(w, out, reqID, err)
+	}
+	if h.early != nil {
+		if err := h.early.CheckHeaders(r); err != nil {
+			w.Header()["Connection"] = connectionClose // do not wait for the unread body
+			return h.errorBody(w, out, reqID, err)
+		}
 	}
 	buf, err := h.readBody(w, r)
 	if buf != nil {
@@ -222,24 +240,17 @@ func tooLarge(limit int64) error {
 }
 
 // readBody reads the body into a pooled buffer, never more than the limit.
-// A body with a Content-Length (checked against the limit before) is
-// already bounded by it; the others are read through a MaxBytesReader.
+// The buffer grows with the bytes actually received: a declared
+// Content-Length is checked against the limit (before) but never used to
+// size anything, so a client that declares 1 MiB and sends 150 bytes costs
+// about 150 bytes.
 func (h *handler) readBody(w http.ResponseWriter, r *http.Request) (*bytes.Buffer, error) {
 	buf := h.getBuf()
 	if r.Body == nil || r.Body == http.NoBody {
 		return buf, nil
 	}
-	body := r.Body
-	if r.ContentLength >= 0 && r.ContentLength <= h.maxBody {
-		buf.Grow(int(r.ContentLength) + 1)
-	} else {
-		body = http.MaxBytesReader(w, r.Body, h.maxBody)
-	}
-	if _, err := buf.ReadFrom(body); err != nil {
+	if _, err := buf.ReadFrom(http.MaxBytesReader(w, r.Body, h.maxBody)); err != nil {
 		return buf, readError(err, h.maxBody)
-	}
-	if int64(buf.Len()) > h.maxBody {
-		return buf, tooLarge(h.maxBody) // a body longer than its Content-Length
 	}
 	return buf, nil
 }

@@ -22,12 +22,14 @@ func (h *handler) putBuf(b *bytes.Buffer) {
 	}
 }
 
+// getOut returns a pooled response buffer, or an empty one that grows as
+// the answer is written: a request that stalls before its answer (a slow
+// body) holds no answer buffer of its own.
 func (h *handler) getOut() *[]byte {
 	if b, ok := h.outs.Get().(*[]byte); ok {
 		return b
 	}
-	b := make([]byte, 0, 4096)
-	return &b
+	return new([]byte)
 }
 
 func (h *handler) putOut(b *[]byte) {

@@ -3,6 +3,7 @@ package dnsserver
 import (
 	"log/slog"
 	"net/netip"
+	"time"
 )
 
 // Config configures a Server.
@@ -26,6 +27,17 @@ type Config struct {
 	// always use one. Every socket is read by NumCPU/UDPSockets goroutines
 	// (at least one).
 	UDPSockets int
+	// TCPMaxConnections and TCPMaxConnectionsPerClient cap the open DNS TCP
+	// connections, in total and per client address; a connection over a
+	// cap is closed when accepted. 0 means the defaults (1024 and 16).
+	TCPMaxConnections          int
+	TCPMaxConnectionsPerClient int
+	// TCPIdleTimeout closes a TCP connection this long after its last
+	// answer (messages too short to be a query do not extend it); 0 means
+	// 8 s. TCPMaxQueries is the most messages one connection may send
+	// (0 means 128).
+	TCPIdleTimeout time.Duration
+	TCPMaxQueries  int
 	// NameServers are the hosts that serve the zones (--dns-nameservers):
 	// every zone's apex NS records list their names, the SOA MNAME is the
 	// first, and names inside a zone answer their addresses there (glue).
@@ -51,4 +63,21 @@ func DefaultPrivateCIDRs() []netip.Prefix {
 		netip.MustParsePrefix("169.254.0.0/16"),
 		netip.MustParsePrefix("fe80::/10"),
 	}
+}
+
+// withDefaults fills the zero limits with their defaults.
+func (c Config) withDefaults() Config {
+	if c.TCPMaxConnections <= 0 {
+		c.TCPMaxConnections = DefaultTCPMaxConnections
+	}
+	if c.TCPMaxConnectionsPerClient <= 0 {
+		c.TCPMaxConnectionsPerClient = DefaultTCPMaxConnectionsPerClient
+	}
+	if c.TCPIdleTimeout <= 0 {
+		c.TCPIdleTimeout = DefaultTCPIdleTimeout
+	}
+	if c.TCPMaxQueries <= 0 {
+		c.TCPMaxQueries = DefaultTCPMaxQueries
+	}
+	return c
 }

@@ -25,3 +25,6 @@ func (s *Server) SetClock(now func() time.Time) {
 		s.limiter.now = now
 	}
 }
+
+// TCPStats returns the open DNS TCP connections and those refused.
+func (s *Server) TCPStats() (open int, refused uint64) { return s.tcpLn.stats() }

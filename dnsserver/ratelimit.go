@@ -21,8 +21,20 @@ const (
 	limiterPerShard = 4096 // clients tracked per shard before idle ones are evicted
 )
 
-// limiter is a token bucket per client IP: rate tokens per second, a burst
-// of one second's worth. Over the limit, every second response slips (TC=1,
+// Response rate limiting buckets clients by network, as RRL does: an IPv4
+// /24 or an IPv6 /56 shares one bucket, so that one host cannot multiply
+// its allowance by using many addresses of its network.
+const (
+	rrlIPv4Bits = 24
+	rrlIPv6Bits = 56
+)
+
+// DefaultRateLimit is the UDP responses per second per client network that
+// embed turns on when DNS listens beyond loopback and no rate is given.
+const DefaultRateLimit = 100
+
+// limiter is a token bucket per client network (see rrlIPv4Bits): rate
+// tokens per second, a burst of one second's worth. Over the limit, every second response slips (TC=1,
 // so legitimate clients behind a spoofed flood still get through over TCP)
 // and the others are dropped.
 type limiter struct {
@@ -56,8 +68,23 @@ func newLimiter(rate int, now func() time.Time) *limiter {
 	return l
 }
 
-// allow takes one token for client.
+// clientNet is the network a client's bucket is keyed by.
+func clientNet(client netip.Addr) netip.Addr {
+	client = client.Unmap()
+	bits := rrlIPv6Bits
+	if client.Is4() {
+		bits = rrlIPv4Bits
+	}
+	p, err := client.Prefix(bits)
+	if err != nil {
+		return client
+	}
+	return p.Addr()
+}
+
+// allow takes one token for client's network.
 func (l *limiter) allow(client netip.Addr) verdict {
+	client = clientNet(client)
 	b16 := client.As16()
 	sh := &l.shards[maphash.Bytes(l.seed, b16[:])%limiterShards]
 	now := l.now()

@@ -10,7 +10,8 @@ import (
 	"github.com/cloudmap/cloudmap/dnsserver"
 )
 
-// TestServer_rateLimit: with RateLimit 5 a client gets 5 answers a second;
+// TestServer_rateLimit: with RateLimit 5 a client network (IPv4 /24, IPv6
+// /56) gets 5 answers a second;
 // above that every second query gets an empty TC=1 reply (the slip) and the
 // others silence. Other clients are not affected, and tokens come back.
 func TestServer_rateLimit(t *testing.T) {
@@ -41,7 +42,9 @@ func TestServer_rateLimit(t *testing.T) {
 		}
 		return
 	}
-	a, b := netip.MustParseAddr("10.0.0.7"), netip.MustParseAddr("10.0.0.8")
+	a, b := netip.MustParseAddr("10.0.0.7"), netip.MustParseAddr("10.0.1.8")
+	sameNet := netip.MustParseAddr("10.0.0.200")                                                                                         // a's /24
+	v6, v6same, v6other := netip.MustParseAddr("fd00::1"), netip.MustParseAddr("fd00:0:0:ff::9"), netip.MustParseAddr("fd00:0:0:100::1") // /56
 	tests := []struct {
 		name                       string
 		client                     netip.Addr
@@ -50,7 +53,11 @@ func TestServer_rateLimit(t *testing.T) {
 		answered, slipped, dropped int
 	}{
 		{"burst", a, 0, 15, 5, 5, 5},
-		{"other client", b, 0, 5, 5, 0, 0},
+		{"other network", b, 0, 5, 5, 0, 0},
+		{"same /24 shares the bucket", sameNet, 0, 2, 0, 1, 1},
+		{"IPv6 burst", v6, 0, 6, 5, 1, 0},
+		{"same IPv6 /56 shares the bucket", v6same, 0, 2, 0, 1, 1},
+		{"other IPv6 /56", v6other, 0, 5, 5, 0, 0},
 		{"half a second later", a, 500 * time.Millisecond, 3, 2, 1, 0},
 		{"two seconds later", a, 2 * time.Second, 5, 5, 0, 0},
 	}

@@ -10,6 +10,7 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/miekg/dns"
 )
@@ -25,13 +26,14 @@ type Server struct {
 
 	udp    []*net.UDPConn
 	tcp    *dns.Server
-	tcpLn  net.Listener
+	tcpLn  *tcpListener
 	wg     sync.WaitGroup
 	closed atomic.Bool
 }
 
 // New returns a server answering from src; it does not bind until Start.
 func New(src Source, cfg Config) *Server {
+	cfg = cfg.withDefaults()
 	s := &Server{src: src, cfg: cfg, private: cfg.PrivateCIDRs, log: cfg.Logger}
 	if s.private == nil {
 		s.private = DefaultPrivateCIDRs()
@@ -56,7 +58,7 @@ func (s *Server) Start() error {
 		n = 1
 	}
 	var err error
-	for attempt := 0; attempt < 5; attempt++ {
+	for attempt := 0; attempt < 20; attempt++ {
 		if err = s.bind(n); err == nil || !s.portZero() {
 			break
 		}
@@ -79,8 +81,11 @@ func (s *Server) Start() error {
 	// Wait until the TCP server runs: Shutdown before that would fail and
 	// leave it serving after Close.
 	started, failed := make(chan struct{}), make(chan error, 1)
+	idle, maxQueries := s.cfg.TCPIdleTimeout, s.cfg.TCPMaxQueries
 	s.tcp = &dns.Server{Listener: s.tcpLn, Net: "tcp", Handler: dns.HandlerFunc(s.serveTCP),
-		MsgAcceptFunc: acceptQuery, MaxTCPQueries: -1, NotifyStartedFunc: func() { close(started) }}
+		MsgAcceptFunc: acceptQuery, MaxTCPQueries: maxQueries, NotifyStartedFunc: func() { close(started) },
+		ReadTimeout: DefaultTCPReadTimeout, IdleTimeout: func() time.Duration { return idle },
+		DecorateReader: func(r dns.Reader) dns.Reader { return &tcpReader{Reader: r, maxQueries: maxQueries} }}
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
@@ -109,30 +114,33 @@ func (s *Server) portZero() bool {
 // address held by anyone (even another server with SO_REUSEPORT) is
 // reported in use instead of silently shared.
 func (s *Server) bind(n int) error {
-	probe, err := net.ListenPacket("udp", s.cfg.Addr)
+	// TCP first: with port 0 the kernel picks a port free for TCP, whose
+	// space is the crowded one (every test's HTTP and etcd connections);
+	// UDP on the same port is then rarely taken.
+	ln, err := net.Listen("tcp", s.cfg.Addr)
 	if err != nil {
-		return fmt.Errorf("dns: listen udp %s: %w", s.cfg.Addr, err)
+		return fmt.Errorf("dns: listen tcp %s: %w", s.cfg.Addr, err)
 	}
-	addr := probe.LocalAddr().String()
-	if n == 1 {
-		s.udp = []*net.UDPConn{probe.(*net.UDPConn)}
-	} else {
-		probe.Close()
-		for range n {
-			c, err := listenReusePort(addr)
-			if err != nil {
-				s.closeAll()
-				return fmt.Errorf("dns: listen udp %s: %w", addr, err)
-			}
-			s.udp = append(s.udp, c)
-		}
-	}
-	ln, err := net.Listen("tcp", addr)
+	s.tcpLn = newTCPListener(ln, s.cfg.TCPMaxConnections, s.cfg.TCPMaxConnectionsPerClient)
+	addr := ln.Addr().String()
+	probe, err := net.ListenPacket("udp", addr)
 	if err != nil {
 		s.closeAll()
-		return fmt.Errorf("dns: listen tcp %s: %w", addr, err)
+		return fmt.Errorf("dns: listen udp %s: %w", addr, err)
 	}
-	s.tcpLn = ln
+	if n == 1 {
+		s.udp = []*net.UDPConn{probe.(*net.UDPConn)}
+		return nil
+	}
+	probe.Close()
+	for range n {
+		c, err := listenReusePort(addr)
+		if err != nil {
+			s.closeAll()
+			return fmt.Errorf("dns: listen udp %s: %w", addr, err)
+		}
+		s.udp = append(s.udp, c)
+	}
 	return nil
 }
 
@@ -171,6 +179,9 @@ func (s *Server) Close() error {
 	var errs []error
 	for _, c := range s.udp {
 		errs = append(errs, c.Close())
+	}
+	if s.tcpLn != nil {
+		s.tcpLn.closeConns() // idle clients do not hold up the shutdown
 	}
 	if s.tcp != nil {
 		if err := s.tcp.Shutdown(); err != nil {

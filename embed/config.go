@@ -58,7 +58,9 @@ type Config struct {
 	// VPCs declare the client networks of VPCs (--vpc ID=CIDR,...): a
 	// private DNS namespace created for a declared VPC answers only them.
 	VPCs map[string][]netip.Prefix
-	// DNSRateLimit is the DNS responses per second per client, 0 = off.
+	// DNSRateLimit is the UDP DNS responses per second per client network
+	// (IPv4 /24, IPv6 /56). 0 means dnsserver.DefaultRateLimit when DNSAddr
+	// is not a loopback address and off on loopback; negative turns it off.
 	DNSRateLimit int
 	// DNSNameServers are the hosts that serve the zones (--dns-nameservers,
 	// see ParseNameServers): the apex NS and SOA of every zone and the name
@@ -70,6 +72,12 @@ type Config struct {
 	HealthCheckInterval time.Duration
 	// HealthCheckConcurrency bounds the probes in flight.
 	HealthCheckConcurrency int
+	// HealthCheckAllow and HealthCheckDeny widen and narrow the addresses
+	// health checks may probe; by default loopback, link-local, multicast,
+	// unspecified and the server's own addresses are never probed
+	// (health.DefaultBlocked).
+	HealthCheckAllow []netip.Prefix
+	HealthCheckDeny  []netip.Prefix
 
 	// CredentialsFile is an AWS shared-credentials file of accepted keys.
 	CredentialsFile string
@@ -83,8 +91,13 @@ type Config struct {
 	TLSKey  string
 	// RateLimit is API requests per second per key (or client), 0 = off.
 	RateLimit float64
-	// MaxConnections caps concurrent API connections, 0 = 4096.
+	// MaxConnections caps concurrent API connections, 0 = 4096; near the
+	// cap idle connections are closed first, and past it new ones are
+	// answered 503.
 	MaxConnections int
+	// MaxConnectionsPerClient caps the API connections of one client
+	// address (IPv4 address, IPv6 /64), 0 = 512.
+	MaxConnectionsPerClient int
 
 	// OperationDelay keeps new operations SUBMITTED, then PENDING, that
 	// long before they finish, and requests reply at once; 0 (the default)
@@ -100,16 +113,17 @@ type Config struct {
 // DefaultConfig returns the configuration of `cloudmap serve` without flags.
 func DefaultConfig() Config {
 	return Config{
-		APIAddr:                "127.0.0.1:8080",
-		DNSAddr:                "127.0.0.1:8053",
-		DataDir:                "./cloudmap-data",
-		Region:                 "us-east-1",
-		AccountID:              "123456789012",
-		EtcdPrefix:             "/cloudmap/",
-		LeaderTTL:              10 * time.Second,
-		HealthCheckInterval:    30 * time.Second,
-		HealthCheckConcurrency: 256,
-		MaxConnections:         4096,
+		APIAddr:                 "127.0.0.1:8080",
+		DNSAddr:                 "127.0.0.1:8053",
+		DataDir:                 "./cloudmap-data",
+		Region:                  "us-east-1",
+		AccountID:               "123456789012",
+		EtcdPrefix:              "/cloudmap/",
+		LeaderTTL:               10 * time.Second,
+		HealthCheckInterval:     30 * time.Second,
+		HealthCheckConcurrency:  256,
+		MaxConnections:          4096,
+		MaxConnectionsPerClient: 512,
 	}
 }
 
@@ -148,18 +162,8 @@ func (c *Config) AddFlags(fs *flag.FlagSet) {
 	fs.IntVar(&c.EtcdMaxTxnOps, "etcd-max-txn-ops", c.EtcdMaxTxnOps, "the etcd cluster's --max-txn-ops (0 = etcd's default 128)")
 	fs.DurationVar(&c.LeaderTTL, "leader-ttl", c.LeaderTTL, "lease TTL of the elected worker node (etcd)")
 
-	fs.Func("dns-private-cidrs", "comma-separated client networks (`cidr,...`) that see private DNS namespaces (default loopback and private ranges)", func(s string) error {
-		var prefixes []netip.Prefix
-		for _, p := range splitList(s) {
-			prefix, err := netip.ParsePrefix(p)
-			if err != nil {
-				return fmt.Errorf("%q is not a CIDR prefix", p)
-			}
-			prefixes = append(prefixes, prefix)
-		}
-		c.DNSPrivateCIDRs = prefixes
-		return nil
-	})
+	fs.Func("dns-private-cidrs", "comma-separated client networks (`cidr,...`) that see private DNS namespaces (default loopback and private ranges)",
+		cidrsFlag(&c.DNSPrivateCIDRs))
 	fs.Func("vpc", "client networks of a VPC (`ID=CIDR[,CIDR...]`; repeatable, or ;-separated): its private DNS namespaces answer only them", func(s string) error {
 		vpcs, err := ParseVPCs(s)
 		if err != nil {
@@ -173,7 +177,7 @@ func (c *Config) AddFlags(fs *flag.FlagSet) {
 		}
 		return nil
 	})
-	fs.IntVar(&c.DNSRateLimit, "dns-rate-limit", c.DNSRateLimit, "DNS responses per second per client, 0 = off")
+	fs.IntVar(&c.DNSRateLimit, "dns-rate-limit", c.DNSRateLimit, "UDP DNS responses per second per client /24 (IPv6 /56); 0 = 100 when DNS listens beyond loopback, off on loopback; -1 = off")
 	fs.Func("dns-nameservers", "the hosts serving the zones (`NAME=IP,...`, IPv4 or IPv6), for their NS and SOA records and Route 53's DelegationSet (default the synthetic ns-1.cloudmap.invalid)", func(s string) error {
 		ns, err := ParseNameServers(s)
 		if err != nil {
@@ -185,19 +189,40 @@ func (c *Config) AddFlags(fs *flag.FlagSet) {
 
 	fs.DurationVar(&c.HealthCheckInterval, "health-check-interval", c.HealthCheckInterval, "interval of active health checks")
 	fs.IntVar(&c.HealthCheckConcurrency, "health-check-concurrency", c.HealthCheckConcurrency, "maximum health probes in flight")
+	fs.Func("health-check-allow", "comma-separated CIDRs (`cidr,...`) health checks may probe although refused by default (loopback, link-local, multicast, unspecified, own addresses)",
+		cidrsFlag(&c.HealthCheckAllow))
+	fs.Func("health-check-deny", "comma-separated CIDRs (`cidr,...`) health checks never probe (the most specific prefix decides; deny wins ties)",
+		cidrsFlag(&c.HealthCheckDeny))
 
 	fs.StringVar(&c.CredentialsFile, "credentials-file", c.CredentialsFile, "AWS shared-credentials file of accepted keys (re-read on SIGHUP)")
 	fs.BoolVar(&c.InsecureNoAuth, "insecure-no-auth", c.InsecureNoAuth, "accept unsigned requests on non-loopback addresses")
 	fs.StringVar(&c.TLSCert, "tls-cert", c.TLSCert, "TLS certificate for the API (re-read on SIGHUP)")
 	fs.StringVar(&c.TLSKey, "tls-key", c.TLSKey, "TLS key for the API")
 	fs.Float64Var(&c.RateLimit, "rate-limit", c.RateLimit, "API requests per second per key, 0 = off")
-	fs.IntVar(&c.MaxConnections, "max-connections", c.MaxConnections, "maximum concurrent API connections")
+	fs.IntVar(&c.MaxConnections, "max-connections", c.MaxConnections, "maximum concurrent API connections (near it idle ones are closed first, past it new ones get 503)")
+	fs.IntVar(&c.MaxConnectionsPerClient, "max-connections-per-client", c.MaxConnectionsPerClient, "maximum concurrent API connections of one client address (IPv6: /64); past it 503")
 
 	fs.DurationVar(&c.OperationDelay, "operation-delay", c.OperationDelay, "keep new operations SUBMITTED/PENDING this long and reply at once (0 = every operation is final when its call returns)")
 
 	fs.IntVar(&c.MaxNamespaces, "max-namespaces", c.MaxNamespaces, "namespace quota, 0 = unlimited")
 	fs.IntVar(&c.MaxServices, "max-services", c.MaxServices, "service quota, 0 = unlimited")
 	fs.IntVar(&c.MaxInstancesPerService, "max-instances-per-service", c.MaxInstancesPerService, "instances per service quota, 0 = unlimited")
+}
+
+// cidrsFlag parses a comma-separated list of CIDR prefixes into *dst.
+func cidrsFlag(dst *[]netip.Prefix) func(string) error {
+	return func(s string) error {
+		var prefixes []netip.Prefix
+		for _, p := range splitList(s) {
+			prefix, err := netip.ParsePrefix(p)
+			if err != nil {
+				return fmt.Errorf("%q is not a CIDR prefix", p)
+			}
+			prefixes = append(prefixes, prefix)
+		}
+		*dst = prefixes
+		return nil
+	}
 }
 
 // splitList splits a comma-separated flag value, dropping blanks.
@@ -232,8 +257,10 @@ func (c *Config) Validate() error {
 		return errors.New("config: health check interval must be positive")
 	case c.HealthCheckConcurrency <= 0:
 		return errors.New("config: health check concurrency must be positive")
-	case c.RateLimit < 0 || c.DNSRateLimit < 0:
-		return errors.New("config: rate limits must not be negative")
+	case c.MaxConnections < 0 || c.MaxConnectionsPerClient < 0:
+		return errors.New("config: connection limits must not be negative")
+	case c.RateLimit < 0:
+		return errors.New("config: --rate-limit: rate limits must not be negative")
 	case c.OperationDelay < 0:
 		return errors.New("config: operation delay must not be negative")
 	case c.EtcdRequestTimeout < 0 || c.EtcdMaxTxnOps < 0 || c.LeaderTTL < 0:

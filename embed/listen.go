@@ -13,8 +13,8 @@ import (
 
 	"github.com/cloudmap/cloudmap/auth"
 	"github.com/cloudmap/cloudmap/awsapi"
+	"github.com/cloudmap/cloudmap/connlimit"
 	"github.com/cloudmap/cloudmap/dnsserver"
-	"golang.org/x/net/netutil"
 )
 
 // checkAuthPolicy refuses to serve unsigned requests beyond loopback.
@@ -82,19 +82,18 @@ func (s *Server) startAPI() error {
 	if err != nil {
 		return fmt.Errorf("api: listen on %s: %w", s.cfg.APIAddr, err)
 	}
-	maxConns := s.cfg.MaxConnections
-	if maxConns <= 0 {
-		maxConns = 4096
-	}
-	ln = netutil.LimitListener(ln, maxConns)
+	s.conns = connlimit.New(connlimit.Config{Max: s.cfg.MaxConnections, PerClient: s.cfg.MaxConnectionsPerClient})
+	ln = s.conns.Listener(ln)
 	s.scheme = "http"
 	s.api = &http.Server{
-		Handler:           s.withRoute53(handler),
+		Handler:           admitted(s.conns, s.withRoute53(handler)),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      30 * time.Second,
 		IdleTimeout:       120 * time.Second,
 		MaxHeaderBytes:    64 << 10,
+		ConnState:         s.conns.ConnState,
+		ConnContext:       s.conns.ConnContext,
 		ErrorLog:          slog.NewLogLogger(s.log.With("component", "http").Handler(), slog.LevelDebug),
 	}
 	if s.cfg.TLSCert != "" {
@@ -121,7 +120,7 @@ func (s *Server) startDNS() error {
 		return nil
 	}
 	s.dns = dnsserver.New(s.view, dnsserver.Config{
-		Addr: s.cfg.DNSAddr, PrivateCIDRs: s.cfg.DNSPrivateCIDRs, VPCs: s.cfg.VPCs, RateLimit: s.cfg.DNSRateLimit,
+		Addr: s.cfg.DNSAddr, PrivateCIDRs: s.cfg.DNSPrivateCIDRs, VPCs: s.cfg.VPCs, RateLimit: dnsRateLimit(s.cfg),
 		NameServers: s.cfg.DNSNameServers, Logger: s.log.With("component", "dns"),
 	})
 	if err := s.dns.Start(); err != nil {
@@ -129,6 +128,34 @@ func (s *Server) startDNS() error {
 		return fmt.Errorf("dns: %w", err)
 	}
 	return nil
+}
+
+// admitted answers the requests of connections over a connection cap with
+// 503 ServiceUnavailable (which the SDKs retry) and closes them; the others
+// go to next.
+func admitted(lim *connlimit.Limiter, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := lim.Admit(r); err != nil {
+			w.Header().Set("Connection", "close")
+			awsapi.WriteError(w, err)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// dnsRateLimit is the DNS response rate limit in force: the configured one,
+// or by default dnsserver.DefaultRateLimit when DNS listens beyond loopback
+// (where an answer larger than the query could be aimed at a spoofed
+// source), and none on loopback.
+func dnsRateLimit(cfg Config) int {
+	switch {
+	case cfg.DNSRateLimit > 0:
+		return cfg.DNSRateLimit
+	case cfg.DNSRateLimit < 0 || auth.IsLoopback(cfg.DNSAddr):
+		return 0
+	}
+	return dnsserver.DefaultRateLimit
 }
 
 // CheckDataDir reports whether dir can be created and written, for a clear

@@ -20,6 +20,7 @@ import (
 	"github.com/cloudmap/cloudmap"
 	"github.com/cloudmap/cloudmap/auth"
 	"github.com/cloudmap/cloudmap/bolt"
+	"github.com/cloudmap/cloudmap/connlimit"
 	"github.com/cloudmap/cloudmap/dnsserver"
 	"github.com/cloudmap/cloudmap/etcd"
 	"github.com/cloudmap/cloudmap/health"
@@ -39,6 +40,7 @@ type Server struct {
 	certs  *auth.CertReloader
 	api    *http.Server
 	apiLn  net.Listener
+	conns  *connlimit.Limiter
 	dns    *dnsserver.Server
 	scheme string
 
@@ -76,9 +78,11 @@ func Start(ctx context.Context, cfg Config) (_ *Server, err error) {
 	if err := s.checkAuthPolicy(); err != nil {
 		return nil, err
 	}
-	if s.store, err = openStore(ctx, cfg, log); err != nil {
+	store, err := openStore(ctx, cfg, log)
+	if err != nil {
 		return nil, err
 	}
+	s.store = store
 	s.view = view.New(s.store, log.With("component", "view"))
 	if err := s.view.Start(ctx); err != nil {
 		return nil, fmt.Errorf("view: %w", err)
@@ -92,6 +96,7 @@ func Start(ctx context.Context, cfg Config) (_ *Server, err error) {
 	})
 	s.check = health.New(s.view, s.reg, health.Config{
 		Interval: cfg.HealthCheckInterval, Concurrency: cfg.HealthCheckConcurrency,
+		Allow: cfg.HealthCheckAllow, Deny: cfg.HealthCheckDeny,
 		Logger: log.With("component", "health"),
 	})
 	if err := s.startAPI(); err != nil {
@@ -109,18 +114,28 @@ func Start(ctx context.Context, cfg Config) (_ *Server, err error) {
 	return s, nil
 }
 
+// openStore opens the configured store. On failure it returns a nil
+// interface, never a typed nil pointer, so that Close skips it.
 func openStore(ctx context.Context, cfg Config, log *slog.Logger) (cloudmap.Store, error) {
 	switch {
 	case len(cfg.EtcdEndpoints) > 0:
-		return etcd.Open(ctx, etcd.Config{
+		st, err := etcd.Open(ctx, etcd.Config{
 			Endpoints: cfg.EtcdEndpoints, Prefix: cfg.EtcdPrefix,
 			CertFile: cfg.EtcdCert, KeyFile: cfg.EtcdKey, CAFile: cfg.EtcdCA,
 			Username: cfg.EtcdUsername, Password: cfg.EtcdPassword,
 			RequestTimeout: cfg.EtcdRequestTimeout, MaxTxnOps: cfg.EtcdMaxTxnOps,
 			Logger: log.With("component", "etcd"),
 		})
+		if err != nil {
+			return nil, fmt.Errorf("store: %w", err)
+		}
+		return st, nil
 	default:
-		return bolt.Open(cfg.DataDir, log.With("component", "bolt"))
+		st, err := bolt.Open(cfg.DataDir, log.With("component", "bolt"))
+		if err != nil {
+			return nil, fmt.Errorf("store: %w", err)
+		}
+		return st, nil
 	}
 }
 
@@ -225,12 +240,8 @@ func (s *Server) Store() cloudmap.Store { return s.store }
 func (s *Server) Reload() error {
 	var errs []error
 	if s.cfg.CredentialsFile != "" && s.auth != nil {
-		keys, err := loadKeys(s.cfg)
-		if err != nil {
+		if err := s.auth.Reload(func() ([]auth.Key, error) { return loadKeys(s.cfg) }); err != nil {
 			errs = append(errs, err)
-		} else {
-			s.auth.SetKeys(keys)
-			s.log.Info("credentials reloaded", "keys", len(keys))
 		}
 	}
 	if s.certs != nil {
@@ -241,6 +252,15 @@ func (s *Server) Reload() error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// CredentialsReload reports what the reloads of the credentials file did:
+// a failed one keeps the previous keys (for metrics and readiness).
+func (s *Server) CredentialsReload() auth.ReloadState {
+	if s.auth == nil {
+		return auth.ReloadState{}
+	}
+	return s.auth.ReloadState()
 }
 
 // Close stops accepting requests, finishes in-flight ones, stops the

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"sync"
+	"time"
 
 	"github.com/cloudmap/cloudmap"
 )
@@ -40,6 +41,12 @@ type Stats struct {
 	// Skipped counts rounds not started because the target's previous probe
 	// was still in flight.
 	Skipped uint64
+	// Blocked counts probes not sent because the address may not be probed
+	// (they count as failed).
+	Blocked uint64
+	// LocalErrors counts probes that failed for a local reason (out of file
+	// descriptors, buffers or ports): not results, not in Probes.
+	LocalErrors uint64
 	// Discarded counts results of targets removed while being probed.
 	Discarded uint64
 	// Writes counts Sink.SetHealth calls, Changes those that reported a
@@ -54,6 +61,7 @@ type Checker struct {
 	targets Targets
 	sink    Sink
 	cfg     Config
+	policy  *policy
 
 	runMu  sync.Mutex // serialises Start and Stop
 	cancel context.CancelFunc
@@ -64,12 +72,14 @@ type Checker struct {
 
 	mu sync.Mutex
 	sched
-	stats Stats
+	stats        Stats
+	lastLocalLog time.Time // last warning about a local error
 }
 
 // New returns a stopped Checker over t and s.
 func New(t Targets, s Sink, cfg Config) *Checker {
-	return &Checker{targets: t, sink: s, cfg: cfg.withDefaults(), wake: make(chan struct{}, 1)}
+	cfg = cfg.withDefaults()
+	return &Checker{targets: t, sink: s, cfg: cfg, policy: newPolicy(cfg), wake: make(chan struct{}, 1)}
 }
 
 // Start loads the targets and starts probing them until Stop is called or

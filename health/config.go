@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"net"
+	"net/netip"
 	"time"
 )
 
@@ -45,6 +46,13 @@ type Config struct {
 	// Dial opens probe connections (default a net.Dialer). The address is
 	// always the instance's registered IPv4 and port.
 	Dial func(ctx context.Context, network, address string) (net.Conn, error)
+	// Allow and Deny widen and narrow the addresses probes may reach (see
+	// DefaultBlocked): the most specific matching prefix decides, and at
+	// equal length Deny beats Allow, which beats the built-in list.
+	Allow, Deny []netip.Prefix
+	// LocalAddrs returns the server's own addresses, never probed unless
+	// Allow names them (default: the addresses of the interfaces).
+	LocalAddrs func() ([]netip.Addr, error)
 }
 
 // withDefaults returns cfg with every zero field set to its default.

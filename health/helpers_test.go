@@ -132,6 +132,8 @@ func testConfig() health.Config {
 		TCPConnectTimeout: 200 * time.Millisecond,
 		Debounce:          5 * time.Millisecond,
 		Logger:            slog.New(slog.DiscardHandler),
+		// The test targets listen on loopback, which is refused by default.
+		Allow: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")},
 	}
 }
 

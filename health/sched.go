@@ -3,6 +3,7 @@ package health
 import (
 	"container/heap"
 	"context"
+	"errors"
 	"time"
 
 	"github.com/cloudmap/cloudmap"
@@ -164,6 +165,12 @@ func (c *Checker) run(ctx context.Context, t *target, ep endpoint, epErr error) 
 	defer c.wg.Done()
 	err := epErr
 	if err == nil {
+		if err = c.policy.check(ep.addr.Addr()); err != nil {
+			c.cfg.Logger.Debug("health: probe not sent", "service", t.key.serviceID,
+				"instance", t.key.instanceID, "reason", err)
+		}
+	}
+	if err == nil {
 		err = c.probe(ctx, ep)
 	}
 	c.record(ctx, t, err)
@@ -187,6 +194,14 @@ func (c *Checker) record(ctx context.Context, t *target, probeErr error) {
 		t.inFlight = false
 		c.mu.Unlock()
 		return
+	}
+	if isLocal(probeErr) {
+		c.localError(t, probeErr)
+		c.mu.Unlock()
+		return
+	}
+	if errors.Is(probeErr, errBlocked) {
+		c.stats.Blocked++
 	}
 	c.stats.Probes++
 	if probeErr == nil {
@@ -235,3 +250,18 @@ func reason(err error) string {
 	}
 	return err.Error()
 }
+
+// localError drops a probe result that says nothing about the target and
+// counts it; a warning at most every localLogInterval. c.mu is held.
+func (c *Checker) localError(t *target, err error) {
+	c.stats.LocalErrors++
+	t.inFlight = false
+	if now := c.cfg.Now(); now.Sub(c.lastLocalLog) >= localLogInterval {
+		c.lastLocalLog = now
+		c.cfg.Logger.Warn("health: probe failed for a local reason; not counted against the target",
+			"service", t.key.serviceID, "instance", t.key.instanceID, "err", err, "local_errors", c.stats.LocalErrors)
+	}
+}
+
+// localLogInterval is the least time between two warnings about local errors.
+const localLogInterval = 10 * time.Second

@@ -48,20 +48,30 @@ func pageSize(n int32) (int, error) {
 	return int(n), nil
 }
 
+// scanCheckEvery is how many keys a scan reads between two looks at its
+// request's context: a scan stops soon after the client has gone.
+const scanCheckEvery = 256
+
 // scanPage returns up to max items of the keys under prefix after the key
 // startAfter, in key order, for which decode says ok, and the NextToken when
 // another matching key follows. Resuming after the last key returned pages
 // through every key present throughout exactly once, whatever is added or
-// deleted meanwhile.
-func scanPage[T any](tx cloudmap.ReadTx, prefix, startAfter string, max int,
+// deleted meanwhile. It stops with ctx's error when ctx ends.
+func scanPage[T any](ctx context.Context, tx cloudmap.ReadTx, prefix, startAfter string, max int,
 	decode func(key string, v []byte) (T, bool, error)) ([]T, string, error) {
 	var (
 		items   []T
 		last    string
 		more    bool
 		scanErr error
+		seen    int
 	)
 	err := tx.Range(prefix, startAfter, func(k string, v []byte) bool {
+		if seen++; seen%scanCheckEvery == 0 {
+			if scanErr = ctx.Err(); scanErr != nil {
+				return false
+			}
+		}
 		item, ok, err := decode(k, v)
 		if err != nil {
 			scanErr = err
@@ -92,17 +102,32 @@ func scanPage[T any](tx cloudmap.ReadTx, prefix, startAfter string, max int,
 // filterRule lists the conditions a filter name accepts; the first is the default.
 type filterRule map[string][]string
 
-// predicate matches one filter against a record's field values.
-type predicate func(field func(name string) string) bool
+// record is what a filter reads of one listed record.
+type record interface {
+	// field returns the value of a string filter (NAME, TYPE, STATUS, ...).
+	field(name string) string
+	// date returns the value of a date filter (UPDATE_DATE).
+	date(name string) time.Time
+}
+
+// predicate matches one filter against a record.
+type predicate func(r record) bool
 
 // compileFilters checks filters against rules and returns one predicate
-// per filter. A name or condition not allowed is InvalidInput naming it.
+// per filter, with every value parsed once. A name or condition not
+// allowed, or a name given twice (AWS's lists take one filter per name),
+// is InvalidInput naming it.
 func compileFilters(filters []cloudmap.Filter, rules filterRule) ([]predicate, error) {
 	var preds []predicate
-	for _, f := range filters {
+	for i, f := range filters {
 		conds, ok := rules[f.Name]
 		if !ok {
-			return nil, invalid("filter name %q is not supported here", f.Name)
+			return nil, invalid("filter name %q is not supported here", clipName(f.Name))
+		}
+		for _, g := range filters[:i] {
+			if g.Name == f.Name {
+				return nil, invalid("Filters: filter %s is given more than once; each filter name may be used once", f.Name)
+			}
 		}
 		cond := f.Condition
 		if cond == "" {
@@ -113,7 +138,7 @@ func compileFilters(filters []cloudmap.Filter, rules filterRule) ([]predicate, e
 			allowed = allowed || c == cond
 		}
 		if !allowed {
-			return nil, invalid("condition %s is not supported for filter %s (use %s)", cond, f.Name, strings.Join(conds, " or "))
+			return nil, invalid("condition %s is not supported for filter %s (use %s)", clipName(cond), f.Name, strings.Join(conds, " or "))
 		}
 		p, err := compileFilter(f.Name, cond, f.Values)
 		if err != nil {
@@ -122,6 +147,14 @@ func compileFilters(filters []cloudmap.Filter, rules filterRule) ([]predicate, e
 		preds = append(preds, p)
 	}
 	return preds, nil
+}
+
+// clipName shortens a name echoed in a message.
+func clipName(s string) string {
+	if len(s) > 64 {
+		return s[:64] + "..."
+	}
+	return s
 }
 
 func compileFilter(name, cond string, values []string) (predicate, error) {
@@ -141,21 +174,29 @@ func compileFilter(name, cond string, values []string) (predicate, error) {
 		from, err1 := epochSeconds(values[0])
 		to, err2 := epochSeconds(values[1])
 		if err1 != nil || err2 != nil {
-			return nil, invalid("filter %s takes two dates in epoch seconds, got %q and %q", name, values[0], values[1])
+			return nil, invalid("filter %s takes two dates in epoch seconds, got %q and %q", name,
+				clipName(values[0]), clipName(values[1]))
 		}
-		return func(field func(string) string) bool {
-			t, err := time.Parse(time.RFC3339Nano, field(name))
-			return err == nil && !t.Before(from) && !t.After(to)
+		return func(r record) bool {
+			t := r.date(name)
+			return !t.Before(from) && !t.After(to)
 		}, nil
 	}
-	return func(field func(string) string) bool {
-		v := field(name)
-		for _, want := range values {
-			if cond == "BEGINS_WITH" && strings.HasPrefix(v, want) || cond != "BEGINS_WITH" && v == want {
-				return true
-			}
-		}
-		return false
+	switch {
+	case cond == "BEGINS_WITH":
+		prefix := values[0]
+		return func(r record) bool { return strings.HasPrefix(r.field(name), prefix) }, nil
+	case len(values) == 1:
+		want := values[0]
+		return func(r record) bool { return r.field(name) == want }, nil
+	}
+	set := make(map[string]struct{}, len(values))
+	for _, v := range values {
+		set[v] = struct{}{}
+	}
+	return func(r record) bool {
+		_, ok := set[r.field(name)]
+		return ok
 	}, nil
 }
 
@@ -168,14 +209,68 @@ func epochSeconds(s string) (time.Time, error) {
 	return time.Unix(int64(sec), int64(frac*1e9)).UTC(), nil
 }
 
-func matchAll(preds []predicate, field func(string) string) bool {
+func matchAll(preds []predicate, r record) bool {
 	for _, p := range preds {
-		if !p(field) {
+		if !p(r) {
 			return false
 		}
 	}
 	return true
 }
+
+// opHead is the part of an operation record that ListOperations reads.
+type opHead struct {
+	cloudmap.Operation
+	NamespaceId string
+	ServiceId   string
+}
+
+// nsRecord, svcRecord and opFields are the filterable fields of the
+// records the lists scan.
+type (
+	nsRecord  struct{ ns *cloudmap.Namespace }
+	svcRecord struct{ svc *cloudmap.Service }
+	opFields  struct{ op *opRecord }
+)
+
+func (r nsRecord) field(name string) string {
+	switch name {
+	case "TYPE":
+		return string(r.ns.Type)
+	case "NAME":
+		return r.ns.Name
+	case "HTTP_NAME":
+		return r.ns.HttpName()
+	}
+	return resourceOwner
+}
+
+func (nsRecord) date(string) time.Time { return time.Time{} }
+
+func (r svcRecord) field(name string) string {
+	if name == "NAMESPACE_ID" {
+		return r.svc.NamespaceId
+	}
+	return resourceOwner
+}
+
+func (svcRecord) date(string) time.Time { return time.Time{} }
+
+func (r opFields) field(name string) string {
+	switch name {
+	case "NAMESPACE_ID":
+		return r.op.NamespaceId
+	case "SERVICE_ID":
+		return r.op.ServiceId
+	case "STATUS":
+		return string(r.op.Status)
+	case "TYPE":
+		return string(r.op.Type)
+	}
+	return ""
+}
+
+func (r opFields) date(string) time.Time { return r.op.UpdateDate }
 
 // resourceOwner is the RESOURCE_OWNER of everything here: one account.
 const resourceOwner = "SELF"
@@ -204,24 +299,13 @@ func (r *Registry) ListNamespaces(ctx context.Context, in *cloudmap.ListInput) (
 	}
 	out := &cloudmap.ListNamespacesOutput{}
 	err = r.store.View(ctx, func(tx cloudmap.ReadTx) error {
-		items, next, err := scanPage(tx, cloudmap.PrefixNamespace, after, max,
+		items, next, err := scanPage(ctx, tx, cloudmap.PrefixNamespace, after, max,
 			func(_ string, v []byte) (cloudmap.NamespaceSummary, bool, error) {
 				var ns cloudmap.Namespace
 				if err := cloudmap.Decode(v, &ns); err != nil {
 					return cloudmap.NamespaceSummary{}, false, err
 				}
-				ok := matchAll(preds, func(name string) string {
-					switch name {
-					case "TYPE":
-						return string(ns.Type)
-					case "NAME":
-						return ns.Name
-					case "HTTP_NAME":
-						return ns.HttpName()
-					}
-					return resourceOwner
-				})
-				if !ok {
+				if !matchAll(preds, nsRecord{&ns}) {
 					return cloudmap.NamespaceSummary{}, false, nil
 				}
 				err := withServiceCount(tx, &ns)
@@ -270,19 +354,13 @@ func (r *Registry) ListServices(ctx context.Context, in *cloudmap.ListInput) (*c
 	}
 	out := &cloudmap.ListServicesOutput{}
 	err = r.store.View(ctx, func(tx cloudmap.ReadTx) error {
-		items, next, err := scanPage(tx, cloudmap.PrefixService, after, max,
+		items, next, err := scanPage(ctx, tx, cloudmap.PrefixService, after, max,
 			func(_ string, v []byte) (cloudmap.ServiceSummary, bool, error) {
 				var svc cloudmap.Service
 				if err := cloudmap.Decode(v, &svc); err != nil {
 					return cloudmap.ServiceSummary{}, false, err
 				}
-				ok := matchAll(preds, func(name string) string {
-					if name == "NAMESPACE_ID" {
-						return svc.NamespaceId
-					}
-					return resourceOwner
-				})
-				if !ok {
+				if !matchAll(preds, svcRecord{&svc}) {
 					return cloudmap.ServiceSummary{}, false, nil
 				}
 				n, err := count(tx, cloudmap.InstancePrefix(svc.Id))
@@ -325,29 +403,17 @@ func (r *Registry) ListOperations(ctx context.Context, in *cloudmap.ListInput) (
 	}
 	out := &cloudmap.ListOperationsOutput{}
 	err = r.store.View(ctx, func(tx cloudmap.ReadTx) error {
-		items, next, err := scanPage(tx, prefixOp, after, max,
+		items, next, err := scanPage(ctx, tx, prefixOp, after, max,
 			func(_ string, v []byte) (cloudmap.OperationSummary, bool, error) {
-				var op opRecord
-				if err := cloudmap.Decode(v, &op); err != nil {
+				var head opHead // not the payload: a scan decodes only what it reads
+				if err := cloudmap.Decode(v, &head); err != nil {
 					return cloudmap.OperationSummary{}, false, err
 				}
+				op := opRecord{Operation: head.Operation, NamespaceId: head.NamespaceId, ServiceId: head.ServiceId}
 				if err := overlayStatus(tx, &op); err != nil {
 					return cloudmap.OperationSummary{}, false, err
 				}
-				ok := matchAll(preds, func(name string) string {
-					switch name {
-					case "NAMESPACE_ID":
-						return op.NamespaceId
-					case "SERVICE_ID":
-						return op.ServiceId
-					case "STATUS":
-						return string(op.Status)
-					case "TYPE":
-						return string(op.Type)
-					}
-					return op.UpdateDate.Format(time.RFC3339Nano)
-				})
-				return cloudmap.OperationSummary{Id: op.Id, Status: op.Status}, ok, nil
+				return cloudmap.OperationSummary{Id: op.Id, Status: op.Status}, matchAll(preds, opFields{&op}), nil
 			})
 		out.Operations, out.NextToken = items, next
 		return err
@@ -385,7 +451,7 @@ func (r *Registry) ListInstances(ctx context.Context, in *cloudmap.ListInstances
 		if _, err := loadService(tx, svcID); err != nil {
 			return err
 		}
-		items, next, err := scanPage(tx, prefix, after, max,
+		items, next, err := scanPage(ctx, tx, prefix, after, max,
 			func(_ string, v []byte) (cloudmap.InstanceSummary, bool, error) {
 				var inst cloudmap.Instance
 				if err := cloudmap.Decode(v, &inst); err != nil {

@@ -1,6 +1,10 @@
 package view
 
-import "github.com/cloudmap/cloudmap"
+import (
+	"strings"
+
+	"github.com/cloudmap/cloudmap"
+)
 
 // ZonesNamed returns the DNS namespaces (DNS_PRIVATE, DNS_PUBLIC) of every
 // cell whose name equals name case-insensitively (name without its trailing
@@ -14,6 +18,22 @@ func (v *View) ZonesNamed(name string) []*cloudmap.Namespace {
 	z := lookupFold(v.idx.zones, name)
 	v.idx.mu.RUnlock()
 	return z
+}
+
+// ZonesBelow returns the DNS namespaces whose name lies strictly below name
+// (ends in "." + name, case-insensitively). It walks every zone: it serves
+// rare checks, such as whether a new namespace would hide another.
+func (v *View) ZonesBelow(name string) []*cloudmap.Namespace {
+	suffix := "." + asciiLower(strings.TrimSuffix(name, "."))
+	v.idx.mu.RLock()
+	defer v.idx.mu.RUnlock()
+	var out []*cloudmap.Namespace
+	for zone, nss := range v.idx.zones {
+		if strings.HasSuffix(zone, suffix) {
+			out = append(out, nss...)
+		}
+	}
+	return out
 }
 
 // ServiceNamed returns the service called name in the namespace (matched

@@ -14,6 +14,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/netip"
 	"os"
 	"runtime"
 	"runtime/pprof"
@@ -142,6 +143,7 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 	hcfg := health.Config{
 		Interval: cfg.Interval, Concurrency: cfg.Concurrency, ResponseTimeout: cfg.ResponseTimeout,
 		Logger: slog.New(slog.DiscardHandler),
+		Allow:  []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}, // the load's targets are on loopback
 	}
 	if cfg.Pipe {
 		hcfg.Dial = pipeDial(silent)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"net"
 	"net/http"
@@ -11,6 +12,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/cloudmap/cloudmap/embed"
 )
 
 func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
@@ -206,4 +209,99 @@ func field(s, key string) string {
 		v = v[:j]
 	}
 	return strings.Trim(v, `"`)
+}
+
+// TestRun_StoreOpenFailures: a store that cannot be opened (a data dir
+// locked by another server, a corrupt cloudmap.db, an etcd that does not
+// answer) ends the start-up with one error line naming the cause and exit
+// status 1, never a panic.
+func TestRun_StoreOpenFailures(t *testing.T) {
+	locked := t.TempDir()
+	first, err := embed.Start(context.Background(), func() embed.Config {
+		cfg := embed.DefaultConfig()
+		cfg.APIAddr, cfg.DNSAddr, cfg.DataDir = "127.0.0.1:0", "", locked
+		return cfg
+	}())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer first.Close()
+	corrupt := t.TempDir()
+	if err := os.WriteFile(filepath.Join(corrupt, "cloudmap.db"), bytes.Repeat([]byte("not a bolt file "), 1024), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"locked", []string{"--data-dir", locked}, "locked by another process"},
+		{"corrupt", []string{"--data-dir", corrupt}, "cloudmap.db"},
+		{"etcd down", []string{"--etcd-endpoints", "127.0.0.1:1", "--etcd-request-timeout", "300ms"}, "etcd"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			logs := &lockedBuffer{}
+			args := append([]string{"serve", "--api-addr", "127.0.0.1:0", "--dns-addr", ""}, c.args...)
+			code := run(args, env(nil), logs, logs, make(chan os.Signal))
+			out := logs.String()
+			if code != 1 || strings.Contains(out, "panic") || strings.Count(out, "level=ERROR") != 1 ||
+				!strings.Contains(out, "cannot start") || !strings.Contains(out, c.want) {
+				t.Errorf("code %d, logs:\n%s\nwant exit 1 and one error line naming %q", code, out, c.want)
+			}
+		})
+	}
+}
+
+// TestRun_UnreadableCredentials: the start-up refuses a credentials file it
+// cannot read or parse, naming it, rather than serving without its keys.
+func TestRun_UnreadableCredentials(t *testing.T) {
+	dir := t.TempDir()
+	broken := filepath.Join(dir, "broken")
+	if err := os.WriteFile(broken, []byte("[admin]\naws_access_key_id = AK\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for name, path := range map[string]string{"a directory": dir, "missing": filepath.Join(dir, "nope"), "broken": broken} {
+		logs := &lockedBuffer{}
+		code := run([]string{"serve", "--api-addr", "127.0.0.1:0", "--dns-addr", "", "--data-dir", t.TempDir(),
+			"--credentials-file", path}, env(nil), logs, logs, make(chan os.Signal))
+		if code != 1 || !strings.Contains(logs.String(), "credentials") || !strings.Contains(logs.String(), path) {
+			t.Errorf("%s: code %d, logs %s; want 1 and an error naming the file", name, code, logs.String())
+		}
+	}
+}
+
+// TestParseServeFlags_Limits: the limit flags of the hostile-input review
+// reach the configuration, with their defaults, from flags and from the
+// environment; a bad CIDR names its flag.
+func TestParseServeFlags_Limits(t *testing.T) {
+	cfg, err := parseServeFlags(nil, env(nil), &bytes.Buffer{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.MaxConnections != 4096 || cfg.MaxConnectionsPerClient != 512 || cfg.DNSRateLimit != 0 ||
+		cfg.HealthCheckAllow != nil || cfg.HealthCheckDeny != nil {
+		t.Errorf("defaults: %d %d %d %v %v", cfg.MaxConnections, cfg.MaxConnectionsPerClient, cfg.DNSRateLimit,
+			cfg.HealthCheckAllow, cfg.HealthCheckDeny)
+	}
+	cfg, err = parseServeFlags([]string{"--health-check-allow", "127.0.0.0/8, 10.9.9.9/32", "--dns-rate-limit", "-1"},
+		env(map[string]string{"CLOUDMAP_HEALTH_CHECK_DENY": "10.1.0.0/16", "CLOUDMAP_MAX_CONNECTIONS_PER_CLIENT": "64"}), &bytes.Buffer{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(cfg.HealthCheckAllow) != "[127.0.0.0/8 10.9.9.9/32]" || fmt.Sprint(cfg.HealthCheckDeny) != "[10.1.0.0/16]" ||
+		cfg.MaxConnectionsPerClient != 64 || cfg.DNSRateLimit != -1 {
+		t.Errorf("got allow %v deny %v per-client %d dns rate %d", cfg.HealthCheckAllow, cfg.HealthCheckDeny,
+			cfg.MaxConnectionsPerClient, cfg.DNSRateLimit)
+	}
+	for _, flag := range []string{"--health-check-allow", "--health-check-deny"} {
+		_, err := parseServeFlags([]string{flag, "10.0.0.0/8,nope"}, env(nil), &bytes.Buffer{})
+		if err == nil || !strings.Contains(err.Error(), strings.TrimLeft(flag, "-")) || !strings.Contains(err.Error(), `"nope"`) {
+			t.Errorf("%s nope: %v, want an error naming the flag and the value", flag, err)
+		}
+	}
+	if _, err := parseServeFlags([]string{"--max-connections-per-client", "-1"}, env(nil), &bytes.Buffer{}); err == nil ||
+		!strings.Contains(err.Error(), "connection limits") {
+		t.Errorf("negative per-client limit: %v", err)
+	}
 }
