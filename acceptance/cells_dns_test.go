@@ -2,6 +2,7 @@ package acceptance_test
 
 import (
 	"bytes"
+	"fmt"
 	"log/slog"
 	"net"
 	"net/netip"
@@ -19,6 +20,7 @@ import (
 
 	"github.com/cloudmap/cloudmap/acceptance"
 	"github.com/cloudmap/cloudmap/embed"
+	"github.com/cloudmap/cloudmap/etcd/etcdtest"
 )
 
 // lockedBuffer is a log sink safe for the server's goroutines.
@@ -237,5 +239,31 @@ func TestCells_Route53ZonesPerAccount(t *testing.T) {
 	got, err := route53Client(n.APIURL(), "us-east-1", "222222222222", "secret").GetHostedZone(ctx, &route53.GetHostedZoneInput{Id: zoneB})
 	if err != nil || len(got.VPCs) != 1 || got.VPCs[0].VPCRegion != "eu-west-1" {
 		t.Errorf("own zone: %+v, %v; want its VPC in eu-west-1", got, err)
+	}
+}
+
+// The same views on etcd: namespaces written through one node, DNS asked
+// of the other.
+func TestCells_Etcd_DNSViewsByVPC(t *testing.T) {
+	vpcs := func(c *embed.Config) {
+		c.VPCs = map[string][]netip.Prefix{
+			"vpc-a": {netip.MustParsePrefix("127.0.0.2/32")},
+			"vpc-b": {netip.MustParsePrefix("127.0.0.3/32")},
+		}
+	}
+	nodes := startNodes(t, 2, etcdtest.Start(t), vpcs)
+	dnsNamespace(t, cellClient(nodes[0], "111111111111", "eu-west-1"), "corp.internal", "vpc-a", "10.0.0.2")
+	dnsNamespace(t, cellClient(nodes[0], "222222222222", "us-east-1"), "corp.internal", "vpc-b", "10.0.0.3")
+	for _, tc := range []struct{ from, want string }{{"127.0.0.2", "10.0.0.2"}, {"127.0.0.3", "10.0.0.3"}} {
+		within(t, "node 2 answers "+tc.from+" from its VPC's namespace", func() error {
+			got := answers(queryFrom(t, nodes[1], tc.from, "db.corp.internal"))
+			if len(got) != 1 || !strings.HasSuffix(got[0], tc.want) {
+				return fmt.Errorf("db.corp.internal from %s = %v, want %s", tc.from, got, tc.want)
+			}
+			return nil
+		})
+	}
+	if r := queryFrom(t, nodes[1], "127.0.0.1", "db.corp.internal"); r.Rcode != dns.RcodeRefused {
+		t.Errorf("a client of neither VPC: rcode %s %v, want REFUSED", dns.RcodeToString[r.Rcode], answers(r))
 	}
 }
