@@ -103,3 +103,49 @@ func BenchmarkView_Cells(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkView_CellsSharedName: the 100 cells all name their private
+// namespace team.internal, each for its own declared VPC (10.<n>.0.0/16),
+// and a client of a random VPC asks. A name shared by k cells costs a scan
+// of up to k namespaces per query; compare with BenchmarkView_Cells dns.
+func BenchmarkView_CellsSharedName(b *testing.B) {
+	kv := map[string][]byte{}
+	vpcs := map[string][]netip.Prefix{}
+	for c := range benchCells {
+		cell := cloudmap.Cell{Account: fmt.Sprintf("1000000000%02d", c), Region: "eu-west-1"}
+		p, vpc := cell.KeyPrefix(), fmt.Sprintf("vpc-%d", c)
+		vpcs[vpc] = []netip.Prefix{netip.PrefixFrom(netip.AddrFrom4([4]byte{10, byte(c), 0, 0}), 16)}
+		nsID, svcID := fmt.Sprintf("ns-%d", c), fmt.Sprintf("srv-%d", c)
+		kv[p+cloudmap.NamespaceKey(nsID)] = cloudmap.Encode(&cloudmap.Namespace{Id: nsID, Name: "team.internal",
+			Type: cloudmap.NamespaceDNSPrivate, Vpc: vpc,
+			Properties: cloudmap.NamespaceProperties{HttpProperties: &cloudmap.HttpProperties{HttpName: "team.internal"},
+				DnsProperties: &cloudmap.DnsProperties{HostedZoneId: fmt.Sprintf("Z%d", c), SOA: cloudmap.NewSOA(60)}}})
+		s := service(svcID, nsID, "web", "")
+		s.Type = cloudmap.ServiceDNSHTTP
+		s.DnsConfig = &cloudmap.DnsConfig{RoutingPolicy: cloudmap.RoutingMultivalue,
+			DnsRecords: []cloudmap.DnsRecord{{Type: cloudmap.RecordA, TTL: 60}}}
+		kv[p+cloudmap.ServiceKey(svcID)] = cloudmap.Encode(s)
+		for i := range benchCellInstance {
+			iid := fmt.Sprintf("i-%d", i)
+			kv[p+cloudmap.InstanceKey(svcID, iid)] = cloudmap.Encode(&cloudmap.Instance{Id: iid, ServiceId: svcID,
+				Attributes: map[string]string{cloudmap.AttrIPv4: fmt.Sprintf("10.%d.%d.%d", c, i/256, i%256)}})
+		}
+	}
+	_, v := startLoaded(b, kv)
+	srv := dnsserver.New(v, dnsserver.Config{VPCs: vpcs})
+	q := new(dns.Msg)
+	q.SetQuestion("web.team.internal.", dns.TypeA)
+	clients := make([]netip.Addr, benchCells)
+	for c := range clients {
+		clients[c] = netip.AddrFrom4([4]byte{10, byte(c), 9, 9})
+	}
+	runtime.GC()
+	b.ReportAllocs()
+	for b.Loop() {
+		c := rand.IntN(benchCells)
+		r := srv.Answer(q, clients[c], 512)
+		if len(r.Answer) != 8 || r.Answer[0].(*dns.A).A[1] != byte(c) {
+			b.Fatalf("client of vpc-%d: %v", c, r.Answer)
+		}
+	}
+}
