@@ -21,7 +21,10 @@ import (
 
 // Config configures a Registry.
 type Config struct {
-	// Region and AccountID appear in ARNs and in owner fields.
+	// Region and AccountID are the default cell: the cell of a request
+	// whose context carries none (cloudmap.CellFrom). Its keys keep the
+	// single-cell layout (cell.go). ARNs and owner fields show the
+	// request's cell.
 	Region, AccountID string
 	// Now returns the current time; nil means time.Now.
 	Now func() time.Time
