@@ -110,12 +110,20 @@ func Start(ctx context.Context, cfg Config) (_ *Server, err error) {
 	s.wg.Add(1)
 	go s.lead(runCtx)
 	log.Info("cloudmap ready", "api", s.APIURL(), "dns", s.DNSAddr(), "store", s.storeName(),
-		"auth", s.authMode())
+		"auth", s.authMode(), "default_cell", cfg.AccountID+"/"+cfg.Region, "regions", regionsServed(cfg.Regions), "vpcs", len(cfg.VPCs))
 	return s, nil
 }
 
 // openStore opens the configured store. On failure it returns a nil
 // interface, never a typed nil pointer, so that Close skips it.
+// regionsServed describes --regions for the start-up log.
+func regionsServed(regions []string) string {
+	if len(regions) == 0 {
+		return "*"
+	}
+	return strings.Join(regions, ",")
+}
+
 func openStore(ctx context.Context, cfg Config, log *slog.Logger) (cloudmap.Store, error) {
 	switch {
 	case len(cfg.EtcdEndpoints) > 0:
