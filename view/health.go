@@ -108,7 +108,7 @@ func (v *View) serviceState(cell cloudmap.Cell, idOrArn string) *svcState {
 		return nil
 	}
 	st := slot.load()
-	if st.cell != cell || id != idOrArn && st.entry.Service.Arn != idOrArn {
+	if want, ok := v.cells.id(cell); !ok || st.cell != want || id != idOrArn && st.entry.Service.Arn != idOrArn {
 		return nil
 	}
 	return st
@@ -141,7 +141,7 @@ func (v *View) HealthTargets() []cloudmap.HealthTarget {
 			out = append(out, cloudmap.HealthTarget{
 				ServiceId: st.entry.Service.Id, InstanceId: e.Instance.Id, Config: *cfg,
 				IPv4: e.Instance.Attributes[cloudmap.AttrIPv4], Port: e.Instance.Attributes[cloudmap.AttrPort],
-				Health: e.Health, Cell: st.cell,
+				Health: e.Health, Cell: v.cells.cell(st.cell),
 			})
 		}
 	}

@@ -33,7 +33,6 @@ type cellIndex struct {
 // nsSlot is a published namespace. ns and services are guarded by index.mu.
 type nsSlot struct {
 	ns       *cloudmap.Namespace
-	cell     cloudmap.Cell // the namespace's cell (zero: the default cell)
 	httpName string
 	// services maps the service name (lower-case in DNS namespaces, where
 	// names differing only in case cannot coexist) to its slot.
@@ -84,9 +83,9 @@ func (s *svcSlot) load() *svcState { return s.p.Load() }
 // precomputed indexes of its instances by health.
 type svcState struct {
 	entry     *cloudmap.ServiceEntry
-	cell      cloudmap.Cell // the service's cell (zero: the default cell)
-	nsName    string        // the namespace's HttpName, reported by DiscoverInstances
-	checked   bool          // the service has a health check (active or custom)
+	nsName    string // the namespace's HttpName, reported by DiscoverInstances
+	checked   bool   // the service has a health check (active or custom)
+	cell      uint32 // the service's cell, numbered by View.cells (0: the default cell)
 	healthy   []int32
 	unhealthy []int32 // instances whose status is not HEALTHY
 }

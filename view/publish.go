@@ -17,6 +17,9 @@ import (
 // drops everything published before.
 func (v *View) publish(s *state, reset bool) {
 	nsChanged := len(s.dirtyNS) > 0
+	for _, nr := range s.dirtyNS {
+		nr.cellID = v.cells.intern(nr.cell) // before the services' states copy it
+	}
 	if nsChanged {
 		// Services hold their namespace: re-publish every service of a
 		// changed namespace.
@@ -107,7 +110,7 @@ func (v *View) publishNamespaces(s *state) {
 		if nr.slot == nil || nr.slot.ns.Type != nr.ns.Type {
 			nr.slot = &nsSlot{services: map[string]*svcSlot{}}
 		}
-		nr.slot.ns, nr.slot.cell = nr.ns, nr.cell
+		nr.slot.ns = nr.ns
 		nr.slot.httpName = nr.ns.HttpName()
 		x.nsByID[id] = nr.slot
 		ci := x.cells[nr.cell]
@@ -213,7 +216,7 @@ func buildStates(s *state) []*svcState {
 			}
 			if nr := s.namespaces[sr.svc.NamespaceId]; nr != nil && nr.ns != nil {
 				states[i] = buildState(sr, nr.ns)
-				states[i].cell = nr.cell
+				states[i].cell = nr.cellID
 			}
 		}
 	}

@@ -21,6 +21,7 @@ type state struct {
 type nsRec struct {
 	id     string
 	cell   cloudmap.Cell // the namespace's cell (zero: the default cell)
+	cellID uint32        // its number in View.cells
 	ns     *cloudmap.Namespace
 	serial uint32
 	slot   *nsSlot // published slot, nil when not published

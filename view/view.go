@@ -29,6 +29,8 @@ type View struct {
 	log   *slog.Logger
 
 	idx index // published read state
+	// cells numbers the cells of published services.
+	cells cellTable
 	// clashes remembers the public namespace name clashes already logged.
 	clashes sync.Map
 
