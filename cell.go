@@ -142,12 +142,3 @@ func CellFrom(ctx context.Context) (c Cell, ok bool) {
 	c, ok = ctx.Value(cellKey{}).(Cell)
 	return c, ok
 }
-
-// CellPrefix returns the key prefix of the cell ctx carries: "" for the
-// default cell.
-func CellPrefix(ctx context.Context) string {
-	if c, ok := CellFrom(ctx); ok {
-		return c.KeyPrefix()
-	}
-	return ""
-}

@@ -58,12 +58,12 @@ func TestSplitCellKey(t *testing.T) {
 
 func TestWithCell(t *testing.T) {
 	ctx := context.Background()
-	if _, ok := cloudmap.CellFrom(ctx); ok || cloudmap.CellPrefix(ctx) != "" {
+	if _, ok := cloudmap.CellFrom(ctx); ok {
 		t.Error("a bare context carries a cell")
 	}
 	c := cloudmap.Cell{Account: "222222222222", Region: "ap-south-1"}
 	ctx = cloudmap.WithCell(ctx, c)
-	if got, ok := cloudmap.CellFrom(ctx); !ok || got != c || cloudmap.CellPrefix(ctx) != "cell/222222222222/ap-south-1/" {
-		t.Errorf("CellFrom = %v, %v, prefix %q", got, ok, cloudmap.CellPrefix(ctx))
+	if got, ok := cloudmap.CellFrom(ctx); !ok || got != c || got.KeyPrefix() != "cell/222222222222/ap-south-1/" {
+		t.Errorf("CellFrom = %v, %v, prefix %q", got, ok, got.KeyPrefix())
 	}
 }
