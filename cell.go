@@ -13,7 +13,7 @@ import (
 //
 // The server's default cell (--account-id, --region) keeps the key layout
 // of a single-cell server: its records live at the keys of keys.go. Every
-// other cell's records live under CellKeyPrefix + its KeyPrefix.
+// other cell's records live at the same keys under its KeyPrefix.
 type Cell struct {
 	Account string // 12 digits
 	Region  string // e.g. eu-west-1
