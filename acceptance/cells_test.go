@@ -340,3 +340,24 @@ func TestCells_WorkerAndCheckerCoverEveryCell(t *testing.T) {
 		return err == nil && hs.Status["i-1"] == types.HealthStatusUnhealthy
 	})
 }
+
+// On etcd one elected node runs the operations of every cell, whichever
+// node accepted them.
+func TestCells_Etcd_OneWorkerForEveryCell(t *testing.T) {
+	nodes := startNodes(t, 2, etcdtest.Start(t), func(c *embed.Config) { c.OperationDelay = 20 * time.Millisecond })
+	for i, n := range nodes {
+		for _, c := range sixCells()[:3] {
+			cl := cellClient(n, c.account, c.region)
+			out, err := cl.CreateHttpNamespace(ctx, &sd.CreateHttpNamespaceInput{Name: aws.String(fmt.Sprintf("via-node-%d", i))})
+			if err != nil {
+				t.Fatalf("%s via node %d: %v", c, i, err)
+			}
+			if o := acceptance.WaitOperation(t, cl, *out.OperationId); o.Status != types.OperationStatusSuccess {
+				t.Errorf("%s via node %d: operation %s", c, i, o.Status)
+			}
+		}
+	}
+	if l := leaders(nodes); len(l) != 1 {
+		t.Errorf("%d nodes lead, want 1", len(l))
+	}
+}
