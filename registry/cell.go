@@ -60,6 +60,45 @@ func (r *Registry) defaultCell() cloudmap.Cell {
 	return cloudmap.Cell{Account: r.cfg.AccountID, Region: r.cfg.Region}
 }
 
+// cellKey is how the worker names a cell: the zero Cell for the default
+// cell (whose context carries none), the cell otherwise.
+func cellKey(c cloudmap.Cell, prefix string) cloudmap.Cell {
+	if prefix == "" {
+		return cloudmap.Cell{}
+	}
+	return c
+}
+
+// cellContext returns ctx in the cell named by cellKey.
+func cellContext(ctx context.Context, c cloudmap.Cell) context.Context {
+	if c == (cloudmap.Cell{}) {
+		return ctx
+	}
+	return cloudmap.WithCell(ctx, c)
+}
+
+// queuedIn records that the cell has queued operations to drain.
+func (r *Registry) queuedIn(c cloudmap.Cell) {
+	r.pendMu.Lock()
+	if r.pending == nil {
+		r.pending = map[cloudmap.Cell]struct{}{}
+	}
+	r.pending[c] = struct{}{}
+	r.pendMu.Unlock()
+}
+
+// takePending returns and forgets the cells queuedIn recorded.
+func (r *Registry) takePending() []cloudmap.Cell {
+	r.pendMu.Lock()
+	defer r.pendMu.Unlock()
+	out := make([]cloudmap.Cell, 0, len(r.pending))
+	for c := range r.pending {
+		out = append(out, c)
+	}
+	clear(r.pending)
+	return out
+}
+
 // cellStore is the store as the registry's rules see it: View and Update
 // run in the request's cell.
 type cellStore struct {

@@ -110,7 +110,7 @@ func (r *Registry) execute(ctx context.Context, name string, check func(tx cloud
 		return nil, wrap(name, err)
 	}
 	if r.delayed() {
-		r.wake()
+		r.wake(ctx)
 	} else if err := r.waitApplied(ctx, rev); err != nil {
 		return nil, fmt.Errorf("registry: %s: %w", name, err)
 	}

@@ -68,6 +68,10 @@ type Registry struct {
 	log   *slog.Logger
 	// nudge wakes the worker in this process right after a submission.
 	nudge chan struct{}
+	// pendMu guards pending: the cells with operations queued since the
+	// worker last drained them (the zero Cell for the default cell).
+	pendMu  sync.Mutex
+	pending map[cloudmap.Cell]struct{}
 
 	// svcMu guards svcCache: decoded services keyed by id with the stored
 	// bytes they were decoded from, so that the hot paths (register, apply)
@@ -146,8 +150,9 @@ func (r *Registry) now() time.Time {
 	return r.cfg.Now().UTC().Truncate(time.Millisecond)
 }
 
-// wake nudges the worker without blocking.
-func (r *Registry) wake() {
+// wake nudges the worker without blocking, to drain the cell of ctx.
+func (r *Registry) wake(ctx context.Context) {
+	r.queuedIn(cellKey(r.cell(ctx)))
 	select {
 	case r.nudge <- struct{}{}:
 	default:
