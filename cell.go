@@ -142,3 +142,14 @@ func CellFrom(ctx context.Context) (c Cell, ok bool) {
 	c, ok = ctx.Value(cellKey{}).(Cell)
 	return c, ok
 }
+
+// CellOfARN returns the cell named by a Cloud Map ARN
+// (arn:aws:servicediscovery:<region>:<account>:...); ok is false when it
+// names none.
+func CellOfARN(arn string) (c Cell, ok bool) {
+	parts := strings.SplitN(arn, ":", 6)
+	if len(parts) != 6 || !ValidAccountID(parts[4]) || !ValidRegion(parts[3]) {
+		return Cell{}, false
+	}
+	return Cell{Account: parts[4], Region: parts[3]}, true
+}

@@ -7,7 +7,8 @@ import (
 )
 
 // Key prefixes of the records the view reads. registry owns every other key
-// (operations, indexes, tags, idempotency records) under other prefixes.
+// (operations, indexes, tags, idempotency records) under other prefixes,
+// except lease/ (forwarded lease renewals, package lease).
 const (
 	PrefixNamespace = "ns/"
 	PrefixService   = "svc/"

@@ -59,6 +59,9 @@ type Service struct {
 	CreateDate              time.Time
 	CreatorRequestId        string
 	CreatedByAccount        string
+	// Extensions are the settings of cloudmap's extensions, from the
+	// service's cloudmap.* attributes (extensions.go); never on the wire.
+	Extensions *ServiceExtensions `wire:"-"`
 }
 
 // DnsConfig says which records instances of a service get.

@@ -15,6 +15,7 @@ import (
 	"runtime/debug"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/cloudmap/cloudmap"
 )
@@ -36,6 +37,20 @@ type Config struct {
 	// relies on the API never modifying an Attributes map it has
 	// returned, which the view guarantees.
 	DiscoverCacheEntries int
+	// Waiter serves the long-poll headers of DiscoverInstances and
+	// DiscoverInstancesRevision (longpoll.go); nil ignores them.
+	Waiter RevisionWaiter
+	// Watch serves the change stream at WatchPath (watch.go); nil answers
+	// it UnknownOperationException.
+	Watch WatchSource
+	// WatchHeartbeat is the interval of the stream's heartbeats (0 = 15 s);
+	// WatchWriteTimeout drops a watcher that has not taken an event within
+	// it (0 = 10 s).
+	WatchHeartbeat    time.Duration
+	WatchWriteTimeout time.Duration
+	// Shutdown, when done, ends every long-poll at once (they answer the
+	// current state) and every change stream; nil means never.
+	Shutdown context.Context
 }
 
 // Authorizer authenticates and authorizes a request.
@@ -76,12 +91,13 @@ type handler struct {
 	bufs    sync.Pool      // *bytes.Buffer for request bodies
 	outs    sync.Pool      // *[]byte for responses
 	decs    sync.Pool      // *decoder
+	ext     extensions     // long-poll and watch (longpoll.go)
 }
 
 // NewHandler returns the HTTP handler serving api.
 func NewHandler(api cloudmap.API, cfg Config) http.Handler {
 	h := &handler{api: api, log: cfg.Logger, maxBody: cfg.MaxBodyBytes, auth: cfg.Authorizer, table: defaultTable,
-		disc: newDiscoverCache(cfg.DiscoverCacheEntries)}
+		disc: newDiscoverCache(cfg.DiscoverCacheEntries), ext: newExtensions(cfg)}
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)
 	}
@@ -107,6 +123,10 @@ var (
 
 // ServeHTTP serves one AWS JSON 1.1 request.
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Path == WatchPath {
+		h.serveWatch(w, r)
+		return
+	}
 	rh := new(respHeaders)
 	reqID := rh.requestID()
 	hdr := w.Header()
@@ -127,6 +147,9 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	status, body := h.serve(w, r, reqID, (*out)[:0])
 	*out = body
 	written = true
+	if status == statusParked {
+		return // the connection was handed over (park.go)
+	}
 	if status == http.StatusOK && body == nil {
 		w.WriteHeader(status) // an operation without output: empty body
 		return
@@ -176,6 +199,18 @@ func (h *handler) serve(w http.ResponseWriter, r *http.Request, reqID string, ou
 			ctx = r.Context()
 		}
 	}
+	parked, err := h.longPoll(ctx, w, r, o, in, reqID)
+	if err != nil {
+		return h.errorBody(w, out, reqID, err)
+	}
+	if parked {
+		return statusParked, nil
+	}
+	return h.invoke(ctx, w, reqID, o, in, out)
+}
+
+// invoke calls the operation and returns the status and body to send.
+func (h *handler) invoke(ctx context.Context, w http.ResponseWriter, reqID string, o *operation, in any, out []byte) (int, []byte) {
 	res, err := o.call(ctx, h.api, in)
 	if err != nil {
 		return h.errorBody(w, out, reqID, err)

@@ -25,7 +25,10 @@
 // unhealthy ones when none is healthy (Route 53 multivalue answer routing).
 // WEIGHTED answers one random healthy record, or one random record when
 // none is healthy. Services without a health check count every instance
-// healthy. Records are shuffled.
+// healthy. Records are shuffled. A service's attribute
+// cloudmap.dns-max-answers=N (1–100, a cloudmap extension) replaces the 8
+// for that service; an answer too big for UDP is truncated and served whole
+// over TCP, as any other.
 //
 // # Zone
 //

@@ -10,17 +10,21 @@ import (
 	cloudmap "github.com/cloudmap/cloudmap"
 )
 
-// maxMultivalue is the number of records a MULTIVALUE answer holds at most.
-const maxMultivalue = 8
+// maxMultivalue is the number of records a MULTIVALUE answer holds at
+// most, unless the service raises it (service attribute
+// cloudmap.dns-max-answers, cloudmap.Service.MaxAnswers).
+const maxMultivalue = cloudmap.DefaultDNSMaxAnswers
 
 // scanBelow is the instance count under which selection scans every
 // instance; above it, it samples random instances first.
 const scanBelow = 32
 
-// selection is the indexes of the instances chosen for one answer.
+// selection is the indexes of the instances chosen for one answer: up to
+// len(idx) of them. The caller provides the slices (arrays on its stack
+// for the usual 8).
 type selection struct {
-	idx  [maxMultivalue]int32
-	addr [maxMultivalue]netip.Addr // the A or AAAA value of each
+	idx  []int32
+	addr []netip.Addr // the A or AAAA value of each
 	n    int
 }
 
@@ -28,20 +32,20 @@ type selection struct {
 // among the healthy ones; when none is healthy, among all of them (Route 53
 // answers WEIGHTED "as if all the instances were healthy" and MULTIVALUE
 // "with up to eight unhealthy records"). The order is random too.
-func pick(e *cloudmap.ServiceEntry, t cloudmap.RecordType, k int) selection {
-	var sel selection
-	if len(e.Instances) > scanBelow && sample(e, t, k, &sel) {
-		return sel
+func pick(e *cloudmap.ServiceEntry, t cloudmap.RecordType, sel *selection) {
+	k := len(sel.idx)
+	sel.n = 0
+	if len(e.Instances) > scanBelow && sample(e, t, k, sel) {
+		return
 	}
-	sel = selection{}
-	if reservoir(e, t, k, true, &sel) == 0 {
-		reservoir(e, t, k, false, &sel)
+	sel.n = 0
+	if reservoir(e, t, k, true, sel) == 0 {
+		reservoir(e, t, k, false, sel)
 	}
 	rand.Shuffle(sel.n, func(i, j int) {
 		sel.idx[i], sel.idx[j] = sel.idx[j], sel.idx[i]
 		sel.addr[i], sel.addr[j] = sel.addr[j], sel.addr[i]
 	})
-	return sel
 }
 
 // sample draws random instances until k distinct healthy ones with a value
@@ -97,7 +101,13 @@ func reservoir(e *cloudmap.ServiceEntry, t cloudmap.RecordType, k int, healthyOn
 // addRecords appends the records of type rec.Type for up to k instances
 // chosen by pick, owned by name, and returns how many it added.
 func addRecords(m *dns.Msg, e *cloudmap.ServiceEntry, name string, rec cloudmap.DnsRecord, k int) int {
-	sel := pick(e, rec.Type, k)
+	var idx [maxMultivalue]int32
+	var addr [maxMultivalue]netip.Addr
+	sel := selection{idx: idx[:min(k, maxMultivalue)], addr: addr[:min(k, maxMultivalue)]}
+	if k > maxMultivalue {
+		sel.idx, sel.addr = make([]int32, k), make([]netip.Addr, k)
+	}
+	pick(e, rec.Type, &sel)
 	if sel.n == 0 {
 		return 0
 	}

@@ -57,10 +57,11 @@ func (s *Server) answerService(m *dns.Msg, z *zone, name string, e *cloudmap.Ser
 }
 
 // limit is the number of records a query gets under the service's routing
-// policy: up to 8 for MULTIVALUE (the default), one for WEIGHTED.
+// policy: up to 8 for MULTIVALUE (or the service's
+// cloudmap.dns-max-answers), one for WEIGHTED (the default).
 func limit(e *cloudmap.ServiceEntry) int {
 	if e.Service.DnsConfig.RoutingPolicy == cloudmap.RoutingMultivalue {
-		return maxMultivalue
+		return e.Service.MaxAnswers()
 	}
 	return 1
 }

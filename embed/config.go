@@ -78,6 +78,10 @@ type Config struct {
 	// (health.DefaultBlocked).
 	HealthCheckAllow []netip.Prefix
 	HealthCheckDeny  []netip.Prefix
+	// HealthChecksPrivate lets HealthCheckConfig be used in private DNS
+	// namespaces (AWS refuses it there); the probes follow the same
+	// probe-target policy as those of public namespaces.
+	HealthChecksPrivate bool
 
 	// CredentialsFile is an AWS shared-credentials file of accepted keys.
 	CredentialsFile string
@@ -193,6 +197,7 @@ func (c *Config) AddFlags(fs *flag.FlagSet) {
 		cidrsFlag(&c.HealthCheckAllow))
 	fs.Func("health-check-deny", "comma-separated CIDRs (`cidr,...`) health checks never probe (the most specific prefix decides; deny wins ties)",
 		cidrsFlag(&c.HealthCheckDeny))
+	fs.BoolVar(&c.HealthChecksPrivate, "health-checks-private", c.HealthChecksPrivate, "accept HealthCheckConfig in private DNS namespaces (AWS refuses it)")
 
 	fs.StringVar(&c.CredentialsFile, "credentials-file", c.CredentialsFile, "AWS shared-credentials file of accepted keys (re-read on SIGHUP)")
 	fs.BoolVar(&c.InsecureNoAuth, "insecure-no-auth", c.InsecureNoAuth, "accept unsigned requests on non-loopback addresses")

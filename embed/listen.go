@@ -1,6 +1,7 @@
 package embed
 
 import (
+	"context"
 	"crypto/tls"
 	"errors"
 	"fmt"
@@ -75,9 +76,21 @@ func (s *Server) startAPI() error {
 		RateLimit: s.cfg.RateLimit, Resolver: s.view, Logger: s.log.With("component", "auth"),
 	})
 	cp := &guard{cp: s.reg, store: s.store, name: s.storeKind(), log: s.log.With("component", "api")}
-	handler := awsapi.NewHandler(api{cp, s.view}, awsapi.Config{
+	waitCtx, endWaits := context.WithCancel(context.Background()) // long-polls and watches end at shutdown
+	handler := awsapi.NewHandler(api{renewing{cp, s.lease}, s.view}, awsapi.Config{
 		Logger: s.log.With("component", "api"), Authorizer: s.auth,
+		Waiter: s.view, Watch: s.view, Shutdown: waitCtx,
 	})
+	if err := s.listenAPI(handler, endWaits); err != nil {
+		endWaits()
+		return err
+	}
+	return nil
+}
+
+// listenAPI binds the API listener and serves handler on it; endWaits is
+// called when the server shuts down.
+func (s *Server) listenAPI(handler http.Handler, endWaits func()) error {
 	ln, err := net.Listen("tcp", s.cfg.APIAddr)
 	if err != nil {
 		return fmt.Errorf("api: listen on %s: %w", s.cfg.APIAddr, err)
@@ -96,6 +109,7 @@ func (s *Server) startAPI() error {
 		ConnContext:       s.conns.ConnContext,
 		ErrorLog:          slog.NewLogLogger(s.log.With("component", "http").Handler(), slog.LevelDebug),
 	}
+	s.api.RegisterOnShutdown(endWaits)
 	if s.cfg.TLSCert != "" {
 		s.certs, err = auth.NewCertReloader(s.cfg.TLSCert, s.cfg.TLSKey)
 		if err != nil {

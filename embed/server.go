@@ -24,6 +24,7 @@ import (
 	"github.com/cloudmap/cloudmap/dnsserver"
 	"github.com/cloudmap/cloudmap/etcd"
 	"github.com/cloudmap/cloudmap/health"
+	"github.com/cloudmap/cloudmap/lease"
 	"github.com/cloudmap/cloudmap/registry"
 	"github.com/cloudmap/cloudmap/view"
 )
@@ -36,6 +37,7 @@ type Server struct {
 	view   *view.View
 	reg    *registry.Registry
 	check  *health.Checker
+	lease  *lease.Keeper
 	auth   *auth.Authorizer
 	certs  *auth.CertReloader
 	api    *http.Server
@@ -92,13 +94,15 @@ func Start(ctx context.Context, cfg Config) (_ *Server, err error) {
 		WaitApplied: s.view.WaitFor, MaxNamespaces: cfg.MaxNamespaces,
 		MaxServices: cfg.MaxServices, MaxInstancesPerService: cfg.MaxInstancesPerService,
 		MaxBatch: maxBatch(s.store), OperationDelay: cfg.OperationDelay,
-		DeclaredVPC: func(id string) bool { _, ok := cfg.VPCs[id]; return ok },
+		DeclaredVPC:         func(id string) bool { _, ok := cfg.VPCs[id]; return ok },
+		HealthChecksPrivate: cfg.HealthChecksPrivate,
 	})
 	s.check = health.New(s.view, s.reg, health.Config{
 		Interval: cfg.HealthCheckInterval, Concurrency: cfg.HealthCheckConcurrency,
 		Allow: cfg.HealthCheckAllow, Deny: cfg.HealthCheckDeny,
 		Logger: log.With("component", "health"),
 	})
+	s.lease = lease.New(s.view, s.reg, lease.Config{Logger: log.With("component", "lease"), Store: s.store})
 	if err := s.startAPI(); err != nil {
 		return nil, err
 	}
@@ -109,13 +113,12 @@ func Start(ctx context.Context, cfg Config) (_ *Server, err error) {
 	s.cancel = cancel
 	s.wg.Add(1)
 	go s.lead(runCtx)
+	s.forwardRenewals(runCtx)
 	log.Info("cloudmap ready", "api", s.APIURL(), "dns", s.DNSAddr(), "store", s.storeName(),
 		"auth", s.authMode(), "default_cell", cfg.AccountID+"/"+cfg.Region, "regions", regionsServed(cfg.Regions), "vpcs", len(cfg.VPCs))
 	return s, nil
 }
 
-// openStore opens the configured store. On failure it returns a nil
-// interface, never a typed nil pointer, so that Close skips it.
 // regionsServed describes --regions for the start-up log.
 func regionsServed(regions []string) string {
 	if len(regions) == 0 {
@@ -124,6 +127,8 @@ func regionsServed(regions []string) string {
 	return strings.Join(regions, ",")
 }
 
+// openStore opens the configured store. On failure it returns a nil
+// interface, never a typed nil pointer, so that Close skips it.
 func openStore(ctx context.Context, cfg Config, log *slog.Logger) (cloudmap.Store, error) {
 	switch {
 	case len(cfg.EtcdEndpoints) > 0:
@@ -202,6 +207,7 @@ func (s *Server) runLeader(ctx context.Context) {
 	if err := s.check.Start(ctx); err != nil {
 		s.log.Error("health checker did not start", "err", err)
 	}
+	defer s.runLeases(ctx)()
 	for ctx.Err() == nil { // the worker only ends early when its feed does
 		if err := s.reg.RunWorker(ctx); err != nil && ctx.Err() == nil {
 			s.log.Error("operations worker stopped; restarting it", "err", err)

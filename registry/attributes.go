@@ -77,6 +77,9 @@ func (r *Registry) UpdateServiceAttributes(ctx context.Context, in *cloudmap.Upd
 			return nil, invalid("the value of service attribute %q is longer than 1024 characters", k)
 		}
 	}
+	if err := checkExtensionInput(in.Attributes); err != nil {
+		return nil, err
+	}
 	return r.editAttributes(ctx, "UpdateServiceAttributes", id, func(attrs map[string]string) error {
 		for k, v := range in.Attributes {
 			attrs[k] = v
@@ -111,9 +114,11 @@ func (r *Registry) DeleteServiceAttributes(ctx context.Context, in *cloudmap.Del
 }
 
 // editAttributes changes the attributes of service id with edit in one
-// transaction; a service left without attributes loses its record.
+// transaction; a service left without attributes loses its record. It
+// returns once the view shows the change (the extension attributes act
+// through the service record the view holds).
 func (r *Registry) editAttributes(ctx context.Context, op, id string, edit func(map[string]string) error) (*cloudmap.Empty, error) {
-	_, err := r.store.Update(ctx, func(tx cloudmap.Tx) error {
+	_, err := r.commit(ctx, func(tx cloudmap.Tx) error {
 		if _, err := loadService(tx, id); err != nil {
 			return err
 		}
@@ -122,6 +127,9 @@ func (r *Registry) editAttributes(ctx context.Context, op, id string, edit func(
 			return err
 		}
 		if err := edit(attrs); err != nil {
+			return err
+		}
+		if err := syncExtensions(tx, id, attrs); err != nil {
 			return err
 		}
 		if len(attrs) == 0 {

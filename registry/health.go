@@ -43,6 +43,12 @@ func (r *Registry) UpdateInstanceCustomHealthStatus(ctx context.Context, in *clo
 	if in.Status != cloudmap.Healthy && in.Status != cloudmap.Unhealthy {
 		return nil, invalid("Status %q is not HEALTHY or UNHEALTHY", in.Status)
 	}
+	if same, err := r.customHealthIs(ctx, svcID, in.InstanceId, in.Status); err != nil || same {
+		if err != nil {
+			return nil, wrap("UpdateInstanceCustomHealthStatus", err)
+		}
+		return &cloudmap.Empty{}, nil
+	}
 	_, err = r.commit(ctx, func(tx cloudmap.Tx) error {
 		svc, err := loadService(tx, svcID)
 		if err != nil {
@@ -58,6 +64,35 @@ func (r *Registry) UpdateInstanceCustomHealthStatus(ctx context.Context, in *clo
 		return nil, wrap("UpdateInstanceCustomHealthStatus", err)
 	}
 	return &cloudmap.Empty{}, nil
+}
+
+// customHealthIs reports, from a read transaction, whether a custom-checked
+// instance already has status, so that a report that changes nothing (a
+// heartbeat, a lease renewal) costs no write transaction. It waits until
+// the view has applied the store's revision, as a write would.
+func (r *Registry) customHealthIs(ctx context.Context, svcID, instID string, status cloudmap.HealthStatus) (bool, error) {
+	rev, err := r.store.Revision(ctx)
+	if err != nil {
+		return false, err
+	}
+	same := false
+	err = r.store.View(ctx, func(tx cloudmap.ReadTx) error {
+		svc, err := r.sharedService(tx, svcID)
+		if err != nil || svc.HealthCheckCustomConfig == nil {
+			return nil // the write path reports the error
+		}
+		if _, err := loadInstance(tx, svcID, instID); err != nil {
+			return nil
+		}
+		var h cloudmap.Health
+		found, err := getRecord(tx, cloudmap.HealthKey(svcID, instID), &h)
+		same = err == nil && found && h.Status == status
+		return err
+	})
+	if err != nil || !same || r.cfg.WaitApplied == nil {
+		return same, err
+	}
+	return true, r.cfg.WaitApplied(ctx, rev)
 }
 
 // SetHealth records an instance's status found by the health checker; it

@@ -59,6 +59,9 @@ type Config struct {
 	// the server (--vpc): private namespaces of such a VPC may not
 	// overlap (vpc.go). nil: none is.
 	DeclaredVPC func(id string) bool
+	// HealthChecksPrivate accepts HealthCheckConfig in private DNS
+	// namespaces (AWS refuses it there).
+	HealthChecksPrivate bool
 }
 
 // Registry implements cloudmap.ControlPlane over a cloudmap.Store.

@@ -70,7 +70,7 @@ func (r *Registry) createService(tx cloudmap.Tx, svc *cloudmap.Service, nsRef st
 		return err
 	}
 	svc.NamespaceId = nsID
-	if err := configureService(svc, ns, in); err != nil {
+	if err := configureService(svc, ns, in, r.cfg.HealthChecksPrivate); err != nil {
 		return err
 	}
 	if err := r.checkNewService(tx, ns, svc); err != nil {
@@ -130,7 +130,7 @@ func validateCreateService(in *cloudmap.CreateServiceInput) (string, *cloudmap.H
 
 // configureService sets the DNS and health check configuration of a new
 // service in namespace ns from the request.
-func configureService(svc *cloudmap.Service, ns *cloudmap.Namespace, in *cloudmap.CreateServiceInput) error {
+func configureService(svc *cloudmap.Service, ns *cloudmap.Namespace, in *cloudmap.CreateServiceInput, privateOK bool) error {
 	if in.DnsConfig != nil {
 		if !ns.Type.IsDNS() {
 			return invalid("DnsConfig is only allowed in a DNS namespace; %s is an HTTP namespace", ns.Id)
@@ -142,7 +142,7 @@ func configureService(svc *cloudmap.Service, ns *cloudmap.Namespace, in *cloudma
 		svc.Type = cloudmap.ServiceDNSHTTP
 	}
 	var err error
-	svc.HealthCheckConfig, err = normalizeHealthCheck(in.HealthCheckConfig, ns.Type, svc.DnsConfig, "HealthCheckConfig")
+	svc.HealthCheckConfig, err = normalizeHealthCheck(in.HealthCheckConfig, ns.Type, privateOK, svc.DnsConfig, "HealthCheckConfig")
 	return err
 }
 
@@ -259,7 +259,7 @@ func (r *Registry) UpdateService(ctx context.Context, in *cloudmap.UpdateService
 		if err != nil {
 			return nil, err
 		}
-		change, err := normalizeServiceChange(svc, ns, in.Service)
+		change, err := normalizeServiceChange(svc, ns, r.cfg.HealthChecksPrivate, in.Service)
 		if err != nil {
 			return nil, err
 		}
@@ -274,7 +274,7 @@ func (r *Registry) UpdateService(ctx context.Context, in *cloudmap.UpdateService
 
 // normalizeServiceChange checks a ServiceChange against the service and
 // returns it with defaults filled in.
-func normalizeServiceChange(svc *cloudmap.Service, ns *cloudmap.Namespace, c *cloudmap.ServiceChange) (*cloudmap.ServiceChange, error) {
+func normalizeServiceChange(svc *cloudmap.Service, ns *cloudmap.Namespace, privateOK bool, c *cloudmap.ServiceChange) (*cloudmap.ServiceChange, error) {
 	if ns.Type == cloudmap.NamespaceHTTP {
 		return nil, invalid("service %s is in an HTTP namespace; UpdateService does not apply to it", svc.Id)
 	}
@@ -302,7 +302,7 @@ func normalizeServiceChange(svc *cloudmap.Service, ns *cloudmap.Namespace, c *cl
 	if c.HealthCheckConfig != nil && svc.HealthCheckCustomConfig != nil {
 		return nil, invalid("service %s has a HealthCheckCustomConfig; it cannot also have a HealthCheckConfig", svc.Id)
 	}
-	h, err := normalizeHealthCheck(c.HealthCheckConfig, ns.Type, svc.DnsConfig, "Service.HealthCheckConfig")
+	h, err := normalizeHealthCheck(c.HealthCheckConfig, ns.Type, privateOK, svc.DnsConfig, "Service.HealthCheckConfig")
 	if err != nil {
 		return nil, err
 	}

@@ -72,13 +72,16 @@ func validateRecords(recs []cloudmap.DnsRecord, field string) error {
 // Route 53 health checks are associated with the records of public DNS
 // namespaces, and created without a record for namespaces discovered by API
 // calls (HTTP namespaces); the model says "Public DNS and HTTP namespaces
-// only". Private DNS namespaces get InvalidInput.
-func normalizeHealthCheck(h *cloudmap.HealthCheckConfig, t cloudmap.NamespaceType, dns *cloudmap.DnsConfig, field string) (*cloudmap.HealthCheckConfig, error) {
+// only". Private DNS namespaces get InvalidInput, unless privateOK (the
+// cloudmap extension --health-checks-private: cloudmap's checker, unlike
+// Route 53's, can reach private addresses).
+func normalizeHealthCheck(h *cloudmap.HealthCheckConfig, t cloudmap.NamespaceType, privateOK bool, dns *cloudmap.DnsConfig, field string) (*cloudmap.HealthCheckConfig, error) {
 	if h == nil {
 		return nil, nil
 	}
-	if t == cloudmap.NamespaceDNSPrivate {
-		return nil, invalid("%s is not supported in a private DNS namespace; use HealthCheckCustomConfig", field)
+	if t == cloudmap.NamespaceDNSPrivate && !privateOK {
+		return nil, invalid("%s is not supported in a private DNS namespace; use HealthCheckCustomConfig "+
+			"(or start cloudmap with --health-checks-private)", field)
 	}
 	if dns != nil && recordSet(dns.DnsRecords)[cloudmap.RecordCNAME] {
 		return nil, invalid("%s cannot be used with a CNAME record", field)

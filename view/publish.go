@@ -33,6 +33,7 @@ func (v *View) publish(s *state, reset bool) {
 		rec *svcRec
 		st  *svcState
 	}
+	v.hub.collect(s)
 	states := buildStates(s)
 	updates := make([]update, 0, len(s.dirtySvc))
 	for i, sr := range s.dirtySvc {
@@ -64,6 +65,7 @@ func (v *View) publish(s *state, reset bool) {
 		}
 	}
 	x.mu.Unlock()
+	v.hub.wake(reset)
 
 	for id, nr := range s.dirtyNS {
 		if nr.ns == nil {

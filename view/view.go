@@ -33,6 +33,7 @@ type View struct {
 	cells cellTable
 	// clashes remembers the public namespace name clashes already logged.
 	clashes sync.Map
+	hub     hub // waiters for changes of a service or namespace
 
 	applied  atomic.Int64
 	notifyMu sync.Mutex

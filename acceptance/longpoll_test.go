@@ -1,0 +1,123 @@
+package acceptance_test
+
+import (
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	sd "github.com/aws/aws-sdk-go-v2/service/servicediscovery"
+	"github.com/aws/aws-sdk-go-v2/service/servicediscovery/types"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
+
+	"github.com/cloudmap/cloudmap/acceptance"
+)
+
+// longPoll is the per-call option of the README: the two headers, added by
+// the SDK's own header middleware.
+func longPoll(index int64, wait string) func(*sd.Options) {
+	return func(o *sd.Options) {
+		o.APIOptions = append(o.APIOptions,
+			smithyhttp.AddHeaderValue("X-Cloudmap-Index", strconv.FormatInt(index, 10)),
+			smithyhttp.AddHeaderValue("X-Cloudmap-Wait", wait))
+	}
+}
+
+func TestLongPoll_DiscoverInstancesWaitsForTheNextRevision(t *testing.T) {
+	n := acceptance.MustStart(t)
+	nsID := createHTTPNamespace(t, n, "shop")
+	srv := createService(t, n, &sd.CreateServiceInput{Name: aws.String("cart"), NamespaceId: aws.String(nsID)})
+	register(t, n, *srv.Id, "a", map[string]string{"AWS_INSTANCE_IPV4": "10.0.0.1"})
+	in := &sd.DiscoverInstancesInput{NamespaceName: aws.String("shop"), ServiceName: aws.String("cart")}
+	first := discover(t, n, in)
+
+	type result struct {
+		out *sd.DiscoverInstancesOutput
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		out, err := n.Client.DiscoverInstances(ctx, in, longPoll(*first.InstancesRevision, "10m"))
+		done <- result{out, err}
+	}()
+	register(t, n, *srv.Id, "b", map[string]string{"AWS_INSTANCE_IPV4": "10.0.0.2"})
+	r := <-done
+	if r.err != nil {
+		t.Fatal(r.err)
+	}
+	if *r.out.InstancesRevision == *first.InstancesRevision || !ids(r.out)["b"] {
+		t.Fatalf("long-poll answered revision %d with %v, want a newer revision with b (seen %d)",
+			*r.out.InstancesRevision, ids(r.out), *first.InstancesRevision)
+	}
+}
+
+func TestLongPoll_WaitEndsWithTheCurrentState(t *testing.T) {
+	n := acceptance.MustStart(t)
+	nsID := createHTTPNamespace(t, n, "shop")
+	createService(t, n, &sd.CreateServiceInput{Name: aws.String("cart"), NamespaceId: aws.String(nsID)})
+	in := &sd.DiscoverInstancesRevisionInput{NamespaceName: aws.String("shop"), ServiceName: aws.String("cart")}
+	first, err := n.Client.DiscoverInstancesRevision(ctx, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := n.Client.DiscoverInstancesRevision(ctx, in, longPoll(*first.InstancesRevision, "50ms"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if *out.InstancesRevision != *first.InstancesRevision {
+		t.Fatalf("revision %d after an idle wait, want %d", *out.InstancesRevision, *first.InstancesRevision)
+	}
+}
+
+func TestLongPoll_BadHeaders(t *testing.T) {
+	n := acceptance.MustStart(t)
+	nsID := createHTTPNamespace(t, n, "shop")
+	createService(t, n, &sd.CreateServiceInput{Name: aws.String("cart"), NamespaceId: aws.String(nsID)})
+	in := &sd.DiscoverInstancesInput{NamespaceName: aws.String("shop"), ServiceName: aws.String("cart")}
+	header := func(name, value string) func(*sd.Options) {
+		return func(o *sd.Options) { o.APIOptions = append(o.APIOptions, smithyhttp.AddHeaderValue(name, value)) }
+	}
+	cases := []struct {
+		name   string
+		opt    func(*sd.Options)
+		header string
+		rule   string
+	}{
+		{"index not a number", header("X-Cloudmap-Index", "abc"), "X-Cloudmap-Index", "non-negative integer"},
+		{"negative index", header("X-Cloudmap-Index", "-1"), "X-Cloudmap-Index", "non-negative integer"},
+		{"wait does not parse", longPoll(1, "soon"), "X-Cloudmap-Wait", "duration"},
+		{"wait over 10 minutes", longPoll(1, "11m"), "X-Cloudmap-Wait", "maximum of 10m"},
+		{"negative wait", longPoll(1, "-5s"), "X-Cloudmap-Wait", "negative"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := n.Client.DiscoverInstances(ctx, in, c.opt)
+			e := wantErr[*types.InvalidInput](t, err)
+			if msg := aws.ToString(e.Message); !strings.Contains(msg, c.header) || !strings.Contains(msg, c.rule) {
+				t.Fatalf("message %q, want it to name %s and %q", msg, c.header, c.rule)
+			}
+		})
+	}
+}
+
+func TestLongPoll_ShutdownAnswersWaiters(t *testing.T) {
+	n := acceptance.MustStart(t)
+	nsID := createHTTPNamespace(t, n, "shop")
+	createService(t, n, &sd.CreateServiceInput{Name: aws.String("cart"), NamespaceId: aws.String(nsID)})
+	in := &sd.DiscoverInstancesRevisionInput{NamespaceName: aws.String("shop"), ServiceName: aws.String("cart")}
+	first, err := n.Client.DiscoverInstancesRevision(ctx, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		_, err := n.Client.DiscoverInstancesRevision(ctx, in, longPoll(*first.InstancesRevision, "10m"))
+		done <- err
+	}()
+	// Close waits for in-flight requests, with a deadline whose expiry it
+	// reports: a long-poll left waiting would make it fail.
+	if err := n.Close(); err != nil {
+		t.Fatalf("Close with a long-poll waiting: %v", err)
+	}
+	<-done
+}

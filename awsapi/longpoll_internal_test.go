@@ -1,0 +1,56 @@
+package awsapi
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/cloudmap/cloudmap"
+)
+
+func TestParseLongPoll(t *testing.T) {
+	cases := []struct {
+		name, index, wait string // "-" leaves the header out
+		ok                bool
+		wantIndex         int64
+		wantWait          time.Duration
+		errHeader, rule   string
+	}{
+		{"both", "42", "30s", true, 42, 30 * time.Second, "", ""},
+		{"seconds", "42", "600", true, 42, 10 * time.Minute, "", ""},
+		{"index alone waits the default", "42", "-", true, 42, DefaultLongPollWait, "", ""},
+		{"wait alone does not wait", "-", "30s", false, 0, 30 * time.Second, "", ""},
+		{"neither", "-", "-", false, 0, DefaultLongPollWait, "", ""},
+		{"index not a number", "abc", "30s", false, 0, 0, IndexHeader, "non-negative integer"},
+		{"index negative", "-1", "30s", false, 0, 0, IndexHeader, "non-negative integer"},
+		{"wait not a duration", "1", "soon", false, 0, 0, WaitHeader, "not a duration"},
+		{"wait over 10m", "1", "10m1s", false, 0, 0, WaitHeader, "maximum of 10m"},
+		{"seconds over 10m", "1", "601", false, 0, 0, WaitHeader, "maximum of 10m"},
+		{"huge seconds", "1", "99999999999999999", false, 0, 0, WaitHeader, "maximum of 10m"},
+		{"negative wait", "1", "-1s", false, 0, 0, WaitHeader, "negative"},
+		{"negative seconds", "1", "-5", false, 0, 0, WaitHeader, "negative"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			hdr := http.Header{}
+			if c.index != "-" {
+				hdr.Set(IndexHeader, c.index)
+			}
+			if c.wait != "-" {
+				hdr.Set(WaitHeader, c.wait)
+			}
+			index, wait, ok, err := parseLongPoll(hdr)
+			if c.errHeader != "" {
+				msg := cloudmap.ErrorMessage(err)
+				if cloudmap.ErrorCode(err) != cloudmap.ErrInvalidInput || !strings.Contains(msg, c.errHeader) || !strings.Contains(msg, c.rule) {
+					t.Fatalf("err %v, want InvalidInput naming %s and %q", err, c.errHeader, c.rule)
+				}
+				return
+			}
+			if err != nil || ok != c.ok || index != c.wantIndex || wait != c.wantWait {
+				t.Fatalf("got %d %v %v %v, want %d %v %v", index, wait, ok, err, c.wantIndex, c.wantWait, c.ok)
+			}
+		})
+	}
+}

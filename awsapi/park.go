@@ -1,0 +1,257 @@
+package awsapi
+
+import (
+	"bufio"
+	"context"
+	"net"
+	"net/http"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/cloudmap/cloudmap"
+)
+
+// Parked long-polls. A long-poll that must wait gives its connection up
+// to the handler (http.Hijacker) instead of holding a goroutine and
+// net/http's buffers for the whole wait: it is then a parked request (the
+// connection, the decoded input and a timer, about a kilobyte), grouped by
+// the service it waits on. One goroutine per group waits on the view and,
+// at a change, answers the requests whose index is no longer current, each
+// on a short-lived goroutine, as an HTTP/1.1 response that closes the
+// connection (the client opens a new one for its next long-poll). HTTP/2
+// connections cannot be handed over: their long-polls wait in the handler.
+
+// RevisionWatcher is what parked long-polls wait on (the view implements
+// it): a service's InstancesRevision and a channel closed at its next
+// change.
+type RevisionWatcher interface {
+	WatchRevision(cell cloudmap.Cell, nsName, svcName, owner string) (int64, <-chan struct{}, error)
+}
+
+// pollKey is what a parked long-poll waits for: a service of a cell (the
+// zero Cell for the default cell), found by names.
+type pollKey struct {
+	cell           cloudmap.Cell
+	ns, svc, owner string
+}
+
+// lot holds the parked long-polls.
+type lot struct {
+	src    RevisionWatcher
+	mu     sync.Mutex
+	groups map[pollKey]*pollGroup
+	closed bool
+}
+
+// pollGroup is the parked long-polls of one service.
+type pollGroup struct {
+	key     pollKey
+	waiters map[*parked]struct{}
+	stop    chan struct{} // closed when the group empties
+	dead    bool
+}
+
+// parked is one parked long-poll.
+type parked struct {
+	h     *handler
+	o     *operation
+	in    any
+	reqID string
+	key   pollKey
+	index int64
+	conn  net.Conn
+	rw    *bufio.ReadWriter
+	done  atomic.Bool
+	timer atomic.Pointer[time.Timer]
+}
+
+func newLot(src RevisionWatcher, shutdown context.Context) *lot {
+	l := &lot{src: src, groups: map[pollKey]*pollGroup{}}
+	if shutdown != nil {
+		context.AfterFunc(shutdown, l.close)
+	}
+	return l
+}
+
+// park hands the request's connection over to the lot; false when it
+// cannot (not HTTP/1.x), and the caller waits in the handler instead.
+func (h *handler) park(w http.ResponseWriter, o *operation, in any, reqID string, key pollKey, index int64, wait time.Duration) bool {
+	if h.ext.lot == nil {
+		return false
+	}
+	hj, ok := w.(http.Hijacker)
+	if !ok {
+		return false
+	}
+	conn, rw, err := hj.Hijack()
+	if err != nil {
+		return false
+	}
+	conn.SetDeadline(time.Time{}) // the server's read and write timeouts no longer apply
+	p := &parked{h: h, o: o, in: in, reqID: reqID, key: key, index: index, conn: conn}
+	if rw.Reader.Buffered() > 0 {
+		p.rw = rw // a pipelined request follows: answer now, then close
+		p.finish()
+		return true
+	}
+	h.ext.lot.add(p)
+	p.timer.Store(time.AfterFunc(wait, p.finish))
+	if p.done.Load() { // finished before its timer was stored
+		p.timer.Load().Stop()
+	}
+	return true
+}
+
+// add parks p in the group of its service, starting the group's goroutine
+// when p is its first member.
+func (l *lot) add(p *parked) {
+	l.mu.Lock()
+	if l.closed {
+		l.mu.Unlock()
+		p.finish()
+		return
+	}
+	g := l.groups[p.key]
+	if g == nil {
+		g = &pollGroup{key: p.key, waiters: map[*parked]struct{}{}, stop: make(chan struct{})}
+		l.groups[p.key] = g
+		go l.run(g)
+	}
+	g.waiters[p] = struct{}{}
+	l.mu.Unlock()
+}
+
+// remove takes p out of its group; an empty group ends.
+func (l *lot) remove(p *parked) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	g := l.groups[p.key]
+	if g == nil {
+		return
+	}
+	delete(g.waiters, p)
+	if len(g.waiters) == 0 {
+		l.end(g)
+	}
+}
+
+// end stops g. Caller holds l.mu.
+func (l *lot) end(g *pollGroup) {
+	if !g.dead {
+		g.dead = true
+		close(g.stop)
+		if l.groups[g.key] == g {
+			delete(l.groups, g.key)
+		}
+	}
+}
+
+// run waits on the group's service and answers the long-polls whose
+// index is no longer the service's revision; all of them when the service
+// is gone.
+func (l *lot) run(g *pollGroup) {
+	for {
+		rev, ch, err := l.src.WatchRevision(g.key.cell, g.key.ns, g.key.svc, g.key.owner)
+		var due []*parked
+		l.mu.Lock()
+		for p := range g.waiters {
+			if err != nil || p.index != rev {
+				due = append(due, p)
+			}
+		}
+		if err != nil {
+			l.end(g)
+		}
+		l.mu.Unlock()
+		for _, p := range due {
+			p.finish()
+		}
+		if err != nil {
+			return
+		}
+		select {
+		case <-ch:
+		case <-g.stop:
+			return
+		}
+	}
+}
+
+// close answers every parked long-poll (the server is shutting down).
+func (l *lot) close() {
+	l.mu.Lock()
+	l.closed = true
+	var all []*parked
+	for _, g := range l.groups {
+		for p := range g.waiters {
+			all = append(all, p)
+		}
+	}
+	l.mu.Unlock()
+	for _, p := range all {
+		p.finish()
+	}
+}
+
+// finish answers p once: at its change, at the end of its wait, or at
+// shutdown.
+func (p *parked) finish() {
+	if !p.done.CompareAndSwap(false, true) {
+		return
+	}
+	if t := p.timer.Load(); t != nil {
+		t.Stop()
+	}
+	if p.h.ext.lot != nil {
+		p.h.ext.lot.remove(p)
+	}
+	go p.answer()
+}
+
+// answer runs the operation and writes its response on the connection,
+// then closes it.
+func (p *parked) answer() {
+	defer p.conn.Close()
+	ctx := context.Background()
+	if p.key.cell != (cloudmap.Cell{}) {
+		ctx = cloudmap.WithCell(ctx, p.key.cell) // answered in the caller's cell
+	}
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	hw := headerWriter{}
+	out := p.h.getOut()
+	defer p.h.putOut(out)
+	status, body := p.h.invoke(ctx, hw, p.reqID, p.o, p.in, (*out)[:0])
+	*out = body
+	b := make([]byte, 0, 256+len(body))
+	b = append(b, "HTTP/1.1 "...)
+	b = strconv.AppendInt(b, int64(status), 10)
+	b = append(b, ' ')
+	b = append(b, http.StatusText(status)...)
+	b = append(b, "\r\nContent-Type: application/x-amz-json-1.1\r\nX-Amzn-Requestid: "...)
+	b = append(b, p.reqID...)
+	if et := hw.Get("X-Amzn-Errortype"); et != "" {
+		b = append(b, "\r\nX-Amzn-Errortype: "...)
+		b = append(b, et...)
+	}
+	b = append(b, "\r\nDate: "...)
+	b = time.Now().UTC().AppendFormat(b, http.TimeFormat)
+	b = append(b, "\r\nContent-Length: "...)
+	b = strconv.AppendInt(b, int64(len(body)), 10)
+	b = append(b, "\r\nConnection: close\r\n\r\n"...)
+	b = append(b, body...)
+	p.conn.SetWriteDeadline(time.Now().Add(p.h.ext.writeTimeout))
+	if _, err := p.conn.Write(b); err != nil {
+		p.h.log.Debug("awsapi: answering a long-poll failed", "request_id", p.reqID, "err", err)
+	}
+}
+
+// headerWriter collects the headers errorBody sets.
+type headerWriter http.Header
+
+func (h headerWriter) Header() http.Header         { return http.Header(h) }
+func (h headerWriter) Write(b []byte) (int, error) { return len(b), nil }
+func (h headerWriter) WriteHeader(int)             {}
+func (h headerWriter) Get(k string) string         { return http.Header(h).Get(k) }

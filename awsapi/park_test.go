@@ -1,0 +1,159 @@
+package awsapi_test
+
+import (
+	"bufio"
+	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/cloudmap/cloudmap"
+	"github.com/cloudmap/cloudmap/awsapi"
+)
+
+// fakeRevision is a RevisionWaiter and RevisionWatcher of one service
+// whose revision the test moves.
+type fakeRevision struct {
+	mu      sync.Mutex
+	rev     int64
+	ch      chan struct{}
+	watched chan struct{} // receives each WatchRevision call
+}
+
+func (f *fakeRevision) WatchRevision(_ cloudmap.Cell, ns, svc, owner string) (int64, <-chan struct{}, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	select {
+	case f.watched <- struct{}{}:
+	default:
+	}
+	if svc != "web" {
+		return 0, nil, cloudmap.Errorf(cloudmap.ErrServiceNotFound, "no service %s", svc)
+	}
+	return f.rev, f.ch, nil
+}
+
+func (f *fakeRevision) WaitRevision(ctx context.Context, ns, svc, owner string, index int64) error {
+	panic("a parked long-poll must not wait in the handler")
+}
+
+func (f *fakeRevision) set(rev int64) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.rev = rev
+	close(f.ch)
+	f.ch = make(chan struct{})
+}
+
+func TestLongPoll_ParkedAnswersAtTheChange(t *testing.T) {
+	src := &fakeRevision{rev: 7, ch: make(chan struct{}), watched: make(chan struct{}, 16)}
+	api := &fakeAPI{Fn: func(ctx context.Context, op string, in any) (any, error) {
+		src.mu.Lock()
+		defer src.mu.Unlock()
+		return &cloudmap.DiscoverInstancesRevisionOutput{InstancesRevision: src.rev}, nil
+	}}
+	srv := httptest.NewServer(awsapi.NewHandler(api, awsapi.Config{Waiter: src}))
+	t.Cleanup(srv.Close)
+
+	done := make(chan *http.Response, 1)
+	go func() {
+		req, _ := http.NewRequest(http.MethodPost, srv.URL, strings.NewReader(`{"NamespaceName":"ns","ServiceName":"web"}`))
+		req.Header.Set("X-Amz-Target", targetPrefix+"DiscoverInstancesRevision")
+		req.Header.Set("X-Cloudmap-Index", "7")
+		req.Header.Set("X-Cloudmap-Wait", "10m")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Error(err)
+		}
+		done <- resp
+	}()
+	<-src.watched // the handler checked the revision
+	<-src.watched // the group of parked long-polls watches the service
+	src.set(8)
+	resp := <-done
+	if resp == nil {
+		t.FailNow()
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != 200 || string(body) != `{"InstancesRevision":8}` || !resp.Close {
+		t.Fatalf("got %d %s (close %v), want 200 revision 8 on a connection closed after it", resp.StatusCode, body, resp.Close)
+	}
+	if resp.Header.Get("X-Amzn-Requestid") == "" || resp.Header.Get("Content-Type") != "application/x-amz-json-1.1" {
+		t.Fatalf("headers %v", resp.Header)
+	}
+}
+
+// waitingRevision is fakeRevision whose WaitRevision works (for HTTP/2,
+// where connections cannot be handed over).
+type waitingRevision struct{ *fakeRevision }
+
+func (f waitingRevision) WaitRevision(ctx context.Context, ns, svc, owner string, index int64) error {
+	for {
+		rev, ch, err := f.WatchRevision(cloudmap.Cell{}, ns, svc, owner)
+		if err != nil || rev != index {
+			return nil
+		}
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+// Over HTTP/2 a long-poll waits in the handler and a stream is served by
+// its own goroutine: the same answers.
+func TestExtensions_HTTP2(t *testing.T) {
+	src := waitingRevision{&fakeRevision{rev: 7, ch: make(chan struct{}), watched: make(chan struct{}, 16)}}
+	streams := newFakeWatch()
+	api := &fakeAPI{Fn: func(ctx context.Context, op string, in any) (any, error) {
+		src.mu.Lock()
+		defer src.mu.Unlock()
+		return &cloudmap.DiscoverInstancesRevisionOutput{InstancesRevision: src.rev}, nil
+	}}
+	srv := httptest.NewUnstartedServer(awsapi.NewHandler(api, awsapi.Config{Waiter: src, Watch: streams}))
+	srv.EnableHTTP2 = true
+	srv.StartTLS()
+	t.Cleanup(srv.Close)
+	c := srv.Client()
+
+	done := make(chan string, 1)
+	go func() {
+		req, _ := http.NewRequest(http.MethodPost, srv.URL, strings.NewReader(`{"NamespaceName":"ns","ServiceName":"web"}`))
+		req.Header.Set("X-Amz-Target", targetPrefix+"DiscoverInstancesRevision")
+		req.Header.Set("X-Cloudmap-Index", "7")
+		req.Header.Set("X-Cloudmap-Wait", "10m")
+		resp, err := c.Do(req)
+		if err != nil {
+			done <- err.Error()
+			return
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		done <- resp.Proto + " " + string(b)
+	}()
+	<-src.watched // the handler checked the revision
+	<-src.watched // and waits on it
+	src.set(8)
+	if got := <-done; got != `HTTP/2.0 {"InstancesRevision":8}` {
+		t.Fatalf("long-poll over HTTP/2: %s", got)
+	}
+
+	resp, err := c.Get(srv.URL + awsapi.WatchPath + "?namespace=ns&service=web")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	r := bufio.NewReader(resp.Body)
+	if ev := readEvent(t, r); resp.ProtoMajor != 2 || !strings.Contains(ev, "event: snapshot") {
+		t.Fatalf("stream over %s: first event %q", resp.Proto, ev)
+	}
+	streams.set(2, "changed")
+	if ev := readEvent(t, r); !strings.Contains(ev, "id: 2\nevent: change") || !strings.Contains(ev, "changed") {
+		t.Fatalf("stream over HTTP/2: %q, want the change of revision 2", ev)
+	}
+}

@@ -1,0 +1,150 @@
+package awsapi_test
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/cloudmap/cloudmap"
+	"github.com/cloudmap/cloudmap/awsapi"
+)
+
+// fakeWatch is a WatchSource of one service "web" in namespace "ns" (any
+// namespace name finds it) whose state the test sets.
+type fakeWatch struct {
+	mu    sync.Mutex
+	entry *cloudmap.ServiceEntry
+	ch    chan struct{}
+}
+
+func newFakeWatch() *fakeWatch {
+	f := &fakeWatch{ch: make(chan struct{})}
+	f.set(1, "")
+	return f
+}
+
+// set publishes revision rev with one instance whose attribute is value.
+func (f *fakeWatch) set(rev int64, value string) {
+	ns := &cloudmap.Namespace{Id: "ns-1", Name: "ns", Type: cloudmap.NamespaceHTTP,
+		Properties: cloudmap.NamespaceProperties{HttpProperties: &cloudmap.HttpProperties{HttpName: "ns"}}}
+	e := &cloudmap.ServiceEntry{Service: &cloudmap.Service{Id: "srv-1", Name: "web"}, Namespace: ns, Revision: rev,
+		Instances: []cloudmap.InstanceEntry{{Instance: &cloudmap.Instance{Id: "i-1", Attributes: map[string]string{"v": value}},
+			Health: cloudmap.Unknown}}}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.entry = e
+	close(f.ch)
+	f.ch = make(chan struct{})
+}
+
+func (f *fakeWatch) WatchService(_ cloudmap.Cell, ns, svc string) (*cloudmap.ServiceEntry, <-chan struct{}, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.entry, f.ch, nil
+}
+
+func (f *fakeWatch) WatchNamespace(_ cloudmap.Cell, ns string) (*cloudmap.Namespace, []*cloudmap.ServiceEntry, uint32, <-chan struct{}, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.entry.Namespace, []*cloudmap.ServiceEntry{f.entry}, uint32(f.entry.Revision), f.ch, nil
+}
+
+// logLines is a slog handler sending every message to a channel.
+type logLines chan string
+
+func (l logLines) Enabled(context.Context, slog.Level) bool { return true }
+func (l logLines) Handle(_ context.Context, r slog.Record) error {
+	select {
+	case l <- r.Message:
+	default:
+	}
+	return nil
+}
+func (l logLines) WithAttrs([]slog.Attr) slog.Handler { return l }
+func (l logLines) WithGroup(string) slog.Handler      { return l }
+
+// readEvent reads one SSE block (up to a blank line) and returns it.
+func readEvent(t *testing.T, r *bufio.Reader) string {
+	t.Helper()
+	var b strings.Builder
+	for {
+		line, err := r.ReadString('\n')
+		if err != nil {
+			t.Fatalf("stream: %v", err)
+		}
+		if line == "\n" {
+			return b.String()
+		}
+		b.WriteString(line)
+	}
+}
+
+func openStream(t *testing.T, url string) *bufio.Reader {
+	t.Helper()
+	resp, err := http.Get(url + awsapi.WatchPath + "?namespace=ns&service=web")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { resp.Body.Close() })
+	if resp.StatusCode != 200 {
+		t.Fatalf("status %d", resp.StatusCode)
+	}
+	return bufio.NewReader(resp.Body)
+}
+
+func TestWatch_Heartbeats(t *testing.T) {
+	src := newFakeWatch()
+	srv := httptest.NewServer(awsapi.NewHandler(&fakeAPI{}, awsapi.Config{Watch: src, WatchHeartbeat: time.Millisecond}))
+	t.Cleanup(srv.Close)
+	r := openStream(t, srv.URL)
+	if ev := readEvent(t, r); !strings.Contains(ev, "event: snapshot") {
+		t.Fatalf("first event %q", ev)
+	}
+	if ev := readEvent(t, r); ev != ": heartbeat\n" {
+		t.Fatalf("idle stream sent %q, want a heartbeat", ev)
+	}
+}
+
+func TestWatch_SlowReaderIsDroppedOthersKeepUp(t *testing.T) {
+	src := newFakeWatch()
+	logs := make(logLines, 64)
+	srv := httptest.NewServer(awsapi.NewHandler(&fakeAPI{}, awsapi.Config{Watch: src,
+		WatchWriteTimeout: 20 * time.Millisecond, Logger: slog.New(logs)}))
+	t.Cleanup(srv.Close)
+
+	// The slow watcher sends its request and never reads.
+	slow, err := net.Dial("tcp", srv.Listener.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer slow.Close()
+	slow.(*net.TCPConn).SetReadBuffer(4096)
+	fmt.Fprintf(slow, "GET %s?namespace=ns&service=web HTTP/1.1\r\nHost: x\r\n\r\n", awsapi.WatchPath)
+
+	fast := openStream(t, srv.URL)
+	readEvent(t, fast) // snapshot
+	big := strings.Repeat("x", 64<<10)
+	for rev := int64(2); rev < 2000; rev++ {
+		src.set(rev, fmt.Sprint(rev, big))
+		// The fast watcher gets this change although the slow one is stuck.
+		if ev := readEvent(t, fast); !strings.Contains(ev, fmt.Sprintf("id: %d\n", rev)) {
+			t.Fatalf("fast watcher got %.80q, want the event of revision %d", ev, rev)
+		}
+		select {
+		case msg := <-logs:
+			if strings.Contains(msg, "watcher dropped") {
+				return
+			}
+		default:
+		}
+	}
+	t.Fatal("the slow watcher was never dropped")
+}

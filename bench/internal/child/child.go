@@ -1,0 +1,149 @@
+// Package child runs a cloudmap server in a child process for the
+// benchmarks, so that the memory and CPU they report are the server's
+// alone: the benchmark binary starts itself again with -child, the child
+// serves on a free loopback port and reports its figures on request.
+package child
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"runtime"
+	"runtime/debug"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/cloudmap/cloudmap/embed"
+)
+
+// Flag is the command-line flag that makes the benchmark binary a child.
+const Flag = "-child"
+
+// IsChild reports whether this process was started as a child.
+func IsChild() bool { return len(os.Args) > 1 && os.Args[1] == Flag }
+
+// Serve is the child's main: a cloudmap server on a free loopback port
+// with a data directory given as the next argument and maxConns API
+// connections, printing its URL, then its stats whenever a line arrives on
+// stdin, until stdin ends.
+func Serve(maxConns int) error {
+	if len(os.Args) < 3 {
+		return errors.New("child: data dir missing")
+	}
+	cfg := embed.DefaultConfig()
+	cfg.APIAddr, cfg.DNSAddr, cfg.DataDir = "127.0.0.1:0", "", os.Args[2]
+	cfg.MaxConnections = maxConns
+	srv, err := embed.Start(context.Background(), cfg)
+	if err != nil {
+		return err
+	}
+	defer srv.Close()
+	fmt.Println("URL", srv.APIURL())
+	in := bufio.NewScanner(os.Stdin)
+	for in.Scan() {
+		var ms runtime.MemStats
+		if in.Text() == "gc" {
+			debug.FreeOSMemory() // a collection, and free pages back to the OS: RSS is what is live
+		}
+		runtime.ReadMemStats(&ms)
+		fmt.Println("STATS", rss(), ms.HeapInuse, ms.StackInuse, runtime.NumGoroutine(), int64(cpu()), fds())
+	}
+	return nil
+}
+
+// Stats is one reading of the child.
+type Stats struct {
+	RSS, Heap, Stack uint64
+	Goroutines       int
+	CPU              time.Duration // user + system time so far
+	FDs              int           // open file descriptors (Linux; 0 elsewhere)
+}
+
+// Server is a running child.
+type Server struct {
+	URL   string
+	stdin io.WriteCloser
+	out   *bufio.Scanner
+	dir   string
+	done  chan struct{}
+}
+
+// Start starts the child.
+func Start() (*Server, error) {
+	self, err := os.Executable()
+	if err != nil {
+		return nil, err
+	}
+	dir, err := os.MkdirTemp("", "cloudmap-bench-")
+	if err != nil {
+		return nil, err
+	}
+	cmd := exec.Command(self, Flag, dir)
+	cmd.Stderr = os.Stderr
+	stdin, _ := cmd.StdinPipe()
+	stdout, _ := cmd.StdoutPipe()
+	if err := cmd.Start(); err != nil {
+		os.RemoveAll(dir)
+		return nil, err
+	}
+	s := &Server{stdin: stdin, out: bufio.NewScanner(stdout), dir: dir, done: make(chan struct{})}
+	go func() { cmd.Wait(); os.RemoveAll(dir); close(s.done) }()
+	if !s.out.Scan() || !strings.HasPrefix(s.out.Text(), "URL ") {
+		s.Stop()
+		return nil, errors.New("child: the server did not start")
+	}
+	s.URL = strings.TrimPrefix(s.out.Text(), "URL ")
+	return s, nil
+}
+
+// Stats reads the child's figures; gc runs a collection first (for memory).
+func (s *Server) Stats(gc bool) Stats {
+	cmd := "stats"
+	if gc {
+		cmd = "gc"
+	}
+	fmt.Fprintln(s.stdin, cmd)
+	var st Stats
+	var cpu int64
+	if s.out.Scan() {
+		fmt.Sscanf(s.out.Text(), "STATS %d %d %d %d %d %d", &st.RSS, &st.Heap, &st.Stack, &st.Goroutines, &cpu, &st.FDs)
+	}
+	st.CPU = time.Duration(cpu)
+	return st
+}
+
+// Stop ends the child (it returns at the end of its stdin) and waits.
+func (s *Server) Stop() {
+	s.stdin.Close()
+	<-s.done
+}
+
+// rss is the resident set of this process in bytes (Linux), else the
+// memory the Go runtime holds from the OS.
+func rss() uint64 {
+	if b, err := os.ReadFile("/proc/self/status"); err == nil {
+		for line := range strings.SplitSeq(string(b), "\n") {
+			if f := strings.Fields(line); len(f) >= 2 && f[0] == "VmRSS:" {
+				kb, _ := strconv.ParseUint(f[1], 10, 64)
+				return kb << 10
+			}
+		}
+	}
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	return ms.Sys
+}
+
+// fds counts the open file descriptors of this process (Linux).
+func fds() int {
+	entries, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		return 0
+	}
+	return len(entries)
+}

@@ -1,0 +1,138 @@
+package view_test
+
+import (
+	"context"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/cloudmap/cloudmap"
+)
+
+// waitResult starts WaitRevision in a goroutine and returns its result.
+func waitResult(ctx context.Context, f *fixture, svc string, index int64) <-chan error {
+	done := make(chan error, 1)
+	go func() { done <- f.view.WaitRevision(ctx, "shop", svc, "", index) }()
+	return done
+}
+
+func blocked(done <-chan error) bool {
+	synctest.Wait()
+	select {
+	case <-done:
+		return false
+	default:
+		return true
+	}
+}
+
+func TestView_WaitRevision(t *testing.T) {
+	t.Run("returns at once when the index is not current", func(t *testing.T) {
+		synctest.Test(t, func(t *testing.T) {
+			f := shop(t)
+			rev := revision(t, f.view, "shop", "cart")
+			if blocked(waitResult(t.Context(), f, "cart", rev-1)) {
+				t.Fatal("WaitRevision with an old index blocked")
+			}
+		})
+	})
+	t.Run("waits for a change of its own service only", func(t *testing.T) {
+		synctest.Test(t, func(t *testing.T) {
+			f := shop(t)
+			rev := revision(t, f.view, "shop", "cart")
+			done := waitResult(t.Context(), f, "cart", rev)
+			if !blocked(done) {
+				t.Fatal("WaitRevision with the current index returned at once")
+			}
+			f.commit(inst("srv-plain", "r"))
+			if !blocked(done) {
+				t.Fatal("a registration in another service woke the waiter")
+			}
+			f.commit(inst("srv-cart", "d"))
+			if err := <-done; err != nil {
+				t.Fatalf("WaitRevision = %v", err)
+			}
+			if got := revision(t, f.view, "shop", "cart"); got == rev {
+				t.Fatalf("revision still %d after the registration", got)
+			}
+		})
+	})
+	t.Run("a health change wakes", func(t *testing.T) {
+		synctest.Test(t, func(t *testing.T) {
+			f := shop(t)
+			done := waitResult(t.Context(), f, "cart", revision(t, f.view, "shop", "cart"))
+			blocked(done)
+			f.commit(health("srv-cart", "c", cloudmap.Healthy))
+			if err := <-done; err != nil {
+				t.Fatalf("WaitRevision = %v", err)
+			}
+		})
+	})
+	t.Run("deleting the service wakes", func(t *testing.T) {
+		synctest.Test(t, func(t *testing.T) {
+			f := shop(t)
+			done := waitResult(t.Context(), f, "plain", revision(t, f.view, "shop", "plain"))
+			blocked(done)
+			f.commit(append(deregister("srv-plain", "p"), append(deregister("srv-plain", "q"), del(cloudmap.ServiceKey("srv-plain")))...)...)
+			if err := <-done; err != nil {
+				t.Fatalf("WaitRevision = %v", err)
+			}
+		})
+	})
+	t.Run("ends with its context", func(t *testing.T) {
+		synctest.Test(t, func(t *testing.T) {
+			f := shop(t)
+			ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+			defer cancel()
+			err := <-waitResult(ctx, f, "cart", revision(t, f.view, "shop", "cart"))
+			if err != context.DeadlineExceeded {
+				t.Fatalf("WaitRevision = %v, want the context's deadline", err)
+			}
+		})
+	})
+	t.Run("unknown service answers at once", func(t *testing.T) {
+		synctest.Test(t, func(t *testing.T) {
+			f := shop(t)
+			if blocked(waitResult(t.Context(), f, "nosuch", 0)) {
+				t.Fatal("WaitRevision of an unknown service blocked")
+			}
+		})
+	})
+	t.Run("closing the view wakes", func(t *testing.T) {
+		synctest.Test(t, func(t *testing.T) {
+			f := shop(t)
+			done := waitResult(t.Context(), f, "cart", revision(t, f.view, "shop", "cart"))
+			blocked(done)
+			f.view.Close()
+			if err := <-done; err != nil {
+				t.Fatalf("WaitRevision = %v", err)
+			}
+		})
+	})
+}
+
+func TestView_WatchNamespace_WakesOnAnyServiceOfIt(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := shop(t)
+		ns, entries, serial, ch, err := f.view.WatchNamespace(cloudmap.Cell{}, "shop")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ns.Id != "ns-shop" || len(entries) != 3 || entries[0].Service.Name != "cart" {
+			t.Fatalf("WatchNamespace = %s, %d entries", ns.Id, len(entries))
+		}
+		f.commit(inst("srv-probe", "y"))
+		select {
+		case <-ch:
+		default:
+			t.Fatal("a registration in the namespace did not close the channel")
+		}
+		_, _, serial2, _, _ := f.view.WatchNamespace(cloudmap.Cell{}, "shop")
+		if serial2 == serial {
+			t.Fatal("serial unchanged after a registration")
+		}
+		if _, _, _, _, err := f.view.WatchNamespace(cloudmap.Cell{}, "nosuch"); code(err) != cloudmap.ErrNamespaceNotFound {
+			t.Fatalf("unknown namespace: %v", err)
+		}
+	})
+}
