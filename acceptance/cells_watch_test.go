@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	sd "github.com/aws/aws-sdk-go-v2/service/servicediscovery"
+	"github.com/aws/aws-sdk-go-v2/service/servicediscovery/types"
 
 	"github.com/cloudmap/cloudmap/acceptance"
 )
@@ -92,5 +93,60 @@ func TestCells_WatchAndLongPollInTheCallersCell(t *testing.T) {
 		if i.Attributes["cell"] != a.String() {
 			t.Errorf("long-poll in %s answered instance %s of %s", a, aws.ToString(i.InstanceId), i.Attributes["cell"])
 		}
+	}
+}
+
+// A lease in another cell than the default expires there: the instance
+// turns UNHEALTHY, then its DEREGISTER_INSTANCE operation is the cell's.
+func TestCells_LeaseExpiresInItsCell(t *testing.T) {
+	n := acceptance.MustStart(t)
+	c := sixCells()[4]
+	cl := cellClient(n, c.account, c.region)
+	op, err := cl.CreateHttpNamespace(ctx, &sd.CreateHttpNamespaceInput{Name: aws.String("shop")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	nsID := acceptance.WaitOperation(t, cl, *op.OperationId).Targets["NAMESPACE"]
+	srv, err := cl.CreateService(ctx, &sd.CreateServiceInput{Name: aws.String("cart"), NamespaceId: &nsID,
+		HealthCheckCustomConfig: &types.HealthCheckCustomConfig{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cl.UpdateServiceAttributes(ctx, &sd.UpdateServiceAttributesInput{ServiceId: srv.Service.Id,
+		Attributes: map[string]string{"cloudmap.lease-seconds": "1", "cloudmap.deregister-after-seconds": "0"}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cl.RegisterInstance(ctx, &sd.RegisterInstanceInput{ServiceId: srv.Service.Id, InstanceId: aws.String("a"),
+		Attributes: map[string]string{"AWS_INSTANCE_IPV4": "10.0.0.1"}}); err != nil {
+		t.Fatal(err)
+	}
+	in := &sd.DiscoverInstancesInput{NamespaceName: aws.String("shop"), ServiceName: aws.String("cart"),
+		HealthStatus: types.HealthStatusFilterAll}
+	out, err := cl.DiscoverInstances(ctx, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[types.HealthStatus]bool{}
+	deadline := time.Now().Add(time.Minute)
+	for len(out.Instances) > 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("still registered after a minute: %+v", out.Instances)
+		}
+		next, err := cl.DiscoverInstances(ctx, in, longPoll(*out.InstancesRevision, "1m"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, i := range next.Instances {
+			seen[i.HealthStatus] = true
+		}
+		out = next
+	}
+	if !seen[types.HealthStatusUnhealthy] {
+		t.Error("the instance was deregistered without turning UNHEALTHY first")
+	}
+	ops, err := cl.ListOperations(ctx, &sd.ListOperationsInput{Filters: []types.OperationFilter{
+		{Name: types.OperationFilterNameType, Values: []string{"DEREGISTER_INSTANCE"}}}})
+	if err != nil || len(ops.Operations) != 1 {
+		t.Fatalf("the cell's DEREGISTER_INSTANCE operations: %+v, %v; want the lease's one", ops, err)
 	}
 }
