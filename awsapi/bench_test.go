@@ -10,6 +10,7 @@ import (
 
 	"github.com/cloudmap/cloudmap"
 	"github.com/cloudmap/cloudmap/awsapi"
+	"github.com/cloudmap/cloudmap/metrics"
 )
 
 // discardWriter is a ResponseWriter that keeps only the status and the
@@ -26,7 +27,26 @@ func (w *discardWriter) Write(b []byte) (int, error) { w.n += len(b); return len
 
 // BenchmarkHandler_DiscoverInstances decodes a DiscoverInstances request
 // and encodes 8 instances with 4 attributes each.
-func BenchmarkHandler_DiscoverInstances(b *testing.B) {
+func BenchmarkHandler_DiscoverInstances(b *testing.B) { benchDiscover(b, awsapi.Config{}) }
+
+// BenchmarkHandler_DiscoverInstancesMetrics is BenchmarkHandler_DiscoverInstances
+// through the metrics hook `serve --admin-addr` installs (what metrics cost
+// per request).
+func BenchmarkHandler_DiscoverInstancesMetrics(b *testing.B) {
+	m := metrics.New("bench")
+	hook := func(op string, next awsapi.Invoker) awsapi.Invoker {
+		rec := m.API.Op(op)
+		return func(ctx context.Context, c *awsapi.Call) (any, error) {
+			start := rec.Start()
+			out, err := next(ctx, c)
+			rec.Done(start, err)
+			return out, err
+		}
+	}
+	benchDiscover(b, awsapi.Config{Hooks: []awsapi.Hook{hook}})
+}
+
+func benchDiscover(b *testing.B, cfg awsapi.Config) {
 	out := &cloudmap.DiscoverInstancesOutput{InstancesRevision: 42}
 	for i := range 8 {
 		out.Instances = append(out.Instances, cloudmap.HttpInstanceSummary{
@@ -36,7 +56,7 @@ func BenchmarkHandler_DiscoverInstances(b *testing.B) {
 				"AVAILABILITY_ZONE": "us-east-1a", "version": "v1.2.3"}})
 	}
 	api := &fakeAPI{Fn: func(context.Context, string, any) (any, error) { return out, nil }}
-	h := awsapi.NewHandler(api, awsapi.Config{})
+	h := awsapi.NewHandler(api, cfg)
 	body := []byte(`{"NamespaceName":"example.local","ServiceName":"web","MaxResults":10,"HealthStatus":"HEALTHY_OR_ELSE_ALL","QueryParameters":{"version":"v1.2.3"}}`)
 	rd := bytes.NewReader(body)
 	req, _ := http.NewRequest(http.MethodPost, "/", rd)

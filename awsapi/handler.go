@@ -37,6 +37,8 @@ type Config struct {
 	// relies on the API never modifying an Attributes map it has
 	// returned, which the view guarantees.
 	DiscoverCacheEntries int
+	// Hooks wrap every operation, the first outermost (see Hook).
+	Hooks []Hook
 	// Waiter serves the long-poll headers of DiscoverInstances and
 	// DiscoverInstancesRevision (longpoll.go); nil ignores them.
 	Waiter RevisionWaiter
@@ -87,11 +89,13 @@ type handler struct {
 	auth    Authorizer
 	early   HeaderChecker // auth's, when it has one
 	table   *table
-	disc    *discoverCache // nil: encode DiscoverInstances generically
-	bufs    sync.Pool      // *bytes.Buffer for request bodies
-	outs    sync.Pool      // *[]byte for responses
-	decs    sync.Pool      // *decoder
-	ext     extensions     // long-poll and watch (longpoll.go)
+	disc    *discoverCache         // nil: encode DiscoverInstances generically
+	bufs    sync.Pool              // *bytes.Buffer for request bodies
+	outs    sync.Pool              // *[]byte for responses
+	decs    sync.Pool              // *decoder
+	ext     extensions             // long-poll and watch (longpoll.go)
+	invs    map[*operation]Invoker // each operation through the hooks
+	unknown Invoker                // requests without a known operation
 }
 
 // NewHandler returns the HTTP handler serving api.
@@ -105,6 +109,7 @@ func NewHandler(api cloudmap.API, cfg Config) http.Handler {
 	if h.maxBody <= 0 {
 		h.maxBody = DefaultMaxBodyBytes
 	}
+	h.buildInvokers(cfg.Hooks)
 	if defaultTableErr != nil {
 		h.log.Error("awsapi: the embedded model does not match the API types; every request fails",
 			"err", defaultTableErr)
@@ -129,6 +134,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	rh := new(respHeaders)
 	reqID := rh.requestID()
+	rh.call.RequestID, rh.call.Request = reqID, r
 	hdr := w.Header()
 	hdr["X-Amzn-Requestid"] = rh.requestIDHeader()
 	hdr["Content-Type"] = jsonContentType
@@ -144,7 +150,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}()
 	out := h.getOut()
 	defer h.putOut(out)
-	status, body := h.serve(w, r, reqID, (*out)[:0])
+	status, body := h.serve(w, r, &rh.call, (*out)[:0])
 	*out = body
 	written = true
 	if status == statusParked {
@@ -159,61 +165,38 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Write(body)
 }
 
-// serve runs the request and returns the status and body to send.
-func (h *handler) serve(w http.ResponseWriter, r *http.Request, reqID string, out []byte) (int, []byte) {
-	if err := h.checkRequest(r); err != nil {
-		return h.errorBody(w, out, reqID, err)
-	}
-	if h.early != nil {
-		if err := h.early.CheckHeaders(r); err != nil {
-			w.Header()["Connection"] = connectionClose // do not wait for the unread body
-			return h.errorBody(w, out, reqID, err)
-		}
-	}
-	buf, err := h.readBody(w, r)
+// serve runs the request and returns the status and body to send. Every
+// request, failed or not, passes the operation's invoker (and so the hooks);
+// a long-poll waits before it (longpoll.go).
+func (h *handler) serve(w http.ResponseWriter, r *http.Request, c *Call, out []byte) (int, []byte) {
+	o, buf, ctx, err := h.prepare(w, r, c)
 	if buf != nil {
 		defer h.putBuf(buf)
 	}
-	if err != nil {
-		return h.errorBody(w, out, reqID, err)
-	}
-	body := buf.Bytes()
-	target := r.Header.Get("X-Amz-Target")
-	o := h.table.lookup(target)
-	if o == nil {
-		return h.errorBody(w, out, reqID, h.reject(r, body, opName(target), h.unknownOperation(target)))
-	}
-	in := o.newInput()
-	dec := h.getDecoder()
-	err = dec.decodeInput(o.input, body, o.name, in)
-	h.putDecoder(dec)
-	if err != nil {
-		return h.errorBody(w, out, reqID, h.reject(r, body, o.name, err))
-	}
-	ctx := r.Context()
-	if h.auth != nil {
-		if ctx, err = h.auth.Authorize(r, body, o.name, in); err != nil {
-			return h.errorBody(w, out, reqID, err)
-		}
-		if ctx == nil {
-			ctx = r.Context()
+	if err == nil {
+		var parked bool
+		if parked, err = h.longPoll(ctx, w, r, o, c.Input, c.RequestID); parked && err == nil {
+			return statusParked, nil
 		}
 	}
-	parked, err := h.longPoll(ctx, w, r, o, in, reqID)
 	if err != nil {
-		return h.errorBody(w, out, reqID, err)
+		c.Input = nil
 	}
-	if parked {
-		return statusParked, nil
-	}
-	return h.invoke(ctx, w, reqID, o, in, out)
+	c.Rejected = err
+	return h.invoke(ctx, w, c, o, out)
 }
 
-// invoke calls the operation and returns the status and body to send.
-func (h *handler) invoke(ctx context.Context, w http.ResponseWriter, reqID string, o *operation, in any, out []byte) (int, []byte) {
-	res, err := o.call(ctx, h.api, in)
+// invoke calls the operation o (nil when unknown) through its hooks and
+// returns the status and body to send.
+func (h *handler) invoke(ctx context.Context, w http.ResponseWriter, c *Call, o *operation, out []byte) (int, []byte) {
+	inv := h.unknown
+	c.Operation = UnknownOperation
+	if o != nil {
+		inv, c.Operation = h.invs[o], o.name
+	}
+	res, err := inv(ctx, c)
 	if err != nil {
-		return h.errorBody(w, out, reqID, err)
+		return h.errorBody(w, out, c.RequestID, err)
 	}
 	if o.emptyBody {
 		return http.StatusOK, nil
@@ -222,6 +205,60 @@ func (h *handler) invoke(ctx context.Context, w http.ResponseWriter, reqID strin
 		return http.StatusOK, h.disc.appendOutput(out, d)
 	}
 	return http.StatusOK, o.encode(out, reflect.ValueOf(res))
+}
+
+// prepare checks, reads, decodes and authorizes the request. It returns
+// the operation (nil when unknown), the pooled buffer of the body (to give
+// back), the context the operation runs with (carrying the caller's cell)
+// and the error that rejects the request before dispatch. c.Input is set
+// once decoded.
+func (h *handler) prepare(w http.ResponseWriter, r *http.Request, c *Call) (*operation, *bytes.Buffer, context.Context, error) {
+	ctx := r.Context()
+	if err := h.checkRequest(r); err != nil {
+		return h.knownOp(r), nil, ctx, err
+	}
+	if h.early != nil {
+		if err := h.early.CheckHeaders(r); err != nil {
+			w.Header()["Connection"] = connectionClose // do not wait for the unread body
+			return h.knownOp(r), nil, ctx, err
+		}
+	}
+	buf, err := h.readBody(w, r)
+	if err != nil {
+		return h.knownOp(r), buf, ctx, err
+	}
+	body := buf.Bytes()
+	target := r.Header.Get("X-Amz-Target")
+	o := h.table.lookup(target)
+	if o == nil {
+		return nil, buf, ctx, h.reject(r, body, opName(target), h.unknownOperation(target))
+	}
+	in := o.newInput()
+	dec := h.getDecoder()
+	err = dec.decodeInput(o.input, body, o.name, in)
+	h.putDecoder(dec)
+	if err != nil {
+		return o, buf, ctx, h.reject(r, body, o.name, err)
+	}
+	if h.auth != nil {
+		actx, err := h.auth.Authorize(r, body, o.name, in)
+		if err != nil {
+			return o, buf, ctx, err
+		}
+		if actx != nil {
+			ctx = actx
+		}
+	}
+	c.Input = in
+	return o, buf, ctx, nil
+}
+
+// knownOp is the operation of the request's target, or nil.
+func (h *handler) knownOp(r *http.Request) *operation {
+	if h.table == nil {
+		return nil
+	}
+	return h.table.lookup(r.Header.Get("X-Amz-Target"))
 }
 
 // reject returns the authorizer's error for a request that failed before

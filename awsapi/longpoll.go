@@ -94,7 +94,7 @@ func (h *handler) longPoll(ctx context.Context, w http.ResponseWriter, r *http.R
 		if err != nil || rev != index {
 			return false, nil // answer at once
 		}
-		if h.park(w, o, in, reqID, key, index, wait) {
+		if h.park(w, r, o, in, reqID, key, index, wait) {
 			return true, nil
 		}
 	}

@@ -59,6 +59,7 @@ type parked struct {
 	o     *operation
 	in    any
 	reqID string
+	req   *http.Request // for the hooks (its connection is the lot's)
 	key   pollKey
 	index int64
 	conn  net.Conn
@@ -77,7 +78,7 @@ func newLot(src RevisionWatcher, shutdown context.Context) *lot {
 
 // park hands the request's connection over to the lot; false when it
 // cannot (not HTTP/1.x), and the caller waits in the handler instead.
-func (h *handler) park(w http.ResponseWriter, o *operation, in any, reqID string, key pollKey, index int64, wait time.Duration) bool {
+func (h *handler) park(w http.ResponseWriter, r *http.Request, o *operation, in any, reqID string, key pollKey, index int64, wait time.Duration) bool {
 	if h.ext.lot == nil {
 		return false
 	}
@@ -90,7 +91,7 @@ func (h *handler) park(w http.ResponseWriter, o *operation, in any, reqID string
 		return false
 	}
 	conn.SetDeadline(time.Time{}) // the server's read and write timeouts no longer apply
-	p := &parked{h: h, o: o, in: in, reqID: reqID, key: key, index: index, conn: conn}
+	p := &parked{h: h, o: o, in: in, reqID: reqID, req: r, key: key, index: index, conn: conn}
 	if rw.Reader.Buffered() > 0 {
 		p.rw = rw // a pipelined request follows: answer now, then close
 		p.finish()
@@ -223,7 +224,8 @@ func (p *parked) answer() {
 	hw := headerWriter{}
 	out := p.h.getOut()
 	defer p.h.putOut(out)
-	status, body := p.h.invoke(ctx, hw, p.reqID, p.o, p.in, (*out)[:0])
+	c := &Call{RequestID: p.reqID, Request: p.req, Input: p.in}
+	status, body := p.h.invoke(ctx, hw, c, p.o, (*out)[:0])
 	*out = body
 	b := make([]byte, 0, 256+len(body))
 	b = append(b, "HTTP/1.1 "...)

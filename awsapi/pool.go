@@ -62,6 +62,7 @@ type respHeaders struct {
 	id     [36]byte
 	length [20]byte
 	values [2]string
+	call   Call // what the hooks see
 }
 
 // requestID fills in a random (version 4) UUID and returns it. Request IDs

@@ -115,6 +115,7 @@ func (s *Store) commitBatch(batch []*request) {
 	for len(batch) > 0 {
 		results := make([]result, len(batch))
 		bad := -1
+		start := time.Now()
 		err := s.db.Update(func(btx *bbolt.Tx) error {
 			kv, last := btx.Bucket(bucketKV), int64(0)
 			kv.FillPercent = fillKV
@@ -135,6 +136,9 @@ func (s *Store) commitBatch(batch []*request) {
 			return nil
 		})
 		s.stats.commits.Add(1)
+		if obs := s.observer.Load(); obs != nil {
+			(*obs)(len(batch), time.Since(start), err)
+		}
 		if bad >= 0 {
 			s.stats.updates.Add(1)
 			batch[bad].finish(0, results[bad].err)

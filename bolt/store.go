@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"go.etcd.io/bbolt"
@@ -72,6 +73,8 @@ type Store struct {
 	log   *slog.Logger
 	kick  chan struct{} // wakes the committer
 	stats counters
+	// observer is told about every commit (SetObserver); nil: none.
+	observer atomic.Pointer[func(updates int, elapsed time.Duration, err error)]
 
 	mu     sync.Mutex
 	closed bool

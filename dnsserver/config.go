@@ -45,6 +45,22 @@ type Config struct {
 	NameServers []NameServer
 	// Logger receives errors; nil discards them.
 	Logger *slog.Logger
+	// Observer is told about every answered and rate-limited query; nil
+	// observes nothing (and costs nothing).
+	Observer Observer
+}
+
+// Observer is told about the server's work (metrics). Its methods are
+// called on the query path: they must be cheap and never block.
+type Observer interface {
+	// Query is one answered query: its type (0 when the message had no
+	// question), the answer's rcode, whether it came over TCP, whether the
+	// answer was truncated, and the time from reading the query to the
+	// packed answer.
+	Query(qtype uint16, rcode int, tcp, truncated bool, elapsed time.Duration)
+	// RateLimited is a UDP query over its client's rate: slip when an empty
+	// truncated reply was sent, false when it was dropped.
+	RateLimited(slip bool)
 }
 
 // DefaultPrivateCIDRs returns the client networks that see private

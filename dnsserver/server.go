@@ -23,6 +23,7 @@ type Server struct {
 	private []netip.Prefix
 	log     *slog.Logger
 	limiter *limiter
+	obs     Observer // nil: nothing observed
 
 	udp    []*net.UDPConn
 	tcp    *dns.Server
@@ -34,7 +35,7 @@ type Server struct {
 // New returns a server answering from src; it does not bind until Start.
 func New(src Source, cfg Config) *Server {
 	cfg = cfg.withDefaults()
-	s := &Server{src: src, cfg: cfg, private: cfg.PrivateCIDRs, log: cfg.Logger}
+	s := &Server{src: src, cfg: cfg, private: cfg.PrivateCIDRs, log: cfg.Logger, obs: cfg.Observer}
 	if s.private == nil {
 		s.private = DefaultPrivateCIDRs()
 	}
@@ -212,9 +213,20 @@ func (s *Server) serveTCP(w dns.ResponseWriter, q *dns.Msg) {
 	if a, ok := w.RemoteAddr().(*net.TCPAddr); ok {
 		client = a.AddrPort().Addr()
 	}
+	var start time.Time
+	if s.obs != nil {
+		start = time.Now()
+	}
 	r := s.answerSafely(q, client, 0)
 	if r == nil {
 		return
+	}
+	if s.obs != nil {
+		var qtype uint16
+		if len(q.Question) > 0 {
+			qtype = q.Question[0].Qtype
+		}
+		s.obs.Query(qtype, r.Rcode, true, r.Truncated, time.Since(start))
 	}
 	if err := w.WriteMsg(r); err != nil {
 		s.log.Debug("dns tcp write", "client", client.String(), "err", err)

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net"
 	"net/netip"
+	"time"
 
 	"github.com/miekg/dns"
 )
@@ -44,11 +45,53 @@ func (s *Server) handlePacket(p []byte, client netip.Addr, out []byte) []byte {
 	if s.limiter != nil {
 		switch s.limiter.allow(client) {
 		case drop:
+			if s.obs != nil {
+				s.obs.RateLimited(false)
+			}
 			return nil
 		case slip:
+			if s.obs != nil {
+				s.obs.RateLimited(true)
+			}
 			return headerReply(p, out, dns.RcodeSuccess, true)
 		}
 	}
+	if s.obs == nil {
+		return s.answerPacket(p, client, out)
+	}
+	start := time.Now()
+	b := s.answerPacket(p, client, out)
+	if len(b) >= headerLen {
+		var qtype uint16
+		if q := questionType(p); q >= 0 {
+			qtype = uint16(q)
+		}
+		s.obs.Query(qtype, int(b[3]&0xF), false, b[2]&0x02 != 0, time.Since(start))
+	}
+	return b
+}
+
+// questionType reads the type of the first question of a query packet, or
+// returns -1.
+func questionType(p []byte) int {
+	if len(p) < headerLen || p[4] == 0 && p[5] == 0 {
+		return -1
+	}
+	i := headerLen
+	for i < len(p) && p[i] != 0 {
+		if p[i]&0xC0 != 0 {
+			return -1 // a compression pointer in a query's first name: not worth following
+		}
+		i += int(p[i]) + 1
+	}
+	if i+2 >= len(p) {
+		return -1
+	}
+	return int(p[i+1])<<8 | int(p[i+2])
+}
+
+// answerPacket answers a query packet that passed the rate limit.
+func (s *Server) answerPacket(p []byte, client netip.Addr, out []byte) []byte {
 	if opcode := int(p[2]>>3) & 0xF; opcode != dns.OpcodeQuery {
 		return headerReply(p, out, dns.RcodeNotImplemented, false)
 	}

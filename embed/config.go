@@ -12,6 +12,7 @@ import (
 
 	"github.com/cloudmap/cloudmap"
 	"github.com/cloudmap/cloudmap/dnsserver"
+	"github.com/cloudmap/cloudmap/registry"
 )
 
 // Config is everything a cloudmap server needs. cmd/cloudmap fills it from
@@ -103,6 +104,21 @@ type Config struct {
 	// address (IPv4 address, IPv6 /64), 0 = 512.
 	MaxConnectionsPerClient int
 
+	// AdminAddr is the address of the admin listener (/metrics, /healthz,
+	// /readyz, /backup, and /debug/pprof/ with Pprof); "" turns it off.
+	AdminAddr string
+	// AdminToken is the bearer token the admin listener requires (but on
+	// /healthz and /readyz); a non-loopback AdminAddr needs one.
+	AdminToken string
+	// Pprof serves /debug/pprof/ on the admin listener.
+	Pprof bool
+	// AccessLog logs one line per API request.
+	AccessLog bool
+	// OperationRetention is how long finished operations and their
+	// idempotency records are kept; 0 keeps them for ever.
+	OperationRetention time.Duration
+	// Version is reported by the cloudmap_build_info metric.
+	Version string
 	// OperationDelay keeps new operations SUBMITTED, then PENDING, that
 	// long before they finish, and requests reply at once; 0 (the default)
 	// finishes every operation before its request replies.
@@ -128,6 +144,7 @@ func DefaultConfig() Config {
 		HealthCheckConcurrency:  256,
 		MaxConnections:          4096,
 		MaxConnectionsPerClient: 512,
+		OperationRetention:      registry.DefaultOperationRetention,
 	}
 }
 
@@ -212,6 +229,12 @@ func (c *Config) AddFlags(fs *flag.FlagSet) {
 	fs.IntVar(&c.MaxNamespaces, "max-namespaces", c.MaxNamespaces, "namespace quota, 0 = unlimited")
 	fs.IntVar(&c.MaxServices, "max-services", c.MaxServices, "service quota, 0 = unlimited")
 	fs.IntVar(&c.MaxInstancesPerService, "max-instances-per-service", c.MaxInstancesPerService, "instances per service quota, 0 = unlimited")
+
+	fs.StringVar(&c.AdminAddr, "admin-addr", c.AdminAddr, "address of the admin listener (/metrics, /healthz, /readyz, /backup); empty = off")
+	fs.StringVar(&c.AdminToken, "admin-token", c.AdminToken, "bearer token of the admin listener (required on a non-loopback --admin-addr)")
+	fs.BoolVar(&c.Pprof, "pprof", c.Pprof, "serve /debug/pprof/ on the admin listener")
+	fs.BoolVar(&c.AccessLog, "access-log", c.AccessLog, "log one line per API request (request id, operation, key id, status, error code, latency)")
+	fs.DurationVar(&c.OperationRetention, "operation-retention", c.OperationRetention, "how long finished operations and idempotency records are kept; 0 = for ever")
 }
 
 // cidrsFlag parses a comma-separated list of CIDR prefixes into *dst.
@@ -266,6 +289,8 @@ func (c *Config) Validate() error {
 		return errors.New("config: connection limits must not be negative")
 	case c.RateLimit < 0:
 		return errors.New("config: --rate-limit: rate limits must not be negative")
+	case c.OperationRetention < 0:
+		return errors.New("config: operation retention must not be negative (0 keeps operations for ever)")
 	case c.OperationDelay < 0:
 		return errors.New("config: operation delay must not be negative")
 	case c.EtcdRequestTimeout < 0 || c.EtcdMaxTxnOps < 0 || c.LeaderTTL < 0:

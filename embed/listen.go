@@ -75,11 +75,12 @@ func (s *Server) startAPI() error {
 		Service: "servicediscovery", Keys: keys,
 		RateLimit: s.cfg.RateLimit, Resolver: s.view, Logger: s.log.With("component", "auth"),
 	})
-	cp := &guard{cp: s.reg, store: s.store, name: s.storeKind(), log: s.log.With("component", "api")}
+	g := &guard{store: s.store, name: s.storeKind(), log: s.log.With("component", "api")}
 	waitCtx, endWaits := context.WithCancel(context.Background()) // long-polls and watches end at shutdown
-	handler := awsapi.NewHandler(api{renewing{cp, s.lease}, s.view}, awsapi.Config{
+	handler := awsapi.NewHandler(api{renewing{s.reg, s.lease}, s.view}, awsapi.Config{
 		Logger: s.log.With("component", "api"), Authorizer: s.auth,
 		Waiter: s.view, Watch: s.view, Shutdown: waitCtx,
+		Hooks: append(s.apiHooks(), g.hook),
 	})
 	if err := s.listenAPI(handler, endWaits); err != nil {
 		endWaits()
@@ -121,8 +122,11 @@ func (s *Server) listenAPI(handler http.Handler, endWaits func()) error {
 		s.scheme = "https"
 	}
 	s.apiLn = ln
+	s.apiUp.Store(true)
 	go func() {
-		if err := s.api.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		err := s.api.Serve(ln)
+		s.apiUp.Store(false)
+		if err != nil && !errors.Is(err, http.ErrServerClosed) {
 			s.log.Error("api server stopped", "err", err)
 		}
 	}()
@@ -133,14 +137,19 @@ func (s *Server) startDNS() error {
 	if s.cfg.DNSAddr == "" {
 		return nil
 	}
-	s.dns = dnsserver.New(s.view, dnsserver.Config{
+	dcfg := dnsserver.Config{
 		Addr: s.cfg.DNSAddr, PrivateCIDRs: s.cfg.DNSPrivateCIDRs, VPCs: s.cfg.VPCs, RateLimit: dnsRateLimit(s.cfg),
 		NameServers: s.cfg.DNSNameServers, Logger: s.log.With("component", "dns"),
-	})
+	}
+	if s.metrics != nil {
+		dcfg.Observer = s.metrics.DNS
+	}
+	s.dns = dnsserver.New(s.view, dcfg)
 	if err := s.dns.Start(); err != nil {
 		s.dns = nil
 		return fmt.Errorf("dns: %w", err)
 	}
+	s.dnsUp.Store(true)
 	return nil
 }
 

@@ -25,6 +25,7 @@ import (
 	"github.com/cloudmap/cloudmap/etcd"
 	"github.com/cloudmap/cloudmap/health"
 	"github.com/cloudmap/cloudmap/lease"
+	"github.com/cloudmap/cloudmap/metrics"
 	"github.com/cloudmap/cloudmap/registry"
 	"github.com/cloudmap/cloudmap/view"
 )
@@ -45,6 +46,12 @@ type Server struct {
 	conns  *connlimit.Limiter
 	dns    *dnsserver.Server
 	scheme string
+
+	metrics *metrics.Metrics // nil without an admin listener
+	admin   *http.Server
+	adminLn net.Listener
+	apiUp   atomic.Bool // the API server is serving
+	dnsUp   atomic.Bool // the DNS server is serving
 
 	leading atomic.Bool // this node runs the worker and the checker
 
@@ -80,27 +87,42 @@ func Start(ctx context.Context, cfg Config) (_ *Server, err error) {
 	if err := s.checkAuthPolicy(); err != nil {
 		return nil, err
 	}
+	if err := s.checkAdminPolicy(); err != nil {
+		return nil, err
+	}
 	store, err := openStore(ctx, cfg, log)
 	if err != nil {
 		return nil, err
 	}
 	s.store = store
+	s.newMetrics()
 	s.view = view.New(s.store, log.With("component", "view"))
 	if err := s.view.Start(ctx); err != nil {
 		return nil, fmt.Errorf("view: %w", err)
 	}
-	s.reg = registry.New(s.store, registry.Config{
+	if bs, ok := s.store.(*bolt.Store); ok {
+		// Opening bbolt and loading the view read the whole file once:
+		// keep resident only what is read from now on.
+		if err := bs.ReleasePages(); err != nil {
+			log.Warn("releasing the data file's pages", "err", err)
+		}
+	}
+	regStore := s.store
+	if s.metrics != nil {
+		regStore = s.metrics.Store.Wrap(s.store)
+	}
+	s.reg = registry.New(regStore, registry.Config{
 		Region: cfg.Region, AccountID: cfg.AccountID, Logger: log.With("component", "registry"),
 		WaitApplied: s.view.WaitFor, MaxNamespaces: cfg.MaxNamespaces,
 		MaxServices: cfg.MaxServices, MaxInstancesPerService: cfg.MaxInstancesPerService,
-		MaxBatch: maxBatch(s.store), OperationDelay: cfg.OperationDelay,
+		MaxBatch: maxBatch(s.store), OperationDelay: cfg.OperationDelay, Finished: s.finished(),
 		DeclaredVPC:         func(id string) bool { _, ok := cfg.VPCs[id]; return ok },
 		HealthChecksPrivate: cfg.HealthChecksPrivate,
 	})
 	s.check = health.New(s.view, s.reg, health.Config{
 		Interval: cfg.HealthCheckInterval, Concurrency: cfg.HealthCheckConcurrency,
 		Allow: cfg.HealthCheckAllow, Deny: cfg.HealthCheckDeny,
-		Logger: log.With("component", "health"),
+		Logger: log.With("component", "health"), Observe: s.probeObserver(),
 	})
 	s.lease = lease.New(s.view, s.reg, lease.Config{Logger: log.With("component", "lease"), Store: s.store})
 	if err := s.startAPI(); err != nil {
@@ -109,13 +131,18 @@ func Start(ctx context.Context, cfg Config) (_ *Server, err error) {
 	if err := s.startDNS(); err != nil {
 		return nil, err
 	}
+	s.registerGauges()
+	if err := s.startAdmin(); err != nil {
+		return nil, err
+	}
 	runCtx, cancel := context.WithCancel(context.Background())
 	s.cancel = cancel
 	s.wg.Add(1)
 	go s.lead(runCtx)
 	s.forwardRenewals(runCtx)
-	log.Info("cloudmap ready", "api", s.APIURL(), "dns", s.DNSAddr(), "store", s.storeName(),
-		"auth", s.authMode(), "default_cell", cfg.AccountID+"/"+cfg.Region, "regions", regionsServed(cfg.Regions), "vpcs", len(cfg.VPCs))
+	log.Info("cloudmap ready", "api", s.APIURL(), "dns", s.DNSAddr(), "admin", s.AdminAddr(),
+		"store", s.storeName(), "auth", s.authMode(),
+		"default_cell", cfg.AccountID+"/"+cfg.Region, "regions", regionsServed(cfg.Regions), "vpcs", len(cfg.VPCs))
 	return s, nil
 }
 
@@ -132,13 +159,9 @@ func regionsServed(regions []string) string {
 func openStore(ctx context.Context, cfg Config, log *slog.Logger) (cloudmap.Store, error) {
 	switch {
 	case len(cfg.EtcdEndpoints) > 0:
-		st, err := etcd.Open(ctx, etcd.Config{
-			Endpoints: cfg.EtcdEndpoints, Prefix: cfg.EtcdPrefix,
-			CertFile: cfg.EtcdCert, KeyFile: cfg.EtcdKey, CAFile: cfg.EtcdCA,
-			Username: cfg.EtcdUsername, Password: cfg.EtcdPassword,
-			RequestTimeout: cfg.EtcdRequestTimeout, MaxTxnOps: cfg.EtcdMaxTxnOps,
-			Logger: log.With("component", "etcd"),
-		})
+		ecfg := etcdConfig(cfg)
+		ecfg.Logger = log.With("component", "etcd")
+		st, err := etcd.Open(ctx, ecfg)
 		if err != nil {
 			return nil, fmt.Errorf("store: %w", err)
 		}
@@ -149,6 +172,17 @@ func openStore(ctx context.Context, cfg Config, log *slog.Logger) (cloudmap.Stor
 			return nil, fmt.Errorf("store: %w", err)
 		}
 		return st, nil
+	}
+}
+
+// etcdConfig is the etcd store configuration of cfg.
+func etcdConfig(cfg Config) etcd.Config {
+	return etcd.Config{
+		Endpoints: cfg.EtcdEndpoints, Prefix: cfg.EtcdPrefix,
+		CertFile: cfg.EtcdCert, KeyFile: cfg.EtcdKey, CAFile: cfg.EtcdCA,
+		Username: cfg.EtcdUsername, Password: cfg.EtcdPassword,
+		RequestTimeout: cfg.EtcdRequestTimeout, MaxTxnOps: cfg.EtcdMaxTxnOps,
+		Logger: cfg.Logger,
 	}
 }
 
@@ -208,6 +242,12 @@ func (s *Server) runLeader(ctx context.Context) {
 		s.log.Error("health checker did not start", "err", err)
 	}
 	defer s.runLeases(ctx)()
+	pruned := make(chan struct{})
+	go func() {
+		defer close(pruned)
+		s.prune(ctx)
+	}()
+	defer func() { <-pruned }()
 	for ctx.Err() == nil { // the worker only ends early when its feed does
 		if err := s.reg.RunWorker(ctx); err != nil && ctx.Err() == nil {
 			s.log.Error("operations worker stopped; restarting it", "err", err)
@@ -297,7 +337,15 @@ func (s *Server) Close() error {
 		s.apiLn.Close()
 	}
 	if s.dns != nil {
+		s.dnsUp.Store(false)
 		errs = append(errs, s.dns.Close())
+	}
+	if s.admin != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		if err := s.admin.Shutdown(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("admin shutdown: %w", err))
+		}
+		cancel()
 	}
 	if s.cancel != nil {
 		s.cancel()

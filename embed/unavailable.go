@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/cloudmap/cloudmap"
+	"github.com/cloudmap/cloudmap/awsapi"
 )
 
 // probeTimeout bounds the check that tells a store outage from another
@@ -18,14 +19,13 @@ const (
 	failedFor    = time.Second
 )
 
-// guard is the control plane the API serves: the registry, whose errors
-// caused by an unreachable store become ServiceUnavailable (HTTP 503, a
+// guard is the API hook that turns errors caused by an unreachable store
+// into ServiceUnavailable (HTTP 503, a
 // retryable AWS error) with a message that says so, instead of a bare
 // InternalFailure. Registry errors with an AWS code pass unchanged; other
 // internal errors stay internal. The mapping lives here because only the
 // wiring knows both the registry and the store it runs on.
 type guard struct {
-	cp    cloudmap.ControlPlane
 	store cloudmap.Store
 	name  string // "etcd" or "bolt", for messages
 	log   *slog.Logger
@@ -66,8 +66,13 @@ func (g *guard) reachable(ctx context.Context) bool {
 	return true
 }
 
-// call runs one control-plane method and checks its error.
-func call[I, O any](ctx context.Context, g *guard, f func(context.Context, I) (O, error), in I) (O, error) {
-	out, err := f(ctx, in)
-	return out, g.check(ctx, err)
+// hook is the awsapi.Hook of the guard: every operation's error is checked.
+func (g *guard) hook(_ string, next awsapi.Invoker) awsapi.Invoker {
+	return func(ctx context.Context, c *awsapi.Call) (any, error) {
+		out, err := next(ctx, c)
+		if err != nil {
+			return nil, g.check(ctx, err)
+		}
+		return out, nil
+	}
 }

@@ -247,3 +247,22 @@ func (s *Store) full(key string) string { return s.prefix + key }
 func (s *Store) short(key []byte) (string, bool) {
 	return strings.CutPrefix(string(key), s.prefix)
 }
+
+// LeaderKnown returns nil when one of the etcd endpoints answers a status
+// request naming a cluster leader, and an error saying what failed
+// otherwise (readiness).
+func (s *Store) LeaderKnown(ctx context.Context) error {
+	var errs []error
+	for _, ep := range s.cli.Endpoints() {
+		st, err := s.cli.Status(ctx, ep)
+		switch {
+		case err != nil:
+			errs = append(errs, fmt.Errorf("%s: %w", ep, err))
+		case st.Leader == 0:
+			errs = append(errs, fmt.Errorf("%s: no leader", ep))
+		default:
+			return nil
+		}
+	}
+	return fmt.Errorf("etcd: no leader known: %w", errors.Join(errs...))
+}

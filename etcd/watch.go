@@ -120,7 +120,13 @@ func (w *watcher) sendSnapshot(ctx context.Context) error {
 func (w *watcher) follow(ctx context.Context) (progressed bool, err error) {
 	wctx, cancel := context.WithCancel(clientv3.WithRequireLeader(ctx))
 	defer cancel()
-	wch := w.s.cli.Watch(wctx, w.s.prefix, clientv3.WithPrefix(), clientv3.WithRev(w.last+1))
+	// Start at w.last, not after it: w.last is a revision a caller was
+	// handed, so it exists, while w.last+1 may lie in the future, and etcd
+	// answers no progress request on a stream while one of its watchers
+	// starts in the future (watchableStore.progressAll) — one idle watcher
+	// would then hold every other feed on the stream behind. deliver skips
+	// what w.last already covers.
+	wch := w.s.cli.Watch(wctx, w.s.prefix, clientv3.WithPrefix(), clientv3.WithRev(max(w.last, 1)))
 	retryTimer := time.NewTimer(progressRetry)
 	defer retryTimer.Stop()
 	var retry <-chan time.Time

@@ -121,6 +121,33 @@ func TestWatch_Progress(t *testing.T) {
 	}
 }
 
+// TestWatch_ProgressBesideAWatcherAtTheCurrentRevision: a feed that starts
+// at the current revision (as the operations worker's does) must not keep
+// progress from another feed on the same etcd watch stream.
+func TestWatch_ProgressBesideAWatcherAtTheCurrentRevision(t *testing.T) {
+	endpoints := etcdtest.Start(t)
+	s := open(t, endpoints)
+	base := put(t, s, "a", "1")
+	ch := watch(t, s, 0)
+	if c := next(t, ch); !c.Snapshot || c.Revision != base {
+		t.Fatalf("first change %+v, want a snapshot at %d", c, base)
+	}
+	cli := rawClient(t, endpoints)
+	resp, err := cli.Put(context.Background(), "/elsewhere", "x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Like the worker: a feed of what comes after the current revision.
+	watch(t, s, resp.Header.Revision)
+	rev, err := s.Revision(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := next(t, ch); c.Snapshot || len(c.Events) != 0 || c.Revision < rev {
+		t.Errorf("change = %+v, want progress to >= %d", c, rev)
+	}
+}
+
 // TestWatch_ForeignKeys: keys and values under the prefix that cloudmap did
 // not write reach consumers as they are.
 func TestWatch_ForeignKeys(t *testing.T) {

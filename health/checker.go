@@ -28,8 +28,9 @@ type Sink interface {
 // Stats are a Checker's counters since New. Counts are cumulative across
 // Start and Stop; Targets and InFlight are current.
 type Stats struct {
-	// Targets is the number of targets scheduled.
-	Targets int
+	// Targets is the number of targets scheduled; Unhealthy the part of
+	// them whose status is UNHEALTHY.
+	Targets, Unhealthy int
 	// InFlight is the number of probes running.
 	InFlight int
 	// Probes counts completed probes; Passed and Failed split them.
@@ -133,6 +134,11 @@ func (c *Checker) Stats() Stats {
 	defer c.mu.Unlock()
 	s := c.stats
 	s.Targets = len(c.byKey)
+	for _, t := range c.byKey {
+		if t.st.status == cloudmap.Unhealthy {
+			s.Unhealthy++
+		}
+	}
 	s.InFlight = c.inFlight
 	return s
 }

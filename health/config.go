@@ -6,6 +6,8 @@ import (
 	"net"
 	"net/netip"
 	"time"
+
+	"github.com/cloudmap/cloudmap"
 )
 
 // Defaults of Config; the timeouts are Route 53's (see the package doc).
@@ -53,6 +55,9 @@ type Config struct {
 	// LocalAddrs returns the server's own addresses, never probed unless
 	// Allow names them (default: the addresses of the interfaces).
 	LocalAddrs func() ([]netip.Addr, error)
+	// Observe, when set, is told about every completed probe: the check
+	// type, whether it passed and how long it took (metrics).
+	Observe func(typ cloudmap.HealthCheckType, passed bool, elapsed time.Duration)
 }
 
 // withDefaults returns cfg with every zero field set to its default.

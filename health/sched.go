@@ -171,7 +171,11 @@ func (c *Checker) run(ctx context.Context, t *target, ep endpoint, epErr error) 
 		}
 	}
 	if err == nil {
+		start := c.cfg.Now()
 		err = c.probe(ctx, ep)
+		if c.cfg.Observe != nil && ctx.Err() == nil {
+			c.cfg.Observe(ep.typ, err == nil, c.cfg.Now().Sub(start))
+		}
 	}
 	c.record(ctx, t, err)
 }

@@ -99,6 +99,16 @@ func (r *Registry) takePending() []cloudmap.Cell {
 	return out
 }
 
+// allCells returns the default cell (the zero Cell) and every cell written
+// to, as cellContext names them.
+func (r *Registry) allCells(ctx context.Context) ([]cloudmap.Cell, error) {
+	written, err := r.store.cells(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return append([]cloudmap.Cell{{}}, written...), nil
+}
+
 // cellStore is the store as the registry's rules see it: View and Update
 // run in the request's cell.
 type cellStore struct {

@@ -82,7 +82,9 @@ func replay(opID string) *task { return &task{opID: opID} }
 // the worker and execute returns at once.
 func (r *Registry) execute(ctx context.Context, name string, check func(tx cloudmap.Tx) (*task, error)) (*cloudmap.OperationOutput, error) {
 	var opID string
+	var applied cloudmap.OperationType // "" when an earlier request answers
 	rev, err := r.store.Update(ctx, func(tx cloudmap.Tx) error {
+		applied = ""
 		t, err := check(tx)
 		if err != nil {
 			return err
@@ -91,6 +93,7 @@ func (r *Registry) execute(ctx context.Context, name string, check func(tx cloud
 		if t.job == nil {
 			return nil
 		}
+		applied = t.job.op.Type
 		raw := t.raw
 		if raw == nil {
 			raw = r.encodeRecord(t.job.op)
@@ -108,6 +111,9 @@ func (r *Registry) execute(ctx context.Context, name string, check func(tx cloud
 	})
 	if err != nil {
 		return nil, wrap(name, err)
+	}
+	if applied != "" && !r.delayed() && r.cfg.Finished != nil {
+		r.cfg.Finished(applied, cloudmap.OpSuccess)
 	}
 	if r.delayed() {
 		r.wake(ctx)

@@ -48,6 +48,9 @@ type Config struct {
 	// operations (namespaces with tags, UpdateService adding or removing a
 	// health check) make a batch the store refuses; the worker then splits it.
 	MaxBatch int
+	// Finished, when set, is called after the final status of an
+	// operation was committed (metrics); it must not block.
+	Finished func(t cloudmap.OperationType, s cloudmap.OperationStatus)
 	// OperationDelay, when positive, keeps every new operation SUBMITTED
 	// for half of it and PENDING for the other half before the worker
 	// applies it, and requests reply at once (for clients whose polling

@@ -162,11 +162,10 @@ func (r *Registry) noteQueued(c cloudmap.Change) bool {
 // cells is due (zero: nothing queued).
 func (r *Registry) drain(ctx context.Context, all bool, cells []cloudmap.Cell) (time.Time, error) {
 	if all {
-		written, err := r.store.cells(ctx)
-		if err != nil {
+		var err error
+		if cells, err = r.allCells(ctx); err != nil {
 			return time.Time{}, err
 		}
-		cells = append([]cloudmap.Cell{{}}, written...)
 	}
 	var next time.Time
 	for _, c := range cells {
@@ -211,6 +210,9 @@ func (r *Registry) processBatch(ctx context.Context) (int, time.Time, error) {
 		return 0, time.Time{}, wrap("worker: apply", err)
 	}
 	for _, op := range done {
+		if r.cfg.Finished != nil {
+			r.cfg.Finished(op.Type, op.Status)
+		}
 		if op.Status == cloudmap.OpFail {
 			r.log.Info("operation failed", "id", op.Id, "type", op.Type, "code", op.ErrorCode, "message", op.ErrorMessage)
 		}

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"strings"
 	"unicode/utf8"
+	"unsafe"
 
 	"github.com/cloudmap/cloudmap"
 )
@@ -12,11 +13,12 @@ import (
 // small scanner for the exact shape cloudmap.Encode writes (flat objects of
 // strings, one map of strings, no escapes, no control characters, valid
 // UTF-8: checked first, 8 bytes at a time); anything else falls back to
-// encoding/json. The scanner converts the record to one string and slices
-// every field out of it: one allocation for all the strings, and no
-// pointers inside for the collector to scan.
+// encoding/json. The scanner slices every field out of the record's bytes
+// without copying them; compactInstance then copies what the view keeps
+// into one string (see compact.go).
 
-// decodeInstance decodes a stored instance record.
+// decodeInstance decodes a stored instance record; its strings may alias
+// b (see scanInstance).
 func decodeInstance(b []byte) (*cloudmap.Instance, error) {
 	if in, ok := scanInstance(b); ok {
 		return in, nil
@@ -43,11 +45,14 @@ func decodeHealth(b []byte) (cloudmap.HealthStatus, error) {
 	return h.Status, err
 }
 
+// scanInstance decodes an instance record whose strings alias b (no
+// copy): the caller keeps it only after compactInstance, and b must not
+// change before.
 func scanInstance(b []byte) (*cloudmap.Instance, bool) {
-	if !plain(b) {
+	if !plain(b) || len(b) == 0 {
 		return nil, false
 	}
-	sc := scanner{s: string(b)}
+	sc := scanner{s: unsafe.String(&b[0], len(b))}
 	in := new(cloudmap.Instance)
 	ok := sc.object(func(key string) bool {
 		switch key {

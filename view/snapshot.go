@@ -57,7 +57,7 @@ func (v *View) loadSnapshot(c cloudmap.Change) *state {
 				case 's':
 					sr.applyService(&r, c.Revision)
 				case 'i':
-					r.in.Id, r.in.ServiceId = r.inst, r.id
+					r.in.Id, r.in.ServiceId = r.inst, sr.id
 					sr.insts[r.inst] = r.in
 				case 'h':
 					sr.health[r.inst] = r.health

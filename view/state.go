@@ -135,7 +135,10 @@ func decode(e cloudmap.Event) record {
 		if r.id, r.inst, ok = cloudmap.SplitInstanceKey(cloudmap.PrefixInstance, e.Key); ok {
 			r.kind = 'i'
 			if !r.deleted {
-				r.in, r.err = decodeInstance(e.Value)
+				if r.in, r.err = decodeInstance(e.Value); r.err == nil {
+					compactInstance(r.in, r.inst)
+					r.inst = r.in.Id // owned: the map key does not keep the store key alive
+				}
 			}
 		}
 	case strings.HasPrefix(e.Key, cloudmap.PrefixHealth):
@@ -144,6 +147,7 @@ func decode(e cloudmap.Event) record {
 			r.kind = 'h'
 			if !r.deleted {
 				r.health, r.err = decodeHealth(e.Value)
+				r.inst = strings.Clone(r.inst) // a map key: do not keep the store key alive
 			}
 		}
 	}
@@ -233,7 +237,7 @@ func (sr *svcRec) applyInstance(r *record, rev int64) {
 	} else {
 		sr.touch(r.inst)
 		r.in.Id = r.inst
-		r.in.ServiceId = r.id
+		r.in.ServiceId = sr.id
 		sr.insts[r.inst] = r.in
 		if had && maps.Equal(old.Attributes, r.in.Attributes) {
 			// Re-registered unchanged: discovery answers stay the same.

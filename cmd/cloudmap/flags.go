@@ -17,8 +17,8 @@ var errHelp = errors.New("help requested")
 // CLOUDMAP_<FLAG> environment variables for flags not given (flag wins).
 func parseServeFlags(args []string, getenv func(string) string, stderr io.Writer) (embed.Config, error) {
 	cfg := embed.DefaultConfig()
-	var logLevel string
-	fs := newServeFlags(&cfg, &logLevel, stderr)
+	var logLevel, logFormat string
+	fs := newServeFlags(&cfg, &logLevel, &logFormat, stderr)
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return cfg, errHelp
@@ -37,18 +37,35 @@ func parseServeFlags(args []string, getenv func(string) string, stderr io.Writer
 	if err != nil {
 		return cfg, err
 	}
-	cfg.Logger = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	cfg.Logger, err = newLogger(stderr, logFormat, level)
+	if err != nil {
+		return cfg, err
+	}
 	return cfg, cfg.Validate()
 }
 
 // newServeFlags is the flag set of `cloudmap serve`: every embed.Config
-// flag (embed.Config.AddFlags) and --log-level, which builds the logger.
-func newServeFlags(cfg *embed.Config, logLevel *string, stderr io.Writer) *flag.FlagSet {
+// flag (embed.Config.AddFlags), and --log-level and --log-format, which
+// build the logger.
+func newServeFlags(cfg *embed.Config, logLevel, logFormat *string, stderr io.Writer) *flag.FlagSet {
 	fs := flag.NewFlagSet("cloudmap serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	cfg.AddFlags(fs)
 	fs.StringVar(logLevel, "log-level", "info", "debug, info, warn or error")
+	fs.StringVar(logFormat, "log-format", "text", "log format: text or json")
 	return fs
+}
+
+// newLogger returns the logger of format "text" or "json".
+func newLogger(w io.Writer, format string, level slog.Level) (*slog.Logger, error) {
+	opts := &slog.HandlerOptions{Level: level}
+	switch format {
+	case "text":
+		return slog.New(slog.NewTextHandler(w, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	}
+	return nil, fmt.Errorf("--log-format: %q is not text or json", format)
 }
 
 // applyEnv sets every flag not given on the command line from its

@@ -2,6 +2,10 @@
 // authoritative DNS server and health checks in one binary.
 //
 //	cloudmap serve [flags]   run the server (cloudmap serve -h lists the flags)
+//	cloudmap backup          back up a running server or a stopped one's data dir
+//	cloudmap restore         write a new data dir from a backup
+//	cloudmap export          write every record as JSON lines (data dir or etcd)
+//	cloudmap import          load an export into an empty data dir or etcd prefix
 //	cloudmap version         print the version
 package main
 
@@ -28,7 +32,7 @@ func main() {
 // run is main without the process: it returns the exit code.
 func run(args []string, getenv func(string) string, stdout, stderr io.Writer, sigs <-chan os.Signal) int {
 	if len(args) == 0 {
-		fmt.Fprintln(stderr, "usage: cloudmap serve [flags] | cloudmap version")
+		fmt.Fprintln(stderr, usage)
 		return 2
 	}
 	switch args[0] {
@@ -37,14 +41,25 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer, si
 		return 0
 	case "serve":
 		return serve(args[1:], getenv, stderr, sigs)
+	case "backup":
+		return backup(args[1:], getenv, stdout, stderr)
+	case "restore":
+		return restore(args[1:], getenv, stdout, stderr)
+	case "export":
+		return export(args[1:], getenv, stdout, stderr)
+	case "import":
+		return import_(args[1:], getenv, stdout, stderr)
 	default:
-		fmt.Fprintf(stderr, "cloudmap: unknown command %q (want serve or version)\n", args[0])
+		fmt.Fprintf(stderr, "cloudmap: unknown command %q\n%s\n", args[0], usage)
 		return 2
 	}
 }
 
+const usage = "usage: cloudmap serve|backup|restore|export|import [flags] | cloudmap version (cloudmap COMMAND -h lists the flags)"
+
 func serve(args []string, getenv func(string) string, stderr io.Writer, sigs <-chan os.Signal) int {
 	cfg, err := parseServeFlags(args, getenv, stderr)
+	cfg.Version = version
 	if err != nil {
 		if err == errHelp {
 			return 0

@@ -68,6 +68,29 @@ func TestParseServeFlags_Defaults(t *testing.T) {
 	}
 }
 
+func TestParseServeFlags_OperatingFlags(t *testing.T) {
+	var logs bytes.Buffer
+	cfg, err := parseServeFlags([]string{"--log-format", "json", "--admin-addr", "127.0.0.1:9090", "--pprof", "--access-log"},
+		env(map[string]string{"CLOUDMAP_ADMIN_TOKEN": "tok", "CLOUDMAP_OPERATION_RETENTION": "24h"}), &logs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.AdminAddr != "127.0.0.1:9090" || cfg.AdminToken != "tok" || !cfg.Pprof || !cfg.AccessLog || cfg.OperationRetention != 24*time.Hour {
+		t.Errorf("config %+v", cfg)
+	}
+	cfg.Logger.Info("hello")
+	if !strings.HasPrefix(logs.String(), `{"time":`) {
+		t.Errorf("--log-format json wrote %q", logs.String())
+	}
+	def, err := parseServeFlags(nil, env(nil), &logs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if def.AdminAddr != "" || def.OperationRetention != 720*time.Hour {
+		t.Errorf("defaults: admin %q, retention %v; want off and 720h", def.AdminAddr, def.OperationRetention)
+	}
+}
+
 func TestParseServeFlags_Errors(t *testing.T) {
 	cases := []struct {
 		name string
@@ -90,6 +113,9 @@ func TestParseServeFlags_Errors(t *testing.T) {
 		{"vpc without =", []string{"--vpc", "vpc-a"}, nil, `-vpc: "vpc-a" is not ID=CIDR`},
 		{"vpc without cidr", []string{"--vpc", "vpc-a="}, nil, `-vpc: "vpc-a=" lists no CIDR`},
 		{"vpc cidr not a prefix", nil, map[string]string{"CLOUDMAP_VPC": "vpc-a=10.0.0.0/8;vpc-b=nope"}, `CLOUDMAP_VPC="vpc-a=10.0.0.0/8;vpc-b=nope": "vpc-b=nope": "nope" is not a CIDR prefix`},
+		{"unknown log format", []string{"--log-format", "xml"}, nil, `--log-format: "xml" is not text or json`},
+		{"negative retention", []string{"--operation-retention", "-1h"}, nil, "operation retention must not be negative"},
+		{"bad retention in env", nil, map[string]string{"CLOUDMAP_OPERATION_RETENTION": "a while"}, `CLOUDMAP_OPERATION_RETENTION="a while"`},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

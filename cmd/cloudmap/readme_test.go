@@ -26,9 +26,9 @@ func TestREADME_ListsEveryFlag(t *testing.T) {
 	}
 	table := strings.Join(rows, "\n")
 	cfg := embed.DefaultConfig()
-	var level string
+	var level, format string
 	n := 0
-	newServeFlags(&cfg, &level, &bytes.Buffer{}).VisitAll(func(f *flag.Flag) {
+	newServeFlags(&cfg, &level, &format, &bytes.Buffer{}).VisitAll(func(f *flag.Flag) {
 		n++
 		if !strings.Contains(table, "`--"+f.Name+"`") {
 			t.Errorf("README.md has no table row naming `--%s` (%s)", f.Name, f.Usage)

@@ -8,6 +8,11 @@
 // disturbs less than one long run of each.
 //
 //	go run ./bench/discovery/compare -services 10000 -instances 10 -c 32 -d 3s -rounds 6
+//
+// With -metrics-overhead it compares instead two cloudmap servers, one with
+// the admin listener (and so the metrics) on and one without, each seeded
+// alike: the "reference" lines are then cloudmap without metrics, and the
+// ratio is on/off (the budget: ≥ 0.97).
 package main
 
 import (
@@ -39,10 +44,18 @@ func main() {
 	dataDir := flag.String("data-dir", "", "cloudmap data directory, kept and reused when given (default: a temporary one)")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the last cloudmap run to this file")
 	refProfile := flag.String("refprofile", "", "write a CPU profile of the last reference run to this file")
+	overhead := flag.Bool("metrics-overhead", false, "compare cloudmap with metrics (reported as cloudmap) against cloudmap without (reported as reference)")
 	flag.Parse()
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
+	if *overhead {
+		if err := runOverhead(ctx, load, seed, *rounds); err != nil {
+			fmt.Fprintln(os.Stderr, "compare:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if err := run(ctx, load, seed, *rounds, *dataDir, *cpuProfile, *refProfile); err != nil {
 		fmt.Fprintln(os.Stderr, "compare:", err)
 		os.Exit(1)
@@ -141,4 +154,46 @@ func profiler(path string, rounds int) (func(bool), func(), error) {
 		}
 	}
 	return hook, func() { f.Close() }, nil
+}
+
+// runOverhead seeds two servers in temporary data directories, one with
+// the admin listener on (metrics recorded on every request) and one
+// without, and compares them.
+func runOverhead(ctx context.Context, load discovery.Config, seed discovery.SeedConfig, rounds int) error {
+	var urls [2]string
+	for i, admin := range []string{"", "127.0.0.1:0"} {
+		dir, err := os.MkdirTemp("", "cloudmap-bench-*")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(dir)
+		cfg := embed.DefaultConfig()
+		cfg.APIAddr, cfg.DNSAddr, cfg.DataDir, cfg.AdminAddr = "127.0.0.1:0", "", dir, admin
+		cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+		srv, err := embed.Start(ctx, cfg)
+		if err != nil {
+			return fmt.Errorf("start cloudmap: %w", err)
+		}
+		defer srv.Close()
+		s := seed
+		s.URL, s.Connections = srv.APIURL(), load.Connections
+		t0 := time.Now()
+		if err := discovery.Seed(ctx, s); err != nil {
+			return fmt.Errorf("seed: %w", err)
+		}
+		fmt.Printf("seeded %d services x %d instances in %v (admin listener %q)\n", s.Services, s.InstancesPerService,
+			time.Since(t0).Round(time.Millisecond), srv.AdminAddr())
+		urls[i] = srv.APIURL()
+	}
+	load.Services = seed.Services
+	fmt.Println("reference = cloudmap without metrics, cloudmap = cloudmap with metrics")
+	res, err := discovery.Compare(ctx, urls[0], urls[1], load, rounds, nil)
+	for _, r := range res.Rounds {
+		fmt.Println(r)
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Println(res)
+	return nil
 }
