@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/cloudmap/cloudmap"
 	"github.com/cloudmap/cloudmap/registry/internal/memstore"
@@ -101,5 +102,31 @@ func TestVPCConflict(t *testing.T) {
 		if got != tt.want {
 			t.Errorf("vpcConflict(%s, %s) = %q, want %q", tt.vpc, tt.name, got, tt.want)
 		}
+	}
+}
+
+// Retention prunes the operations of every cell.
+func TestPrune_EveryCell(t *testing.T) {
+	store := memstore.New()
+	defer store.Close()
+	r := New(store, Config{Region: "us-east-1", AccountID: "123456789012"})
+	other := cloudmap.WithCell(context.Background(), cloudmap.Cell{Account: "111111111111", Region: "eu-west-1"})
+	var ops []string
+	for _, ctx := range []context.Context{context.Background(), other} {
+		out, err := r.CreateHttpNamespace(ctx, &cloudmap.CreateHttpNamespaceInput{Name: "n"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ops = append(ops, out.OperationId)
+	}
+	res, err := r.Prune(context.Background(), time.Now().Add(time.Hour))
+	if err != nil || res.Operations != 2 {
+		t.Fatalf("Prune = %+v, %v; want both cells' operations", res, err)
+	}
+	if _, err := r.GetOperation(other, &cloudmap.GetOperationInput{OperationId: ops[1]}); cloudmap.ErrorCode(err) != cloudmap.ErrOperationNotFound {
+		t.Errorf("the other cell's pruned operation: %v, want OperationNotFound", err)
+	}
+	if n, err := r.PendingOperations(context.Background()); err != nil || n != 0 {
+		t.Errorf("PendingOperations = %d, %v; want 0", n, err)
 	}
 }
