@@ -88,6 +88,11 @@ func runSuite(t *testing.T, endpoints []string) {
 		cfg := etcd.Config{
 			Endpoints: endpoints, Prefix: fmt.Sprintf("/suite%d/", prefixes.Add(1)),
 			MaxTxnOps: etcdtest.MaxTxnOps,
+			// The suite proves correctness under contention (16 writers on
+			// one key retry their conflicts); on a loaded machine one
+			// writer's retries can outlast the 5 s default, which is a
+			// bound for an unreachable etcd, tested on its own.
+			RequestTimeout: time.Minute,
 		}
 		return func() (cloudmap.Store, error) {
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
