@@ -39,6 +39,8 @@ type HealthTarget struct {
 	Port string
 	// Health is the stored status the checker starts from.
 	Health HealthStatus
+	// Cell is the instance's cell; the zero Cell is the default cell.
+	Cell Cell
 }
 
 // RecordSet is one record set of the zone of a DNS namespace, as the Route

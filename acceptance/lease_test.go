@@ -21,7 +21,9 @@ func TestLease_ExpiryThenDeregistration(t *testing.T) {
 	srv := createService(t, n, &sd.CreateServiceInput{Name: aws.String("cart"), NamespaceId: aws.String(nsID),
 		HealthCheckCustomConfig: &types.HealthCheckCustomConfig{}})
 	_, err := n.Client.UpdateServiceAttributes(ctx, &sd.UpdateServiceAttributesInput{ServiceId: srv.Id,
-		Attributes: map[string]string{"cloudmap.lease-seconds": "1", "cloudmap.deregister-after-seconds": "0"}})
+		// Two seconds UNHEALTHY before the deregistration: long enough for
+		// the long-poll to answer that state even on a loaded machine.
+		Attributes: map[string]string{"cloudmap.lease-seconds": "1", "cloudmap.deregister-after-seconds": "2"}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -248,9 +248,9 @@ func TestAccessLog_OneLinePerRequestWithoutSecrets(t *testing.T) {
 		t.Fatalf("GetService: %v", err)
 	}
 	type line struct {
-		Msg, Component, RequestID, Op, Key, Code string
-		Status                                   int
-		LatencyMs                                *float64
+		Msg, Component, RequestID, Op, Key, Cell, Code string
+		Status                                         int
+		LatencyMs                                      *float64
 	}
 	var got []line
 	for _, l := range strings.Split(strings.TrimSpace(logs.String()), "\n") {
@@ -267,18 +267,19 @@ func TestAccessLog_OneLinePerRequestWithoutSecrets(t *testing.T) {
 			RequestID string   `json:"request_id"`
 			Op        string   `json:"op"`
 			Key       string   `json:"key"`
+			Cell      string   `json:"cell"`
 			Code      string   `json:"code"`
 			Status    int      `json:"status"`
 			LatencyMs *float64 `json:"latency_ms"`
 		}
 		json.Unmarshal(b, &al)
-		got = append(got, line{Msg: al.Msg, RequestID: al.RequestID, Op: al.Op, Key: al.Key, Code: al.Code,
+		got = append(got, line{Msg: al.Msg, RequestID: al.RequestID, Op: al.Op, Key: al.Key, Cell: al.Cell, Code: al.Code,
 			Status: al.Status, LatencyMs: al.LatencyMs})
 	}
 	if len(got) != 2 {
 		t.Fatalf("access log lines: %+v, want 2", got)
 	}
-	if g := got[0]; g.RequestID != okID || g.Op != "ListNamespaces" || g.Key != "AKIDACCESSLOG" || g.Status != 200 ||
+	if g := got[0]; g.RequestID != okID || g.Op != "ListNamespaces" || g.Key != "AKIDACCESSLOG" || g.Cell != "123456789012/us-east-1" || g.Status != 200 ||
 		g.Code != "" || g.LatencyMs == nil {
 		t.Errorf("success line %+v (request id %s)", g, okID)
 	}

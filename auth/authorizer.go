@@ -9,6 +9,7 @@
 package auth
 
 import (
+	"context"
 	"log/slog"
 	"math"
 	"net"
@@ -35,8 +36,15 @@ type Resolver interface {
 
 // Config configures an Authorizer.
 type Config struct {
-	// Region is the only region a credential scope may name.
+	// Region is the region of requests without a credential scope: with
+	// AccountID, the default cell (see cell.go).
 	Region string
+	// AccountID is the account of keys without one and of unsigned
+	// requests.
+	AccountID string
+	// Regions are the regions a credential scope may name; empty means any
+	// well-formed region.
+	Regions []string
 	// Service is the signing name; "servicediscovery" when empty.
 	Service string
 	// Keys are the accepted credentials. None means no authentication:
@@ -65,6 +73,8 @@ const MaxSkew = 5 * time.Minute
 // swaps the keys atomically while requests are being checked.
 type Authorizer struct {
 	region, service string
+	account         string
+	regions         []string
 	resolver        Resolver
 	now             func() time.Time
 	log             *slog.Logger
@@ -101,7 +111,8 @@ type derived struct {
 
 // New returns an Authorizer for cfg.
 func New(cfg Config) *Authorizer {
-	a := &Authorizer{region: cfg.Region, service: cfg.Service, resolver: cfg.Resolver,
+	a := &Authorizer{region: cfg.Region, account: cfg.AccountID, regions: cfg.Regions,
+		service: cfg.Service, resolver: cfg.Resolver,
 		now: cfg.Now, log: cfg.Logger, required: len(cfg.Keys) > 0}
 	if a.service == "" {
 		a.service = "servicediscovery"
@@ -137,37 +148,45 @@ func (a *Authorizer) Enabled() bool {
 // configured), the rate limit of its key or client, and the key's scope for
 // operation and input (a pointer to the operation's root input struct).
 // When input is nil (unknown operation, undecodable body) it authenticates
-// and rate-limits only.
-// It returns nil or a *cloudmap.Error with one of the codes
+// and rate-limits only. It returns the request's context carrying its cell
+// (see cell.go), or a *cloudmap.Error with one of the codes
 // MissingAuthenticationTokenException, IncompleteSignatureException,
 // UnrecognizedClientException, InvalidSignatureException,
 // RequestLimitExceeded or AccessDeniedException.
-func (a *Authorizer) Authorize(r *http.Request, body []byte, operation string, input any) error {
+func (a *Authorizer) Authorize(r *http.Request, body []byte, operation string, input any) (context.Context, error) {
 	if !a.Enabled() {
-		if a.limiter == nil {
-			return nil
+		region, account, err := a.unverifiedCell(r)
+		if err != nil {
+			a.logRejected("request rejected", operation, r, err)
+			return nil, err
 		}
-		ip := clientIP(r)
-		return a.throttle("client:"+ip, "client "+ip, operation)
+		if a.limiter != nil {
+			ip := clientIP(r)
+			if err := a.throttle("client:"+ip, "client "+ip, operation); err != nil {
+				return nil, err
+			}
+		}
+		return a.withCell(r.Context(), region, account), nil
 	}
-	k, err := a.authenticate(r, body, a.keys.Load())
+	k, region, err := a.authenticate(r, body, a.keys.Load())
 	if err != nil {
 		a.logRejected("request rejected", operation, r, err)
-		return err
+		return nil, err
 	}
 	if err := a.throttle("key:"+k.AccessKeyID, "key "+k.label(), operation); err != nil {
-		return err
+		return nil, err
 	}
+	ctx := a.withCell(r.Context(), region, k.AccountID)
 	if input == nil {
 		// An unknown operation or an undecodable body: the handler answers
 		// it with its own error once the caller is known to be genuine.
-		return nil
+		return ctx, nil
 	}
-	if err := a.authorize(k, operation, input); err != nil {
+	if err := a.authorize(ctx, k, operation, input); err != nil {
 		a.logRejected("request denied", operation, r, err, "key", k.label())
-		return err
+		return nil, err
 	}
-	return nil
+	return ctx, nil
 }
 
 // throttle takes a token from the bucket of id.

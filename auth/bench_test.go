@@ -28,7 +28,7 @@ func BenchmarkAuthorize(b *testing.B) {
 				url: "http://data-127.0.0.1:8080/"}, body)
 			b.ReportAllocs()
 			for b.Loop() {
-				if err := a.Authorize(r, []byte(body), "DiscoverInstances", in); err != nil {
+				if err := authorize(a, r, []byte(body), "DiscoverInstances", in); err != nil {
 					b.Fatal(err)
 				}
 			}

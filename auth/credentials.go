@@ -1,6 +1,8 @@
 package auth
 
 import (
+	"github.com/cloudmap/cloudmap"
+
 	"bufio"
 	"fmt"
 	"io"
@@ -142,10 +144,15 @@ func (p *credParser) set(k, v string) error {
 			return p.errorf("allowed_namespaces: %v", err)
 		}
 		p.cur.AllowedNamespaces = list
+	case "account_id":
+		if !cloudmap.ValidAccountID(v) {
+			return p.errorf("account_id %q is not an AWS account ID (12 digits)", clip(v))
+		}
+		p.cur.AccountID = v
 	case "region", "output":
 		// Harmless profile settings users keep in the same file.
 	default:
-		return p.errorf("unknown key %q (want aws_access_key_id, aws_secret_access_key, allowed_actions or allowed_namespaces)", clip(k))
+		return p.errorf("unknown key %q (want aws_access_key_id, aws_secret_access_key, account_id, allowed_actions or allowed_namespaces)", clip(k))
 	}
 	return nil
 }

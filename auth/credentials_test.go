@@ -69,6 +69,7 @@ func TestParseCredentials_Errors(t *testing.T) {
 		{"bad action", ok + "allowed_actions = servicediscovery:Discovr*\n", "line 4: allowed_actions: action pattern \"servicediscovery:Discovr*\" matches no Cloud Map operation"},
 		{"action without prefix", ok + "allowed_actions = Get*\n", "line 4: allowed_actions: action pattern \"Get*\" must start with"},
 		{"empty namespaces", ok + "allowed_namespaces = ,\n", "line 4: allowed_namespaces: empty list"},
+		{"account id not 12 digits", ok + "account_id = 12345\n", "line 4: account_id \"12345\" is not an AWS account ID (12 digits)"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

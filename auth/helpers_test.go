@@ -22,6 +22,7 @@ var now = time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC)
 
 const (
 	region  = "us-east-1"
+	account = "123456789012"
 	service = "servicediscovery"
 	target  = "Route53AutoNaming_v20170314."
 )
@@ -83,7 +84,7 @@ func hashHex(body string) string {
 
 // newAuthorizer returns an Authorizer on the fixed clock.
 func newAuthorizer(keys []auth.Key, mods ...func(*auth.Config)) *auth.Authorizer {
-	cfg := auth.Config{Region: region, Service: service, Keys: keys, Resolver: fakeResolver{},
+	cfg := auth.Config{Region: region, AccountID: account, Regions: []string{region}, Service: service, Keys: keys, Resolver: fakeResolver{},
 		Now: func() time.Time { return now }}
 	for _, m := range mods {
 		m(&cfg)
@@ -115,10 +116,11 @@ var namespaces = map[string]*cloudmap.Namespace{
 }
 
 // dnsZones are the DNS namespaces of the fake: base.local (ns-base) and
-// mine.local (ns-mine).
+// mine.local (ns-mine), and x.free.example of another account.
 var dnsZones = []*cloudmap.Namespace{
-	{Id: "ns-base", Name: "base.local", Type: cloudmap.NamespaceDNSPrivate},
-	{Id: "ns-mine", Name: "mine.local", Type: cloudmap.NamespaceDNSPrivate},
+	{Id: "ns-base", Name: "base.local", Type: cloudmap.NamespaceDNSPrivate, Arn: "arn:aws:servicediscovery:us-east-1:123456789012:namespace/ns-base"},
+	{Id: "ns-mine", Name: "mine.local", Type: cloudmap.NamespaceDNSPrivate, Arn: "arn:aws:servicediscovery:us-east-1:123456789012:namespace/ns-mine"},
+	{Id: "ns-foreign", Name: "x.free.example", Type: cloudmap.NamespaceDNSPrivate, Arn: "arn:aws:servicediscovery:us-east-1:999999999999:namespace/ns-foreign"},
 }
 
 func (fakeResolver) ZonesNamed(name string) []*cloudmap.Namespace {
@@ -154,4 +156,10 @@ func (fakeResolver) NamespaceOfService(id string) (*cloudmap.Namespace, bool) {
 		return namespaces["ns-closed"], true
 	}
 	return nil, false
+}
+
+// authorize is Authorize for tests that check only its error.
+func authorize(a *auth.Authorizer, r *http.Request, body []byte, op string, in any) error {
+	_, err := a.Authorize(r, body, op, in)
+	return err
 }

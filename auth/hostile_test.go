@@ -42,7 +42,7 @@ func TestAuthorizer_OperationBoundToSignature(t *testing.T) {
 	a := newAuthorizer([]auth.Key{admin})
 	body := []byte(`{"Id":"ns-open"}`)
 	t.Run("target not signed", func(t *testing.T) {
-		err := a.Authorize(signWithoutTarget(t, "DeleteNamespace"), body, "DeleteNamespace", &cloudmap.IdInput{Id: "ns-open"})
+		err := authorize(a, signWithoutTarget(t, "DeleteNamespace"), body, "DeleteNamespace", &cloudmap.IdInput{Id: "ns-open"})
 		checkErr(t, err, cloudmap.ErrIncompleteSignature, "'X-Amz-Target' must be a 'SignedHeader'")
 	})
 	t.Run("date not signed", func(t *testing.T) {
@@ -50,7 +50,7 @@ func TestAuthorizer_OperationBoundToSignature(t *testing.T) {
 		h := r.Header.Get("Authorization")
 		h = strings.Replace(h, ";x-amz-date", "", 1)
 		r.Header.Set("Authorization", h)
-		err := a.Authorize(r, []byte("{}"), "ListNamespaces", &cloudmap.ListInput{})
+		err := authorize(a, r, []byte("{}"), "ListNamespaces", &cloudmap.ListInput{})
 		checkErr(t, err, cloudmap.ErrIncompleteSignature, "'X-Amz-Date' must be a 'SignedHeader'")
 	})
 	t.Run("presigned without target", func(t *testing.T) {
@@ -63,7 +63,7 @@ func TestAuthorizer_OperationBoundToSignature(t *testing.T) {
 		}
 		pr := httptest.NewRequest(http.MethodPost, u, nil)
 		pr.Header.Set("X-Amz-Target", target+"DeleteNamespace")
-		checkErr(t, a.Authorize(pr, nil, "DeleteNamespace", &cloudmap.IdInput{Id: "ns-open"}),
+		checkErr(t, authorize(a, pr, nil, "DeleteNamespace", &cloudmap.IdInput{Id: "ns-open"}),
 			cloudmap.ErrIncompleteSignature, "'X-Amz-Target' must be a 'SignedHeader'")
 	})
 	t.Run("presigned with target signed", func(t *testing.T) {
@@ -79,7 +79,7 @@ func TestAuthorizer_OperationBoundToSignature(t *testing.T) {
 		for k, v := range hdr {
 			pr.Header[k] = v
 		}
-		checkErr(t, a.Authorize(pr, nil, "ListNamespaces", &cloudmap.ListInput{}), "", "")
+		checkErr(t, authorize(a, pr, nil, "ListNamespaces", &cloudmap.ListInput{}), "", "")
 	})
 }
 
@@ -133,13 +133,13 @@ func TestAuthorizer_RejectionLogSampled(t *testing.T) {
 	})
 	bad := httptest.NewRequest(http.MethodPost, "http://127.0.0.1:8080/", nil)
 	for range 1000 {
-		a.Authorize(bad, nil, "ListNamespaces", nil)
+		authorize(a, bad, nil, "ListNamespaces", nil)
 	}
 	if n := strings.Count(buf.String(), "level=INFO"); n != 1 {
 		t.Fatalf("1000 refusals in one second wrote %d INFO lines, want 1:\n%s", n, buf.String())
 	}
 	clock = clock.Add(auth.RejectLogInterval)
-	a.Authorize(bad, nil, "ListNamespaces", nil)
+	authorize(a, bad, nil, "ListNamespaces", nil)
 	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
 	if len(lines) != 2 || !strings.Contains(lines[1], "suppressed=999") {
 		t.Errorf("after a second, lines = %q; want a second line with suppressed=999", lines)
@@ -149,7 +149,7 @@ func TestAuthorizer_RejectionLogSampled(t *testing.T) {
 		c.Logger = slog.New(slog.NewTextHandler(&debug, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	})
 	for range 10 {
-		d.Authorize(bad, nil, "ListNamespaces", nil)
+		authorize(d, bad, nil, "ListNamespaces", nil)
 	}
 	if n := strings.Count(debug.String(), "request rejected"); n != 10 {
 		t.Errorf("at debug level %d of 10 refusals logged", n)
@@ -175,7 +175,7 @@ func TestAuthorizer_ReloadFailureVisible(t *testing.T) {
 	if !strings.Contains(buf.String(), "level=ERROR") || !strings.Contains(buf.String(), "previous keys stay in force") {
 		t.Errorf("no ERROR line for the failed reload: %s", buf.String())
 	}
-	checkErr(t, a.Authorize(sign(t, signing{}, "{}"), []byte("{}"), "ListNamespaces", &cloudmap.ListInput{}), "", "")
+	checkErr(t, authorize(a, sign(t, signing{}, "{}"), []byte("{}"), "ListNamespaces", &cloudmap.ListInput{}), "", "")
 	guest := auth.Key{Name: "guest", AccessKeyID: "AKIDGUEST", SecretAccessKey: "g"}
 	if err := a.Reload(func() ([]auth.Key, error) { return []auth.Key{guest}, nil }); err != nil {
 		t.Fatal(err)
@@ -184,7 +184,7 @@ func TestAuthorizer_ReloadFailureVisible(t *testing.T) {
 	if st.LastError != nil || st.Failures != 1 || !st.LastSuccess.Equal(now) {
 		t.Errorf("after a success ReloadState = %+v", st)
 	}
-	checkErr(t, a.Authorize(sign(t, signing{}, "{}"), []byte("{}"), "ListNamespaces", &cloudmap.ListInput{}),
+	checkErr(t, authorize(a, sign(t, signing{}, "{}"), []byte("{}"), "ListNamespaces", &cloudmap.ListInput{}),
 		cloudmap.ErrUnrecognizedClient, "")
 }
 
@@ -213,7 +213,7 @@ func TestAuthorizer_NoShadowingNamespaces(t *testing.T) {
 		{"inside, in any case", zoner, "CreatePublicDnsNamespace", public("WEB.Base.LOCAL"), cloudmap.ErrAccessDenied},
 		{"above a namespace outside the scope", zoner, "CreatePrivateDnsNamespace", private("local"), cloudmap.ErrAccessDenied},
 		{"inside its own namespace", zoner, "CreatePrivateDnsNamespace", private("api.mine.local"), ""},
-		{"apart from every namespace", zoner, "CreatePrivateDnsNamespace", private("free.example"), ""},
+		{"above only another account's namespace", zoner, "CreatePrivateDnsNamespace", private("free.example"), ""},
 		{"an HTTP namespace is not in DNS", zoner, "CreateHttpNamespace", &cloudmap.CreateHttpNamespaceInput{Name: "web.base.local"}, ""},
 		{"a key scoped to the namespace by name may create beside it", scoped, "CreatePrivateDnsNamespace", private("base.local"), ""},
 		{"an unscoped key may shadow", admin, "CreatePrivateDnsNamespace", private("web.base.local"), ""},
@@ -221,7 +221,7 @@ func TestAuthorizer_NoShadowingNamespaces(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			r := sign(t, signing{id: tt.key.AccessKeyID, secret: tt.key.SecretAccessKey, op: tt.op}, "{}")
-			err := a.Authorize(r, []byte("{}"), tt.op, tt.input)
+			err := authorize(a, r, []byte("{}"), tt.op, tt.input)
 			checkErr(t, err, tt.code, rule)
 		})
 	}

@@ -25,6 +25,10 @@ type Key struct {
 	AllowedActions    []string
 	AllowedNamespaces []string
 	Name              string
+	// AccountID is the account of the key's requests (account_id in the
+	// credentials file); "" means the server's --account-id. Its scope
+	// (AllowedNamespaces) applies inside that account.
+	AccountID string
 }
 
 // label returns the name a message uses for k.

@@ -21,7 +21,7 @@ func TestAuthorizer_RateLimit(t *testing.T) {
 	})
 	call := func(k auth.Key) error {
 		r := sign(t, signing{id: k.AccessKeyID, secret: k.SecretAccessKey, at: clock}, "{}")
-		return a.Authorize(r, []byte("{}"), "ListNamespaces", &cloudmap.ListInput{})
+		return authorize(a, r, []byte("{}"), "ListNamespaces", &cloudmap.ListInput{})
 	}
 	steps := []struct {
 		advance time.Duration
@@ -66,7 +66,7 @@ func TestAuthorizer_RateLimitAnonymousPerClient(t *testing.T) {
 		{"[::1]:1000", ""},
 	}
 	for _, tt := range tests {
-		checkErr(t, a.Authorize(req(tt.remote), nil, "ListNamespaces", &cloudmap.ListInput{}), tt.code, "")
+		checkErr(t, authorize(a, req(tt.remote), nil, "ListNamespaces", &cloudmap.ListInput{}), tt.code, "")
 	}
 }
 
@@ -75,7 +75,7 @@ func TestAuthorizer_RateLimitBucketsBounded(t *testing.T) {
 	for i := range auth.MaxBuckets + 100 {
 		r := httptest.NewRequest(http.MethodPost, "http://127.0.0.1:8080/", nil)
 		r.RemoteAddr = fmt.Sprintf("10.%d.%d.%d:1", i>>16&255, i>>8&255, i&255)
-		if err := a.Authorize(r, nil, "ListNamespaces", &cloudmap.ListInput{}); err != nil {
+		if err := authorize(a, r, nil, "ListNamespaces", &cloudmap.ListInput{}); err != nil {
 			t.Fatalf("client %d: %v", i, err)
 		}
 	}
@@ -93,14 +93,14 @@ func TestAuthorizer_RateLimitIdleBucketsDropped(t *testing.T) {
 	for i := range 50 {
 		r := httptest.NewRequest(http.MethodPost, "http://127.0.0.1:8080/", nil)
 		r.RemoteAddr = fmt.Sprintf("10.0.0.%d:1", i)
-		if err := a.Authorize(r, nil, "ListNamespaces", &cloudmap.ListInput{}); err != nil {
+		if err := authorize(a, r, nil, "ListNamespaces", &cloudmap.ListInput{}); err != nil {
 			t.Fatal(err)
 		}
 	}
 	clock = clock.Add(2 * time.Minute) // every bucket refilled and the sweep is due
 	r := httptest.NewRequest(http.MethodPost, "http://127.0.0.1:8080/", nil)
 	r.RemoteAddr = "10.0.1.1:1"
-	if err := a.Authorize(r, nil, "ListNamespaces", &cloudmap.ListInput{}); err != nil {
+	if err := authorize(a, r, nil, "ListNamespaces", &cloudmap.ListInput{}); err != nil {
 		t.Fatal(err)
 	}
 	if got, want := auth.NumBuckets(a), 1; got != want {

@@ -35,10 +35,10 @@ func TestAuthorizer_SetKeysConcurrent(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for range rounds {
-				if err := a.Authorize(adminReq, []byte("{}"), "ListNamespaces", &cloudmap.ListInput{}); err != nil {
+				if err := authorize(a, adminReq, []byte("{}"), "ListNamespaces", &cloudmap.ListInput{}); err != nil {
 					errs <- err
 				}
-				err := a.Authorize(guestReq, []byte("{}"), "ListNamespaces", &cloudmap.ListInput{})
+				err := authorize(a, guestReq, []byte("{}"), "ListNamespaces", &cloudmap.ListInput{})
 				if err != nil && cloudmap.ErrorCode(err) != cloudmap.ErrUnrecognizedClient {
 					errs <- err
 				}
@@ -51,7 +51,7 @@ func TestAuthorizer_SetKeysConcurrent(t *testing.T) {
 		t.Error(err)
 	}
 	a.SetKeys([]auth.Key{admin, guest})
-	checkErr(t, a.Authorize(guestReq, []byte("{}"), "ListNamespaces", &cloudmap.ListInput{}), "", "")
+	checkErr(t, authorize(a, guestReq, []byte("{}"), "ListNamespaces", &cloudmap.ListInput{}), "", "")
 	a.SetKeys([]auth.Key{guest})
-	checkErr(t, a.Authorize(adminReq, []byte("{}"), "ListNamespaces", &cloudmap.ListInput{}), cloudmap.ErrUnrecognizedClient, "")
+	checkErr(t, authorize(a, adminReq, []byte("{}"), "ListNamespaces", &cloudmap.ListInput{}), cloudmap.ErrUnrecognizedClient, "")
 }

@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"cmp"
 	"net/http"
 	"strings"
 
@@ -38,7 +39,9 @@ var route53Operations = []string{
 
 // ZoneCheck reports whether the caller may see the hosted zone of ns (nil:
 // a zone that does not exist, visible only to keys that reach every
-// namespace): nil, or AccessDeniedException naming resource.
+// namespace): nil, NoSuchHostedZone for the zone of another account (Route
+// 53 is global: an account sees the zones of its namespaces in every
+// region, and no other), or AccessDeniedException naming resource.
 type ZoneCheck = func(ns *cloudmap.Namespace, resource string) error
 
 // AuthorizeRoute53 checks one Route 53 request: its SigV4 signature for
@@ -50,15 +53,19 @@ type ZoneCheck = func(ns *cloudmap.Namespace, resource string) error
 // *cloudmap.Error with the codes Authorize returns.
 func (a *Authorizer) AuthorizeRoute53(r *http.Request, body []byte, operation, resource string) (ZoneCheck, error) {
 	if !a.Enabled() {
+		account, err := a.unverifiedRoute53Account(r)
+		if err != nil {
+			return nil, err
+		}
 		if a.limiter != nil {
 			ip := clientIP(r)
 			if err := a.throttle("client:"+ip, "client "+ip, operation); err != nil {
 				return nil, err
 			}
 		}
-		return func(*cloudmap.Namespace, string) error { return nil }, nil
+		return func(ns *cloudmap.Namespace, resource string) error { return otherAccount(ns, account, resource) }, nil
 	}
-	k, err := a.verify(r, body, a.keys.Load(), Route53Service, a.region, route53Region)
+	k, _, err := a.verify(r, body, a.keys.Load(), Route53Service, route53Region)
 	if err != nil {
 		a.logRejected("request rejected", route53Prefix+operation, r, err)
 		return nil, err
@@ -66,8 +73,12 @@ func (a *Authorizer) AuthorizeRoute53(r *http.Request, body []byte, operation, r
 	if err := a.throttle("key:"+k.AccessKeyID, "key "+k.label(), operation); err != nil {
 		return nil, err
 	}
+	account := cmp.Or(k.AccountID, a.account)
 	check := func(ns *cloudmap.Namespace, resource string) error {
-		if k.allNamespaces || ns != nil && a.inScope(k, nsRef{raw: ns.Id, ns: ns}) {
+		if err := otherAccount(ns, account, resource); err != nil {
+			return err
+		}
+		if k.allNamespaces || ns != nil && a.inScope(k, nsRef{raw: ns.Id, ns: ns}, func(*cloudmap.Namespace) bool { return true }) {
 			return nil
 		}
 		return route53Denied(k, operation, resource)
@@ -78,6 +89,40 @@ func (a *Authorizer) AuthorizeRoute53(r *http.Request, body []byte, operation, r
 		return nil, err
 	}
 	return check, nil
+}
+
+// unverifiedRoute53Account reads the account of a Route 53 request when
+// authentication is off (see Authorize): a 12-digit access key ID of its
+// Authorization header, else the default account.
+func (a *Authorizer) unverifiedRoute53Account(r *http.Request) (string, error) {
+	hs := r.Header.Values("Authorization")
+	if len(hs) != 1 {
+		return a.account, nil
+	}
+	auth, err := ParseAuthorization(hs[0])
+	if err != nil {
+		return "", err
+	}
+	if auth.Region != route53Region && !a.regionAllowed(auth.Region) {
+		return "", a.wrongRegion(auth.Region, route53Region)
+	}
+	if cloudmap.ValidAccountID(auth.AccessKeyID) {
+		return auth.AccessKeyID, nil
+	}
+	return a.account, nil
+}
+
+// otherAccount returns NoSuchHostedZone when ns belongs to another account
+// than account: its zone does not exist for the caller.
+func otherAccount(ns *cloudmap.Namespace, account, resource string) error {
+	if ns == nil {
+		return nil
+	}
+	if parts := strings.SplitN(ns.Arn, ":", 6); len(parts) == 6 && parts[4] == account {
+		return nil
+	}
+	_, id, _ := strings.Cut(resource, "hostedzone/")
+	return cloudmap.Errorf("NoSuchHostedZone", "No hosted zone found with ID: %s", id)
 }
 
 // route53Denied is the AccessDeniedException for a Route 53 action.

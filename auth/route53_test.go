@@ -34,7 +34,7 @@ func TestAuthorizer_AuthorizeRoute53(t *testing.T) {
 	// The server's own region is eu-west-1: the SDKs sign Route 53 with
 	// us-east-1 (its global endpoint) or, with a custom endpoint, with the
 	// client's region; both are accepted, nothing else.
-	a := newAuthorizer([]auth.Key{admin, reader, sdOnly}, func(c *auth.Config) { c.Region = "eu-west-1" })
+	a := newAuthorizer([]auth.Key{admin, reader, sdOnly}, func(c *auth.Config) { c.Region, c.Regions = "eu-west-1", []string{"eu-west-1"} })
 	open, closed := namespaces["ns-open"], namespaces["ns-closed"]
 	const arn = "arn:aws:route53:::hostedzone/ZOPEN"
 	tests := []struct {
@@ -109,7 +109,7 @@ func TestAuthorizer_signingKeyPerService(t *testing.T) {
 	for i := range 2 {
 		_, err := a.AuthorizeRoute53(signRoute53(t, admin, region, "route53"), nil, "GetHostedZone", "*")
 		checkErr(t, err, "", "")
-		err = a.Authorize(sign(t, signing{}, "{}"), []byte("{}"), "ListNamespaces", &cloudmap.ListInput{})
+		err = authorize(a, sign(t, signing{}, "{}"), []byte("{}"), "ListNamespaces", &cloudmap.ListInput{})
 		if err != nil {
 			t.Fatalf("round %d: servicediscovery request after a route53 one: %v", i, err)
 		}

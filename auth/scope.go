@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"context"
 	"strings"
 
 	"github.com/cloudmap/cloudmap"
@@ -41,8 +42,10 @@ type nsRef struct {
 	discover bool
 }
 
-// authorize checks the key's action and namespace scope.
-func (a *Authorizer) authorize(k *compiledKey, operation string, input any) error {
+// authorize checks the key's action and namespace scope; the scope
+// applies inside the request's cell: a namespace of another cell is
+// unknown to it.
+func (a *Authorizer) authorize(ctx context.Context, k *compiledKey, operation string, input any) error {
 	if !k.allowsAction(operation) {
 		return denied(k, operation, a.resourceOf(operation, input))
 	}
@@ -53,12 +56,16 @@ func (a *Authorizer) authorize(k *compiledKey, operation string, input any) erro
 	if len(refs) == 0 {
 		return denied(k, operation, "*")
 	}
+	same := func(ns *cloudmap.Namespace) bool { return a.inCell(ctx, ns) }
 	for _, ref := range refs {
-		if !a.inScope(k, ref) {
+		if ref.ns != nil && !same(ref.ns) {
+			ref.ns = nil
+		}
+		if !a.inScope(k, ref, same) {
 			return denied(k, operation, ref.describe())
 		}
 	}
-	if name, ok := dnsNamespaceName(input); ok && a.shadows(k, name) {
+	if name, ok := dnsNamespaceName(input); ok && a.shadows(k, name, same) {
 		return cloudmap.Errorf(cloudmap.ErrAccessDenied, "%s (a DNS namespace inside or above %s is outside the key's scope)",
 			cloudmap.ErrorMessage(denied(k, operation, clip(name))), clip(name))
 	}
@@ -77,17 +84,18 @@ func dnsNamespaceName(input any) (string, bool) {
 }
 
 // shadows reports whether a DNS namespace called name would hide, or be
-// hidden by, a DNS namespace outside k's scope: one with the same name, one
-// above it (DNS answers from the most specific zone, so web.base.local
-// would hide service web of base.local) or one below it.
-func (a *Authorizer) shadows(k *compiledKey, name string) bool {
+// hidden by, a DNS namespace of the request's cell (same) outside k's
+// scope: one with the same name, one above it (DNS answers from the most
+// specific zone, so web.base.local would hide service web of base.local)
+// or one below it. Namespaces of other cells are no business of the key's.
+func (a *Authorizer) shadows(k *compiledKey, name string, same func(*cloudmap.Namespace) bool) bool {
 	if a.resolver == nil {
 		return false
 	}
 	name = strings.TrimSuffix(name, ".")
 	outside := func(nss []*cloudmap.Namespace) bool {
 		for _, ns := range nss {
-			if !a.inScope(k, nsRef{raw: ns.Id, ns: ns}) {
+			if same(ns) && !a.inScope(k, nsRef{raw: ns.Id, ns: ns}, same) {
 				return true
 			}
 		}
@@ -123,8 +131,9 @@ func (k *compiledKey) allows(action string) bool {
 	return false
 }
 
-// inScope reports whether ref matches one of the key's namespaces.
-func (a *Authorizer) inScope(k *compiledKey, ref nsRef) bool {
+// inScope reports whether ref matches one of the key's namespaces; same
+// tells the namespaces a discovery's allowed IDs may resolve to.
+func (a *Authorizer) inScope(k *compiledKey, ref nsRef, same func(*cloudmap.Namespace) bool) bool {
 	for _, allowed := range k.AllowedNamespaces {
 		switch {
 		case ref.ns != nil:
@@ -137,7 +146,7 @@ func (a *Authorizer) inScope(k *compiledKey, ref nsRef) bool {
 		case strings.EqualFold(allowed, ref.name):
 			return true
 		case ref.discover && a.resolver != nil:
-			if ns, ok := a.resolver.Namespace(resourceID(allowed)); ok && strings.EqualFold(ns.HttpName(), ref.name) {
+			if ns, ok := a.resolver.Namespace(resourceID(allowed)); ok && same(ns) && strings.EqualFold(ns.HttpName(), ref.name) {
 				return true
 			}
 		}

@@ -94,7 +94,7 @@ func TestAuthorizer_Scope(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			r := sign(t, signing{id: tt.key.AccessKeyID, secret: tt.key.SecretAccessKey, op: tt.op}, "{}")
-			checkErr(t, a.Authorize(r, []byte("{}"), tt.op, tt.input), tt.code, tt.msg)
+			checkErr(t, authorize(a, r, []byte("{}"), tt.op, tt.input), tt.code, tt.msg)
 		})
 	}
 }

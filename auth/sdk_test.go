@@ -52,7 +52,7 @@ func server(t *testing.T, a *auth.Authorizer, attempts *atomic.Int32) *httptest.
 			t.Errorf("decode %s: %v", op, err)
 		}
 		w.Header().Set("Content-Type", "application/x-amz-json-1.1")
-		if err := a.Authorize(r, body, op, input); err != nil {
+		if err := authorize(a, r, body, op, input); err != nil {
 			w.WriteHeader(http.StatusForbidden)
 			json.NewEncoder(w).Encode(map[string]string{"__type": cloudmap.ErrorCode(err), "Message": cloudmap.ErrorMessage(err)})
 			return
@@ -99,7 +99,7 @@ func errorCode(err error) string {
 func TestAuthorizer_ThroughSDK(t *testing.T) {
 	reader := auth.Key{Name: "reader", AccessKeyID: "AKIDREADER", SecretAccessKey: "reader-secret",
 		AllowedActions: []string{"servicediscovery:Discover*", "servicediscovery:Get*"}, AllowedNamespaces: []string{"open"}}
-	a := auth.New(auth.Config{Region: region, Keys: []auth.Key{admin, reader}, Resolver: fakeResolver{}})
+	a := auth.New(auth.Config{Region: region, AccountID: account, Keys: []auth.Key{admin, reader}, Resolver: fakeResolver{}})
 	var attempts atomic.Int32
 	srv := server(t, a, &attempts)
 	ctx := context.Background()
@@ -152,7 +152,7 @@ func TestAuthorizer_ThroughSDK(t *testing.T) {
 // TestAuthorizer_ThrottleRetriedBySDK checks that RequestLimitExceeded is
 // an error the SDK retries as a throttle.
 func TestAuthorizer_ThrottleRetriedBySDK(t *testing.T) {
-	a := auth.New(auth.Config{Region: region, Keys: []auth.Key{admin}, RateLimit: 0.001, Burst: 1})
+	a := auth.New(auth.Config{Region: region, AccountID: account, Keys: []auth.Key{admin}, RateLimit: 0.001, Burst: 1})
 	var attempts atomic.Int32
 	srv := server(t, a, &attempts)
 	c := client(srv, admin.AccessKeyID, admin.SecretAccessKey)

@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"net/http"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -37,41 +36,41 @@ type signedRequest struct {
 }
 
 // authenticate verifies the SigV4 signature of r over body and returns the
-// key that signed it.
-func (a *Authorizer) authenticate(r *http.Request, body []byte, ks *keySet) (*compiledKey, error) {
-	return a.verify(r, body, ks, a.service, a.region)
+// key that signed it and the region of its credential scope.
+func (a *Authorizer) authenticate(r *http.Request, body []byte, ks *keySet) (*compiledKey, string, error) {
+	return a.verify(r, body, ks, a.service, "")
 }
 
-// verify is authenticate for a signing name and the regions its credential
-// scope may name.
-func (a *Authorizer) verify(r *http.Request, body []byte, ks *keySet, service string, regions ...string) (*compiledKey, error) {
-	sr, k, err := a.checkForm(r, ks, service, regions)
+// verify is authenticate for a signing name; the credential scope may name
+// a region served or also (when not "").
+func (a *Authorizer) verify(r *http.Request, body []byte, ks *keySet, service, also string) (*compiledKey, string, error) {
+	sr, k, err := a.checkForm(r, ks, service, also)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	sum := sha256.Sum256(body)
 	payloadHash := hex.EncodeToString(sum[:])
 	if h := r.Header.Get("X-Amz-Content-Sha256"); h != "" && !hmac.Equal([]byte(strings.ToLower(h)), []byte(payloadHash)) {
-		return nil, cloudmap.Errorf(cloudmap.ErrInvalidSignature, msgPayloadHash)
+		return nil, "", cloudmap.Errorf(cloudmap.ErrInvalidSignature, msgPayloadHash)
 	}
 	canonical := canonicalRequest(r, sr.auth.SignedHeaders, payloadHash)
 	sts := stringToSign(sr.amzDate, sr.auth.Scope(), canonical)
 	want := hex.EncodeToString(hmacSHA256(k.signingKey(sr.auth.Date, sr.auth.Region, service), sts))
 	if !hmac.Equal([]byte(want), []byte(sr.auth.Signature)) {
-		return nil, cloudmap.Errorf(cloudmap.ErrInvalidSignature, msgSignatureWrong)
+		return nil, "", cloudmap.Errorf(cloudmap.ErrInvalidSignature, msgSignatureWrong)
 	}
-	return k, nil
+	return k, sr.auth.Region, nil
 }
 
 // checkForm checks everything about r's authorization that the headers
 // (or the query) alone decide: its form, the signed headers, the date,
 // region and service of the scope, and that the key is known.
-func (a *Authorizer) checkForm(r *http.Request, ks *keySet, service string, regions []string) (*signedRequest, *compiledKey, error) {
+func (a *Authorizer) checkForm(r *http.Request, ks *keySet, service, also string) (*signedRequest, *compiledKey, error) {
 	sr, err := parseRequest(r)
 	if err != nil {
 		return nil, nil, err
 	}
-	if err := a.checkScope(sr, service, regions); err != nil {
+	if err := a.checkScope(sr, service, also); err != nil {
 		return nil, nil, err
 	}
 	k, ok := ks.byID[sr.auth.AccessKeyID]
@@ -92,7 +91,7 @@ func (a *Authorizer) CheckHeaders(r *http.Request) error {
 	if !a.Enabled() {
 		return nil
 	}
-	if _, _, err := a.checkForm(r, a.keys.Load(), a.service, []string{a.region}); err != nil {
+	if _, _, err := a.checkForm(r, a.keys.Load(), a.service, ""); err != nil {
 		a.logRejected("request rejected", "", r, err)
 		return err
 	}
@@ -167,7 +166,7 @@ func parseAuthorization(r *http.Request) (*signedRequest, error) {
 }
 
 // checkScope checks the date, region and service of the signature.
-func (a *Authorizer) checkScope(sr *signedRequest, service string, regions []string) error {
+func (a *Authorizer) checkScope(sr *signedRequest, service, also string) error {
 	t, err := time.Parse(amzDateFormat, sr.amzDate)
 	if err != nil {
 		return incomplete("X-Amz-Date %q is not in ISO 8601 basic format (YYYYMMDD'T'HHMMSS'Z').", clip(sr.amzDate))
@@ -191,9 +190,8 @@ func (a *Authorizer) checkScope(sr *signedRequest, service string, regions []str
 		return cloudmap.Errorf(cloudmap.ErrInvalidSignature, "Signature expired: %s is now earlier than %s (%s - 5 min.)",
 			sr.amzDate, early.Format(amzDateFormat), now.Format(amzDateFormat))
 	}
-	if !slices.Contains(regions, sr.auth.Region) {
-		return cloudmap.Errorf(cloudmap.ErrInvalidSignature, "Credential should be scoped to a valid region, not '%s'; this endpoint serves '%s'.",
-			clip(sr.auth.Region), strings.Join(regions, "' or '"))
+	if sr.auth.Region != also && !a.regionAllowed(sr.auth.Region) {
+		return a.wrongRegion(sr.auth.Region, also)
 	}
 	if sr.auth.Service != service {
 		return cloudmap.Errorf(cloudmap.ErrInvalidSignature, "Credential should be scoped to correct service: '%s', not '%s'.",

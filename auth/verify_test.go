@@ -109,7 +109,7 @@ func TestAuthorizer_Signature(t *testing.T) {
 			if got == "" {
 				got = body
 			}
-			err := a.Authorize(tt.req(t), []byte(got), "ListNamespaces", &cloudmap.ListInput{})
+			err := authorize(a, tt.req(t), []byte(got), "ListNamespaces", &cloudmap.ListInput{})
 			checkErr(t, err, tt.code, tt.contains)
 		})
 	}
@@ -139,7 +139,7 @@ func TestAuthorizer_Presigned(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			checkErr(t, a.Authorize(presign(t, tt.expires, tt.at), nil, "ListNamespaces", &cloudmap.ListInput{}), tt.code, tt.msg)
+			checkErr(t, authorize(a, presign(t, tt.expires, tt.at), nil, "ListNamespaces", &cloudmap.ListInput{}), tt.code, tt.msg)
 		})
 	}
 	t.Run("tampered signature", func(t *testing.T) {
@@ -149,7 +149,7 @@ func TestAuthorizer_Presigned(t *testing.T) {
 		sig[0] ^= 1
 		q.Set("X-Amz-Signature", string(sig))
 		r.URL.RawQuery = q.Encode()
-		checkErr(t, a.Authorize(r, nil, "ListNamespaces", &cloudmap.ListInput{}), cloudmap.ErrInvalidSignature, "does not match")
+		checkErr(t, authorize(a, r, nil, "ListNamespaces", &cloudmap.ListInput{}), cloudmap.ErrInvalidSignature, "does not match")
 	})
 }
 
@@ -159,7 +159,7 @@ func TestAuthorizer_Anonymous(t *testing.T) {
 		t.Fatal("Enabled() with no keys")
 	}
 	r := httptest.NewRequest(http.MethodPost, "http://127.0.0.1:8080/", strings.NewReader("{}"))
-	checkErr(t, a.Authorize(r, []byte("{}"), "DeleteNamespace", &cloudmap.IdInput{Id: "ns-closed"}), "", "")
+	checkErr(t, authorize(a, r, []byte("{}"), "DeleteNamespace", &cloudmap.IdInput{Id: "ns-closed"}), "", "")
 }
 
 func TestAuthorizer_SetKeysEmptyFailsClosed(t *testing.T) {
@@ -168,8 +168,8 @@ func TestAuthorizer_SetKeysEmptyFailsClosed(t *testing.T) {
 	if !a.Enabled() {
 		t.Fatal("Enabled() false after SetKeys(nil) on an Authorizer created with keys")
 	}
-	err := a.Authorize(sign(t, signing{}, "{}"), []byte("{}"), "ListNamespaces", &cloudmap.ListInput{})
+	err := authorize(a, sign(t, signing{}, "{}"), []byte("{}"), "ListNamespaces", &cloudmap.ListInput{})
 	checkErr(t, err, cloudmap.ErrUnrecognizedClient, "invalid")
 	r := httptest.NewRequest(http.MethodPost, "http://127.0.0.1:8080/", strings.NewReader("{}"))
-	checkErr(t, a.Authorize(r, []byte("{}"), "ListNamespaces", &cloudmap.ListInput{}), cloudmap.ErrMissingAuthenticationToken, "Missing")
+	checkErr(t, authorize(a, r, []byte("{}"), "ListNamespaces", &cloudmap.ListInput{}), cloudmap.ErrMissingAuthenticationToken, "Missing")
 }

@@ -63,11 +63,13 @@ type Config struct {
 // *cloudmap.DiscoverInstancesInput). When the operation is unknown or the
 // body could not be decoded, Authorize is still called, with input nil, so
 // that unauthenticated callers get the authentication error first; it
-// should then authenticate only. It returns a *cloudmap.Error with an AWS
-// code (MissingAuthenticationTokenException, InvalidSignatureException,
+// should then authenticate only. It returns the context the operation
+// runs with: the request's, carrying the caller's identity (its cell,
+// cloudmap.WithCell); or a *cloudmap.Error with an AWS code
+// (MissingAuthenticationTokenException, InvalidSignatureException,
 // AccessDeniedException, ThrottlingException, ...) to reject.
 type Authorizer interface {
-	Authorize(r *http.Request, body []byte, operation string, input any) error
+	Authorize(r *http.Request, body []byte, operation string, input any) (context.Context, error)
 }
 
 // HeaderChecker is an optional interface of an Authorizer. CheckHeaders is
@@ -167,13 +169,13 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // request, failed or not, passes the operation's invoker (and so the hooks);
 // a long-poll waits before it (longpoll.go).
 func (h *handler) serve(w http.ResponseWriter, r *http.Request, c *Call, out []byte) (int, []byte) {
-	o, buf, err := h.prepare(w, r, c)
+	o, buf, ctx, err := h.prepare(w, r, c)
 	if buf != nil {
 		defer h.putBuf(buf)
 	}
 	if err == nil {
 		var parked bool
-		if parked, err = h.longPoll(w, r, o, c.Input, c.RequestID); parked && err == nil {
+		if parked, err = h.longPoll(ctx, w, r, o, c.Input, c.RequestID); parked && err == nil {
 			return statusParked, nil
 		}
 	}
@@ -181,7 +183,7 @@ func (h *handler) serve(w http.ResponseWriter, r *http.Request, c *Call, out []b
 		c.Input = nil
 	}
 	c.Rejected = err
-	return h.invoke(r.Context(), w, c, o, out)
+	return h.invoke(ctx, w, c, o, out)
 }
 
 // invoke calls the operation o (nil when unknown) through its hooks and
@@ -207,42 +209,48 @@ func (h *handler) invoke(ctx context.Context, w http.ResponseWriter, c *Call, o 
 
 // prepare checks, reads, decodes and authorizes the request. It returns
 // the operation (nil when unknown), the pooled buffer of the body (to give
-// back), and the error that rejects the request before dispatch. c.Input is
-// set once decoded.
-func (h *handler) prepare(w http.ResponseWriter, r *http.Request, c *Call) (*operation, *bytes.Buffer, error) {
+// back), the context the operation runs with (carrying the caller's cell)
+// and the error that rejects the request before dispatch. c.Input is set
+// once decoded.
+func (h *handler) prepare(w http.ResponseWriter, r *http.Request, c *Call) (*operation, *bytes.Buffer, context.Context, error) {
+	ctx := r.Context()
 	if err := h.checkRequest(r); err != nil {
-		return h.knownOp(r), nil, err
+		return h.knownOp(r), nil, ctx, err
 	}
 	if h.early != nil {
 		if err := h.early.CheckHeaders(r); err != nil {
 			w.Header()["Connection"] = connectionClose // do not wait for the unread body
-			return h.knownOp(r), nil, err
+			return h.knownOp(r), nil, ctx, err
 		}
 	}
 	buf, err := h.readBody(w, r)
 	if err != nil {
-		return h.knownOp(r), buf, err
+		return h.knownOp(r), buf, ctx, err
 	}
 	body := buf.Bytes()
 	target := r.Header.Get("X-Amz-Target")
 	o := h.table.lookup(target)
 	if o == nil {
-		return nil, buf, h.reject(r, body, opName(target), h.unknownOperation(target))
+		return nil, buf, ctx, h.reject(r, body, opName(target), h.unknownOperation(target))
 	}
 	in := o.newInput()
 	dec := h.getDecoder()
 	err = dec.decodeInput(o.input, body, o.name, in)
 	h.putDecoder(dec)
 	if err != nil {
-		return o, buf, h.reject(r, body, o.name, err)
+		return o, buf, ctx, h.reject(r, body, o.name, err)
 	}
 	if h.auth != nil {
-		if err := h.auth.Authorize(r, body, o.name, in); err != nil {
-			return o, buf, err
+		actx, err := h.auth.Authorize(r, body, o.name, in)
+		if err != nil {
+			return o, buf, ctx, err
+		}
+		if actx != nil {
+			ctx = actx
 		}
 	}
 	c.Input = in
-	return o, buf, nil
+	return o, buf, ctx, nil
 }
 
 // knownOp is the operation of the request's target, or nil.
@@ -257,7 +265,7 @@ func (h *handler) knownOp(r *http.Request) *operation {
 // dispatch, so authentication failures come first, or else err.
 func (h *handler) reject(r *http.Request, body []byte, op string, err error) error {
 	if h.auth != nil {
-		if aerr := h.auth.Authorize(r, body, op, nil); aerr != nil {
+		if _, aerr := h.auth.Authorize(r, body, op, nil); aerr != nil {
 			return aerr
 		}
 	}

@@ -20,8 +20,8 @@ import (
 // denyAll rejects every request with AccessDeniedException.
 type denyAll struct{}
 
-func (denyAll) Authorize(*http.Request, []byte, string, any) error {
-	return cloudmap.Errorf(cloudmap.ErrAccessDenied, "denied")
+func (denyAll) Authorize(*http.Request, []byte, string, any) (context.Context, error) {
+	return nil, cloudmap.Errorf(cloudmap.ErrAccessDenied, "denied")
 }
 
 // TestHandler_HooksSeeEveryRequest: each request passes every hook once,

@@ -73,23 +73,24 @@ const statusParked = -1
 // longPoll waits as the long-poll headers of a discovery request ask: it
 // parks the request (park.go), or else waits here. It returns InvalidInput
 // naming the header for a bad header; the end of the wait is not an error.
-func (h *handler) longPoll(w http.ResponseWriter, r *http.Request, o *operation, in any, reqID string) (parked bool, err error) {
+func (h *handler) longPoll(ctx context.Context, w http.ResponseWriter, r *http.Request, o *operation, in any, reqID string) (parked bool, err error) {
 	var key pollKey
 	switch in := in.(type) {
 	case *cloudmap.DiscoverInstancesInput:
-		key = pollKey{in.NamespaceName, in.ServiceName, in.OwnerAccount}
+		key = pollKey{ns: in.NamespaceName, svc: in.ServiceName, owner: in.OwnerAccount}
 	case *cloudmap.DiscoverInstancesRevisionInput:
-		key = pollKey{in.NamespaceName, in.ServiceName, in.OwnerAccount}
+		key = pollKey{ns: in.NamespaceName, svc: in.ServiceName, owner: in.OwnerAccount}
 	default:
 		return false, nil
 	}
+	key.cell, _ = cloudmap.CellFrom(ctx)
 	index, wait, ok, err := parseLongPoll(r.Header)
 	if err != nil || !ok || h.ext.waiter == nil {
 		return false, err
 	}
 	wait += rand.N(wait/16 + 1)
 	if h.ext.lot != nil {
-		rev, _, err := h.ext.lot.src.WatchRevision(key.ns, key.svc, key.owner)
+		rev, _, err := h.ext.lot.src.WatchRevision(key.cell, key.ns, key.svc, key.owner)
 		if err != nil || rev != index {
 			return false, nil // answer at once
 		}
@@ -102,7 +103,7 @@ func (h *handler) longPoll(w http.ResponseWriter, r *http.Request, o *operation,
 	rc, end := http.NewResponseController(w), time.Now().Add(wait+30*time.Second)
 	rc.SetWriteDeadline(end)
 	rc.SetReadDeadline(end)
-	ctx, cancel := context.WithTimeout(r.Context(), wait)
+	ctx, cancel := context.WithTimeout(ctx, wait) // ctx carries the caller's cell
 	defer cancel()
 	if h.ext.shutdown != nil {
 		defer context.AfterFunc(h.ext.shutdown, cancel)()

@@ -9,6 +9,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/cloudmap/cloudmap"
 )
 
 // Parked long-polls. A long-poll that must wait gives its connection up
@@ -25,10 +27,15 @@ import (
 // it): a service's InstancesRevision and a channel closed at its next
 // change.
 type RevisionWatcher interface {
-	WatchRevision(nsName, svcName, owner string) (int64, <-chan struct{}, error)
+	WatchRevision(cell cloudmap.Cell, nsName, svcName, owner string) (int64, <-chan struct{}, error)
 }
 
-type pollKey struct{ ns, svc, owner string }
+// pollKey is what a parked long-poll waits for: a service of a cell (the
+// zero Cell for the default cell), found by names.
+type pollKey struct {
+	cell           cloudmap.Cell
+	ns, svc, owner string
+}
 
 // lot holds the parked long-polls.
 type lot struct {
@@ -147,7 +154,7 @@ func (l *lot) end(g *pollGroup) {
 // is gone.
 func (l *lot) run(g *pollGroup) {
 	for {
-		rev, ch, err := l.src.WatchRevision(g.key.ns, g.key.svc, g.key.owner)
+		rev, ch, err := l.src.WatchRevision(g.key.cell, g.key.ns, g.key.svc, g.key.owner)
 		var due []*parked
 		l.mu.Lock()
 		for p := range g.waiters {
@@ -208,7 +215,11 @@ func (p *parked) finish() {
 // then closes it.
 func (p *parked) answer() {
 	defer p.conn.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	ctx := context.Background()
+	if p.key.cell != (cloudmap.Cell{}) {
+		ctx = cloudmap.WithCell(ctx, p.key.cell) // answered in the caller's cell
+	}
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	hw := headerWriter{}
 	out := p.h.getOut()

@@ -23,7 +23,7 @@ type fakeRevision struct {
 	watched chan struct{} // receives each WatchRevision call
 }
 
-func (f *fakeRevision) WatchRevision(ns, svc, owner string) (int64, <-chan struct{}, error) {
+func (f *fakeRevision) WatchRevision(_ cloudmap.Cell, ns, svc, owner string) (int64, <-chan struct{}, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	select {
@@ -93,7 +93,7 @@ type waitingRevision struct{ *fakeRevision }
 
 func (f waitingRevision) WaitRevision(ctx context.Context, ns, svc, owner string, index int64) error {
 	for {
-		rev, ch, err := f.WatchRevision(ns, svc, owner)
+		rev, ch, err := f.WatchRevision(cloudmap.Cell{}, ns, svc, owner)
 		if err != nil || rev != index {
 			return nil
 		}

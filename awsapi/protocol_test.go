@@ -104,9 +104,12 @@ type recordingAuth struct {
 	err    error
 }
 
-func (a *recordingAuth) Authorize(_ *http.Request, body []byte, op string, in any) error {
+func (a *recordingAuth) Authorize(r *http.Request, body []byte, op string, in any) (context.Context, error) {
 	a.ops, a.inputs, a.bodies = append(a.ops, op), append(a.inputs, in), append(a.bodies, string(body))
-	return a.err
+	if a.err != nil {
+		return nil, a.err
+	}
+	return r.Context(), nil
 }
 
 func TestHandler_Authorizer(t *testing.T) {

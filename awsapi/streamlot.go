@@ -9,6 +9,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/cloudmap/cloudmap"
 )
 
 // Change streams on HTTP/1.x give their connection up to the handler
@@ -21,7 +23,12 @@ import (
 // The response is close-delimited (no chunking): HTTP/1.1 allows it with
 // Connection: close.
 
-type streamKey struct{ ns, svc string }
+// streamKey is what a group of streams watches: a service (or, with svc
+// empty, a namespace) of a cell.
+type streamKey struct {
+	cell    cloudmap.Cell
+	ns, svc string
+}
 
 // streamLot holds the adopted streams.
 type streamLot struct {
@@ -97,7 +104,7 @@ func (l *streamLot) adopt(w http.ResponseWriter, s *stream, reqID, id string, sn
 }
 
 func (l *streamLot) add(a *adopted) {
-	key := streamKey{a.s.ns, a.s.svc}
+	key := streamKey{a.s.cell, a.s.ns, a.s.svc}
 	l.mu.Lock()
 	if l.closed {
 		l.mu.Unlock()
@@ -116,7 +123,7 @@ func (l *streamLot) add(a *adopted) {
 }
 
 func (l *streamLot) remove(a *adopted) {
-	key := streamKey{a.s.ns, a.s.svc}
+	key := streamKey{a.s.cell, a.s.ns, a.s.svc}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	g := l.groups[key]
@@ -181,10 +188,10 @@ func (l *streamLot) run(g *streamGroup) {
 
 func (l *streamLot) watch(k streamKey) (<-chan struct{}, error) {
 	if k.svc != "" {
-		_, ch, err := l.src.WatchService(k.ns, k.svc)
+		_, ch, err := l.src.WatchService(k.cell, k.ns, k.svc)
 		return ch, err
 	}
-	_, _, _, ch, err := l.src.WatchNamespace(k.ns)
+	_, _, _, ch, err := l.src.WatchNamespace(k.cell, k.ns)
 	return ch, err
 }
 

@@ -42,10 +42,10 @@ const (
 type WatchSource interface {
 	// WatchService returns the current entry of a service found as
 	// DiscoverInstances finds it, and a channel closed at its next change.
-	WatchService(nsName, svcName string) (*cloudmap.ServiceEntry, <-chan struct{}, error)
+	WatchService(cell cloudmap.Cell, nsName, svcName string) (*cloudmap.ServiceEntry, <-chan struct{}, error)
 	// WatchNamespace returns a namespace, its services' entries, its serial
 	// and a channel closed at the next change in it.
-	WatchNamespace(nsName string) (*cloudmap.Namespace, []*cloudmap.ServiceEntry, uint32, <-chan struct{}, error)
+	WatchNamespace(cell cloudmap.Cell, nsName string) (*cloudmap.Namespace, []*cloudmap.ServiceEntry, uint32, <-chan struct{}, error)
 }
 
 // watchInstance is an instance as DiscoverInstances reports it.
@@ -86,12 +86,13 @@ func (h *handler) serveWatch(w http.ResponseWriter, r *http.Request) {
 	reqID := rh.requestID()
 	w.Header()["X-Amzn-Requestid"] = rh.requestIDHeader()
 	w.Header()["Content-Type"] = jsonContentType
-	if err := h.startWatch(r); err != nil {
+	cell, err := h.startWatch(r)
+	if err != nil {
 		h.writeError(w, reqID, err)
 		return
 	}
 	q := r.URL.Query()
-	s := &stream{h: h, ns: q.Get("namespace"), svc: q.Get("service"), lastID: r.Header.Get("Last-Event-ID")}
+	s := &stream{h: h, cell: cell, ns: q.Get("namespace"), svc: q.Get("service"), lastID: r.Header.Get("Last-Event-ID")}
 	id, snap, err := s.load()
 	if err != nil {
 		h.writeError(w, reqID, err)
@@ -117,34 +118,41 @@ func (h *handler) serveWatch(w http.ResponseWriter, r *http.Request) {
 }
 
 // startWatch checks the method and the query, then authorizes the stream
-// as a DiscoverInstances of its namespace and service.
-func (h *handler) startWatch(r *http.Request) error {
+// as a DiscoverInstances of its namespace and service. It returns the
+// caller's cell (the zero Cell for the default cell).
+func (h *handler) startWatch(r *http.Request) (cloudmap.Cell, error) {
 	if r.Method != http.MethodGet {
-		return cloudmap.Errorf(codeMethodNotAllowed, "method %s is not allowed: %s takes GET", r.Method, WatchPath)
+		return cloudmap.Cell{}, cloudmap.Errorf(codeMethodNotAllowed, "method %s is not allowed: %s takes GET", r.Method, WatchPath)
 	}
 	q := r.URL.Query()
 	ns, svc := q.Get("namespace"), q.Get("service")
 	in := &cloudmap.DiscoverInstancesInput{NamespaceName: ns, ServiceName: svc}
+	var cell cloudmap.Cell
 	if h.auth != nil {
-		if err := h.auth.Authorize(r, nil, "DiscoverInstances", in); err != nil {
-			return err
+		ctx, err := h.auth.Authorize(r, nil, "DiscoverInstances", in)
+		if err != nil {
+			return cloudmap.Cell{}, err
+		}
+		if ctx != nil {
+			cell, _ = cloudmap.CellFrom(ctx)
 		}
 	}
 	switch {
 	case h.ext.watch == nil:
-		return cloudmap.Errorf(cloudmap.ErrUnknownOperation, "%s is not served here", WatchPath)
+		return cell, cloudmap.Errorf(cloudmap.ErrUnknownOperation, "%s is not served here", WatchPath)
 	case ns == "":
-		return cloudmap.Errorf(cloudmap.ErrInvalidInput, "query parameter namespace is required")
+		return cell, cloudmap.Errorf(cloudmap.ErrInvalidInput, "query parameter namespace is required")
 	case len(ns) > 1024 || len(svc) > 127:
-		return cloudmap.Errorf(cloudmap.ErrInvalidInput, "query parameter namespace (at most 1024 bytes) or service (at most 127) is too long")
+		return cell, cloudmap.Errorf(cloudmap.ErrInvalidInput, "query parameter namespace (at most 1024 bytes) or service (at most 127) is too long")
 	}
-	return nil
+	return cell, nil
 }
 
 // stream is one change stream being served.
 type stream struct {
 	h       *handler
 	out     sink
+	cell    cloudmap.Cell // the caller's cell (zero: the default cell)
 	ns, svc string
 	lastID  string
 	wake    <-chan struct{}
@@ -179,7 +187,7 @@ func (o rwSink) write(b []byte, deadline time.Time) error {
 // (no such namespace or service) is answered as an API error.
 func (s *stream) load() (string, *watchSnapshot, error) {
 	if s.svc != "" {
-		e, ch, err := s.h.ext.watch.WatchService(s.ns, s.svc)
+		e, ch, err := s.h.ext.watch.WatchService(s.cell, s.ns, s.svc)
 		if err != nil {
 			return "", nil, err
 		}
@@ -187,7 +195,7 @@ func (s *stream) load() (string, *watchSnapshot, error) {
 		snap := &watchSnapshot{Namespace: e.Namespace.HttpName(), Services: []watchState{fullService(e)}}
 		return strconv.FormatInt(e.Revision, 10), snap, nil
 	}
-	ns, entries, serial, ch, err := s.h.ext.watch.WatchNamespace(s.ns)
+	ns, entries, serial, ch, err := s.h.ext.watch.WatchNamespace(s.cell, s.ns)
 	if err != nil {
 		return "", nil, err
 	}
@@ -251,7 +259,7 @@ func (s *stream) failed(err error) error {
 // service or namespace is gone).
 func (s *stream) next() bool {
 	if s.one != nil {
-		e, ch, err := s.h.ext.watch.WatchService(s.ns, s.svc)
+		e, ch, err := s.h.ext.watch.WatchService(s.cell, s.ns, s.svc)
 		if err != nil || e.Service.Id != s.one.Service.Id {
 			gone := diffService(s.one, nil)
 			s.event(strconv.FormatInt(s.one.Revision, 10), "change", gone)
@@ -263,7 +271,7 @@ func (s *stream) next() bool {
 		s.one, s.wake = e, ch
 		return true
 	}
-	ns, entries, serial, ch, err := s.h.ext.watch.WatchNamespace(s.ns)
+	ns, entries, serial, ch, err := s.h.ext.watch.WatchNamespace(s.cell, s.ns)
 	id := strconv.FormatUint(uint64(serial), 10)
 	alive := err == nil && ns != nil
 	seen := make(map[string]bool, len(entries))

@@ -45,13 +45,13 @@ func (f *fakeWatch) set(rev int64, value string) {
 	f.ch = make(chan struct{})
 }
 
-func (f *fakeWatch) WatchService(ns, svc string) (*cloudmap.ServiceEntry, <-chan struct{}, error) {
+func (f *fakeWatch) WatchService(_ cloudmap.Cell, ns, svc string) (*cloudmap.ServiceEntry, <-chan struct{}, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return f.entry, f.ch, nil
 }
 
-func (f *fakeWatch) WatchNamespace(ns string) (*cloudmap.Namespace, []*cloudmap.ServiceEntry, uint32, <-chan struct{}, error) {
+func (f *fakeWatch) WatchNamespace(_ cloudmap.Cell, ns string) (*cloudmap.Namespace, []*cloudmap.ServiceEntry, uint32, <-chan struct{}, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return f.entry.Namespace, []*cloudmap.ServiceEntry{f.entry}, uint32(f.entry.Revision), f.ch, nil

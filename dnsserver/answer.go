@@ -119,9 +119,9 @@ func (s *Server) answerQuestion(m *dns.Msg, question dns.Question, client netip.
 // contains name (a fully qualified name), and the offset in name where the
 // zone's name starts; nil when there is none.
 func (s *Server) findZone(name string, client netip.Addr) (*cloudmap.Namespace, int) {
-	private := s.isPrivate(client)
+	c := viewer{s: s, addr: client.Unmap()}
 	for off := 0; off < len(name)-1; {
-		if ns := visible(s.src.ZonesNamed(name[off:len(name)-1]), private); ns != nil {
+		if ns := c.visible(s.src.ZonesNamed(name[off : len(name)-1])); ns != nil {
 			return ns, off
 		}
 		next, end := dns.NextLabel(name, off)
@@ -133,29 +133,54 @@ func (s *Server) findZone(name string, client netip.Addr) (*cloudmap.Namespace, 
 	return nil, 0
 }
 
-// isPrivate reports whether client may see private namespaces.
-func (s *Server) isPrivate(client netip.Addr) bool {
-	client = client.Unmap()
-	for _, p := range s.private {
-		if p.Contains(client) {
+// viewer is the client of one query, with what it may see worked out once.
+type viewer struct {
+	s    *Server
+	addr netip.Addr
+	// private: 0 not worked out yet, 1 inside PrivateCIDRs, 2 outside.
+	private int8
+}
+
+// seesPrivate reports whether the client may see the private namespace ns:
+// it is inside the networks of the namespace's VPC when that VPC is
+// declared, else inside PrivateCIDRs.
+func (c *viewer) seesPrivate(ns *cloudmap.Namespace) bool {
+	if nets, ok := c.s.cfg.VPCs[ns.Vpc]; ok {
+		return contains(nets, c.addr)
+	}
+	if c.private == 0 {
+		c.private = 2
+		if contains(c.s.private, c.addr) {
+			c.private = 1
+		}
+	}
+	return c.private == 1
+}
+
+func contains(nets []netip.Prefix, a netip.Addr) bool {
+	for _, p := range nets {
+		if p.Contains(a) {
 			return true
 		}
 	}
 	return false
 }
 
-// visible picks the namespace a client sees among namespaces of the same
-// name: the private one for private clients, else the public one.
-func visible(zones []*cloudmap.Namespace, private bool) *cloudmap.Namespace {
+// visible picks the namespace the client sees among namespaces of the same
+// name (oldest first, from every cell): the oldest private one it may see,
+// else the oldest public one.
+func (c *viewer) visible(zones []*cloudmap.Namespace) *cloudmap.Namespace {
 	var public *cloudmap.Namespace
 	for _, ns := range zones {
 		switch ns.Type {
 		case cloudmap.NamespaceDNSPrivate:
-			if private {
+			if c.seesPrivate(ns) {
 				return ns
 			}
 		case cloudmap.NamespaceDNSPublic:
-			public = ns
+			if public == nil {
+				public = ns
+			}
 		}
 	}
 	return public

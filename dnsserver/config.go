@@ -14,6 +14,11 @@ type Config struct {
 	// PrivateCIDRs are the client networks that see DNS_PRIVATE namespaces;
 	// nil means DefaultPrivateCIDRs().
 	PrivateCIDRs []netip.Prefix
+	// VPCs are the client networks of declared VPCs (--vpc), by VPC ID: a
+	// DNS_PRIVATE namespace created for a declared VPC answers only the
+	// clients inside that VPC's networks; one created for an undeclared
+	// VPC answers the clients in PrivateCIDRs.
+	VPCs map[string][]netip.Prefix
 	// RateLimit is the responses per second per client IP over UDP (a token
 	// bucket with a burst of one second); 0 turns rate limiting off.
 	RateLimit int

@@ -64,9 +64,13 @@
 //
 // # Visibility
 //
-// DNS_PRIVATE namespaces are visible only to clients in Config.PrivateCIDRs
-// (default DefaultPrivateCIDRs); DNS_PUBLIC ones to everyone. When a private
-// and a public namespace share a name, private clients see the private one.
+// DNS_PRIVATE namespaces are visible only to the clients of their VPC: the
+// networks Config.VPCs declares for it, or Config.PrivateCIDRs (default
+// DefaultPrivateCIDRs) when their VPC is not declared; DNS_PUBLIC ones to
+// everyone. Namespaces of every cell (account, region) are served; among
+// namespaces of the same name, a client sees the oldest private one
+// visible to it, else the oldest public one (Route 53 answers a VPC from
+// the private zone associated with it, the Internet from the public one).
 // The most specific visible zone containing the name answers.
 //
 // # Serving

@@ -6,8 +6,8 @@ import cloudmap "github.com/cloudmap/cloudmap"
 // reads it afresh: the server keeps no cache of its own, so a change the
 // view has applied is visible to the next query.
 type Source interface {
-	// ZonesNamed returns the DNS namespaces (DNS_PRIVATE/DNS_PUBLIC) whose name equals name
-	// case-insensitively (name without trailing dot); at most one of each type; nil when none.
+	// ZonesNamed returns the DNS namespaces (DNS_PRIVATE/DNS_PUBLIC) of every cell whose name
+	// equals name case-insensitively (name without trailing dot), oldest first; nil when none.
 	ZonesNamed(name string) []*cloudmap.Namespace
 	// ServiceNamed returns the service of the namespace with that name (case-insensitive), or nil.
 	ServiceNamed(namespaceID, name string) *cloudmap.ServiceEntry

@@ -6,9 +6,11 @@ import (
 	"fmt"
 	"log/slog"
 	"net/netip"
+	"slices"
 	"strings"
 	"time"
 
+	"github.com/cloudmap/cloudmap"
 	"github.com/cloudmap/cloudmap/dnsserver"
 	"github.com/cloudmap/cloudmap/registry"
 )
@@ -22,9 +24,15 @@ type Config struct {
 	DNSAddr string
 	// DataDir holds the embedded store; unused with EtcdEndpoints.
 	DataDir string
-	// Region and AccountID appear in ARNs and SigV4 scopes.
+	// Region and AccountID are the default cell: the region of requests
+	// without a SigV4 credential scope and the account of keys without an
+	// account_id (and of unsigned requests). The default cell keeps the key
+	// layout of a single-cell server.
 	Region    string
 	AccountID string
+	// Regions are the regions a request's credential scope may name
+	// (--regions); nil means any well-formed region ("*").
+	Regions []string
 	// Logger receives every log line; nil means discard.
 	Logger *slog.Logger
 
@@ -48,6 +56,9 @@ type Config struct {
 	// DNSPrivateCIDRs are the client networks that see private DNS
 	// namespaces; nil means loopback and the private ranges.
 	DNSPrivateCIDRs []netip.Prefix
+	// VPCs declare the client networks of VPCs (--vpc ID=CIDR,...): a
+	// private DNS namespace created for a declared VPC answers only them.
+	VPCs map[string][]netip.Prefix
 	// DNSRateLimit is the UDP DNS responses per second per client network
 	// (IPv4 /24, IPv6 /56). 0 means dnsserver.DefaultRateLimit when DNSAddr
 	// is not a loopback address and off on loopback; negative turns it off.
@@ -147,8 +158,16 @@ func (c *Config) AddFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.APIAddr, "api-addr", c.APIAddr, "address of the Cloud Map API")
 	fs.StringVar(&c.DNSAddr, "dns-addr", c.DNSAddr, "address of the DNS server (UDP and TCP); empty disables DNS")
 	fs.StringVar(&c.DataDir, "data-dir", c.DataDir, "directory of the embedded store")
-	fs.StringVar(&c.Region, "region", c.Region, "region in ARNs and SigV4 scopes")
-	fs.StringVar(&c.AccountID, "account-id", c.AccountID, "12-digit account id in ARNs")
+	fs.StringVar(&c.Region, "region", c.Region, "region of requests without a SigV4 credential scope (with --account-id, the default cell)")
+	fs.StringVar(&c.AccountID, "account-id", c.AccountID, "12-digit account of keys without account_id and of unsigned requests")
+	fs.Func("regions", "regions served, from requests' SigV4 credential scopes (`region,...`, or * for any well-formed region; default *)", func(s string) error {
+		regions, err := ParseRegions(s)
+		if err != nil {
+			return err
+		}
+		c.Regions = regions
+		return nil
+	})
 
 	fs.Func("etcd-endpoints", "comma-separated etcd endpoints (`host:port,...`); switches the store to etcd", func(s string) error {
 		c.EtcdEndpoints = splitList(s)
@@ -166,6 +185,19 @@ func (c *Config) AddFlags(fs *flag.FlagSet) {
 
 	fs.Func("dns-private-cidrs", "comma-separated client networks (`cidr,...`) that see private DNS namespaces (default loopback and private ranges)",
 		cidrsFlag(&c.DNSPrivateCIDRs))
+	fs.Func("vpc", "client networks of a VPC (`ID=CIDR[,CIDR...]`; repeatable, or ;-separated): its private DNS namespaces answer only them", func(s string) error {
+		vpcs, err := ParseVPCs(s)
+		if err != nil {
+			return err
+		}
+		if c.VPCs == nil {
+			c.VPCs = map[string][]netip.Prefix{}
+		}
+		for id, nets := range vpcs {
+			c.VPCs[id] = append(c.VPCs[id], nets...)
+		}
+		return nil
+	})
 	fs.IntVar(&c.DNSRateLimit, "dns-rate-limit", c.DNSRateLimit, "UDP DNS responses per second per client /24 (IPv6 /56); 0 = 100 when DNS listens beyond loopback, off on loopback; -1 = off")
 	fs.Func("dns-nameservers", "the hosts serving the zones (`NAME=IP,...`, IPv4 or IPv6), for their NS and SOA records and Route 53's DelegationSet (default the synthetic ns-1.cloudmap.invalid)", func(s string) error {
 		ns, err := ParseNameServers(s)
@@ -241,6 +273,8 @@ func (c *Config) Validate() error {
 		return errors.New("config: data dir is empty")
 	case c.Region == "":
 		return errors.New("config: region is empty")
+	case len(c.Regions) > 0 && !slices.Contains(c.Regions, c.Region):
+		return fmt.Errorf("config: --region %s is not among --regions %s", c.Region, strings.Join(c.Regions, ","))
 	case len(c.AccountID) != 12 || !allDigits(c.AccountID):
 		return fmt.Errorf("config: account id %q must be 12 digits", c.AccountID)
 	case (c.TLSCert == "") != (c.TLSKey == ""):
@@ -266,6 +300,53 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("config: --dns-nameservers: %w", err)
 	}
 	return nil
+}
+
+// ParseRegions parses the --regions list: "*" (or "") for any well-formed
+// region, else comma-separated region names; errors name the entry.
+func ParseRegions(s string) ([]string, error) {
+	if strings.TrimSpace(s) == "*" || strings.TrimSpace(s) == "" {
+		return nil, nil
+	}
+	var out []string
+	for _, r := range splitList(s) {
+		if !cloudmap.ValidRegion(r) {
+			return nil, fmt.Errorf("%q is not a region name (like eu-west-1)", r)
+		}
+		if !slices.Contains(out, r) {
+			out = append(out, r)
+		}
+	}
+	return out, nil
+}
+
+// ParseVPCs parses --vpc values: ID=CIDR[,CIDR...], several separated by
+// ";" (CLOUDMAP_VPC); errors name the entry.
+func ParseVPCs(s string) (map[string][]netip.Prefix, error) {
+	out := map[string][]netip.Prefix{}
+	for _, entry := range strings.Split(s, ";") {
+		entry = strings.TrimSpace(entry)
+		if entry == "" {
+			continue
+		}
+		id, cidrs, ok := strings.Cut(entry, "=")
+		id = strings.TrimSpace(id)
+		if !ok || id == "" || strings.ContainsAny(id, " ,") {
+			return nil, fmt.Errorf("%q is not ID=CIDR[,CIDR...]", entry)
+		}
+		nets := splitList(cidrs)
+		if len(nets) == 0 {
+			return nil, fmt.Errorf("%q lists no CIDR", entry)
+		}
+		for _, n := range nets {
+			p, err := netip.ParsePrefix(n)
+			if err != nil {
+				return nil, fmt.Errorf("%q: %q is not a CIDR prefix", entry, n)
+			}
+			out[id] = append(out[id], p.Masked())
+		}
+	}
+	return out, nil
 }
 
 // ParseNameServers parses the --dns-nameservers list NAME=IP[,NAME=IP...]

@@ -71,7 +71,8 @@ func (s *Server) startAPI() error {
 		return err
 	}
 	s.auth = auth.New(auth.Config{
-		Region: s.cfg.Region, Service: "servicediscovery", Keys: keys,
+		Region: s.cfg.Region, AccountID: s.cfg.AccountID, Regions: s.cfg.Regions,
+		Service: "servicediscovery", Keys: keys,
 		RateLimit: s.cfg.RateLimit, Resolver: s.view, Logger: s.log.With("component", "auth"),
 	})
 	g := &guard{store: s.store, name: s.storeKind(), log: s.log.With("component", "api")}
@@ -137,7 +138,7 @@ func (s *Server) startDNS() error {
 		return nil
 	}
 	dcfg := dnsserver.Config{
-		Addr: s.cfg.DNSAddr, PrivateCIDRs: s.cfg.DNSPrivateCIDRs, RateLimit: dnsRateLimit(s.cfg),
+		Addr: s.cfg.DNSAddr, PrivateCIDRs: s.cfg.DNSPrivateCIDRs, VPCs: s.cfg.VPCs, RateLimit: dnsRateLimit(s.cfg),
 		NameServers: s.cfg.DNSNameServers, Logger: s.log.With("component", "dns"),
 	}
 	if s.metrics != nil {

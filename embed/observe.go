@@ -119,9 +119,13 @@ func (s *Server) accessLog(op string, next awsapi.Invoker) awsapi.Invoker {
 			code = metrics.Code(err)
 			status = awsapi.StatusOf(code)
 		}
+		cell := s.cfg.AccountID + "/" + s.cfg.Region
+		if cc, ok := cloudmap.CellFrom(ctx); ok {
+			cell = cc.String()
+		}
 		log.LogAttrs(ctx, slog.LevelInfo, "api request",
 			slog.String("request_id", c.RequestID), slog.String("op", op),
-			slog.String("key", accessKeyID(c)), slog.String("remote", c.Request.RemoteAddr),
+			slog.String("key", accessKeyID(c)), slog.String("cell", cell), slog.String("remote", c.Request.RemoteAddr),
 			slog.Int("status", status), slog.String("code", code),
 			slog.Float64("latency_ms", float64(time.Since(start).Microseconds())/1000))
 		return out, err

@@ -116,6 +116,7 @@ func Start(ctx context.Context, cfg Config) (_ *Server, err error) {
 		WaitApplied: s.view.WaitFor, MaxNamespaces: cfg.MaxNamespaces,
 		MaxServices: cfg.MaxServices, MaxInstancesPerService: cfg.MaxInstancesPerService,
 		MaxBatch: maxBatch(s.store), OperationDelay: cfg.OperationDelay, Finished: s.finished(),
+		DeclaredVPC:         func(id string) bool { _, ok := cfg.VPCs[id]; return ok },
 		HealthChecksPrivate: cfg.HealthChecksPrivate,
 	})
 	s.check = health.New(s.view, s.reg, health.Config{
@@ -140,8 +141,17 @@ func Start(ctx context.Context, cfg Config) (_ *Server, err error) {
 	go s.lead(runCtx)
 	s.forwardRenewals(runCtx)
 	log.Info("cloudmap ready", "api", s.APIURL(), "dns", s.DNSAddr(), "admin", s.AdminAddr(),
-		"store", s.storeName(), "auth", s.authMode())
+		"store", s.storeName(), "auth", s.authMode(),
+		"default_cell", cfg.AccountID+"/"+cfg.Region, "regions", regionsServed(cfg.Regions), "vpcs", len(cfg.VPCs))
 	return s, nil
+}
+
+// regionsServed describes --regions for the start-up log.
+func regionsServed(regions []string) string {
+	if len(regions) == 0 {
+		return "*"
+	}
+	return strings.Join(regions, ",")
 }
 
 // openStore opens the configured store. On failure it returns a nil

@@ -224,7 +224,11 @@ func (c *Checker) record(ctx context.Context, t *target, probeErr error) {
 	c.stats.Writes++
 	c.mu.Unlock()
 
-	changed, err := c.sink.SetHealth(ctx, t.key.serviceID, t.key.instanceID, status)
+	wctx := ctx
+	if t.spec.Cell != (cloudmap.Cell{}) {
+		wctx = cloudmap.WithCell(ctx, t.spec.Cell) // the instance's cell, where its health record lives
+	}
+	changed, err := c.sink.SetHealth(wctx, t.key.serviceID, t.key.instanceID, status)
 
 	c.mu.Lock()
 	defer c.mu.Unlock()

@@ -160,6 +160,7 @@ func (k *Keeper) Run(ctx context.Context) {
 type action struct {
 	svc, inst  string
 	deregister bool
+	arn        string // the service's ARN: it names the instance's cell
 }
 
 // sweep expires the leases due and forgets instances that are gone.
@@ -195,12 +196,12 @@ func (k *Keeper) sweep(ctx context.Context) {
 				continue
 			}
 			if ie.Health == cloudmap.Healthy && !l.expired {
-				todo = append(todo, action{svc: kk.svc, inst: kk.inst})
+				todo = append(todo, action{svc: kk.svc, inst: kk.inst, arn: e.Service.Arn})
 			}
 			l.expired = true
 			if x.Deregister && !l.deregister && late > lease+time.Duration(x.DeregisterAfterSeconds)*time.Second {
 				l.deregister = true
-				todo = append(todo, action{svc: kk.svc, inst: kk.inst, deregister: true})
+				todo = append(todo, action{svc: kk.svc, inst: kk.inst, deregister: true, arn: e.Service.Arn})
 			}
 		}
 	}
@@ -221,6 +222,9 @@ func (k *Keeper) sweep(ctx context.Context) {
 }
 
 func (k *Keeper) apply(ctx context.Context, a action) {
+	if c, ok := cloudmap.CellOfARN(a.arn); ok {
+		ctx = cloudmap.WithCell(ctx, c) // the registry writes in the instance's cell
+	}
 	if a.deregister {
 		out, err := k.reg.DeregisterInstance(ctx, &cloudmap.InstanceInput{ServiceId: a.svc, InstanceId: a.inst})
 		if err != nil {

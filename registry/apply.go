@@ -85,6 +85,9 @@ func applyDeleteNamespace(tx cloudmap.Tx, op *opRecord) error {
 			return err
 		}
 	}
+	if err := releaseVPCName(tx, ns); err != nil {
+		return err
+	}
 	return deletePrefix(tx, tagPrefix(ns.Id))
 }
 

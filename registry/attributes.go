@@ -17,11 +17,11 @@ func loadAttributes(tx cloudmap.ReadTx, svcID string) (map[string]string, error)
 	return attrs, nil
 }
 
-func (r *Registry) serviceIDInput(v string) (string, error) {
+func (r *Registry) serviceIDInput(c cloudmap.Cell, v string) (string, error) {
 	if v == "" {
 		return "", invalid("ServiceId is required")
 	}
-	id, ok := r.resourceID("service", v)
+	id, ok := resourceID(c, "service", v)
 	if !ok {
 		return "", serviceNotFound(v)
 	}
@@ -34,7 +34,7 @@ func (r *Registry) GetServiceAttributes(ctx context.Context, in *cloudmap.Servic
 	if in == nil {
 		return nil, invalid("ServiceId is required")
 	}
-	id, err := r.serviceIDInput(in.ServiceId)
+	id, err := r.serviceIDInput(r.cellOf(ctx), in.ServiceId)
 	if err != nil {
 		return nil, err
 	}
@@ -50,7 +50,7 @@ func (r *Registry) GetServiceAttributes(ctx context.Context, in *cloudmap.Servic
 		return nil, wrap("GetServiceAttributes", err)
 	}
 	return &cloudmap.GetServiceAttributesOutput{ServiceAttributes: &cloudmap.ServiceAttributes{
-		ServiceArn: r.arn("service", id), ResourceOwner: r.cfg.AccountID, Attributes: attrs}}, nil
+		ServiceArn: arn(r.cellOf(ctx), "service", id), ResourceOwner: r.cellOf(ctx).Account, Attributes: attrs}}, nil
 }
 
 // UpdateServiceAttributes merges attributes into a service's. Errors:
@@ -59,7 +59,7 @@ func (r *Registry) UpdateServiceAttributes(ctx context.Context, in *cloudmap.Upd
 	if in == nil {
 		return nil, invalid("ServiceId is required")
 	}
-	id, err := r.serviceIDInput(in.ServiceId)
+	id, err := r.serviceIDInput(r.cellOf(ctx), in.ServiceId)
 	if err != nil {
 		return nil, err
 	}
@@ -98,7 +98,7 @@ func (r *Registry) DeleteServiceAttributes(ctx context.Context, in *cloudmap.Del
 	if in == nil {
 		return nil, invalid("ServiceId is required")
 	}
-	id, err := r.serviceIDInput(in.ServiceId)
+	id, err := r.serviceIDInput(r.cellOf(ctx), in.ServiceId)
 	if err != nil {
 		return nil, err
 	}

@@ -34,6 +34,16 @@
 //	idem/svc/<creator-request-id>     CreatorRequestId of a service -> {hash, service id}
 //	idem/inst/<creator-request-id>    CreatorRequestId of a registration -> {hash, operation id}
 //
+// Those are the keys of one cell (account, region). The default cell's are
+// the store's own keys; every other cell's are the same keys under
+// cell/<account>/<region>/ (see cell.go). Two kinds of keys belong to no
+// cell:
+//
+//	cells/<account>/<region>           marker of a cell other than the default one, written
+//	                                   with its first write; the worker drains the cells it lists
+//	vpcns/<vpc>/<reversed name>.       private DNS namespace name in its VPC ->
+//	                                   "<cell key prefix> <namespace-id>" (vpc.go)
+//
 // A namespace create reserves the name (the idx keys) and stores the
 // namespace in the same transaction; with an operation delay the worker
 // stores the namespace later, and GetNamespace finds it once the operation

@@ -36,7 +36,7 @@ func (r *Registry) UpdateInstanceCustomHealthStatus(ctx context.Context, in *clo
 	if in == nil {
 		return nil, invalid("ServiceId is required")
 	}
-	svcID, err := r.instanceTarget(in.ServiceId, in.InstanceId)
+	svcID, err := r.instanceTarget(r.cellOf(ctx), in.ServiceId, in.InstanceId)
 	if err != nil {
 		return nil, err
 	}

@@ -28,7 +28,7 @@ type instRequest struct {
 // operation (see execute). Errors: InvalidInput, ServiceNotFound,
 // DuplicateRequest, ResourceLimitExceeded.
 func (r *Registry) RegisterInstance(ctx context.Context, in *cloudmap.RegisterInstanceInput) (*cloudmap.OperationOutput, error) {
-	svcID, err := r.checkRegisterInput(in)
+	svcID, err := r.checkRegisterInput(r.cellOf(ctx), in)
 	if err != nil {
 		return nil, err
 	}
@@ -38,10 +38,10 @@ func (r *Registry) RegisterInstance(ctx context.Context, in *cloudmap.RegisterIn
 		hash = requestHash(instRequest{svcID, in.InstanceId, in.Attributes})
 	}
 	inst := &cloudmap.Instance{Id: in.InstanceId, CreatorRequestId: in.CreatorRequestId,
-		Attributes: in.Attributes, CreatedByAccount: r.cfg.AccountID, ServiceId: svcID}
+		Attributes: in.Attributes, CreatedByAccount: r.cellOf(ctx).Account, ServiceId: svcID}
 	instRaw := cloudmap.Encode(inst)
 	newTask := func(svc *cloudmap.Service) *task {
-		op := r.newOp(opID, cloudmap.OpRegisterInstance,
+		op := r.newOp(r.cellOf(ctx), opID, cloudmap.OpRegisterInstance,
 			map[string]string{cloudmap.TargetService: svcID, cloudmap.TargetInstance: in.InstanceId})
 		op.NamespaceId, op.ServiceId, op.Busy, op.Instance = svc.NamespaceId, svcID, busyInstKey(svcID, in.InstanceId), inst
 		return &task{opID: opID, job: &job{id: opID, op: op, inst: instRaw}, raw: r.encodeRecord(op)}
@@ -83,11 +83,11 @@ func (r *Registry) RegisterInstance(ctx context.Context, in *cloudmap.RegisterIn
 
 // checkRegisterInput checks what a registration needs no store for and
 // returns the service id.
-func (r *Registry) checkRegisterInput(in *cloudmap.RegisterInstanceInput) (string, error) {
+func (r *Registry) checkRegisterInput(c cloudmap.Cell, in *cloudmap.RegisterInstanceInput) (string, error) {
 	if in == nil {
 		return "", invalid("ServiceId is required")
 	}
-	svcID, err := r.serviceIDInput(in.ServiceId)
+	svcID, err := r.serviceIDInput(c, in.ServiceId)
 	if err != nil {
 		return "", err
 	}
@@ -153,7 +153,7 @@ func (r *Registry) DeregisterInstance(ctx context.Context, in *cloudmap.Instance
 	if in == nil {
 		return nil, invalid("ServiceId is required")
 	}
-	svcID, err := r.instanceTarget(in.ServiceId, in.InstanceId)
+	svcID, err := r.instanceTarget(r.cellOf(ctx), in.ServiceId, in.InstanceId)
 	if err != nil {
 		return nil, err
 	}
@@ -169,7 +169,7 @@ func (r *Registry) DeregisterInstance(ctx context.Context, in *cloudmap.Instance
 		if _, err := loadInstance(tx, svcID, in.InstanceId); err != nil {
 			return nil, err
 		}
-		op := r.newOp(opID, cloudmap.OpDeregisterInstance,
+		op := r.newOp(r.cellOf(ctx), opID, cloudmap.OpDeregisterInstance,
 			map[string]string{cloudmap.TargetService: svcID, cloudmap.TargetInstance: in.InstanceId})
 		op.NamespaceId, op.ServiceId, op.Busy = svc.NamespaceId, svcID, busyInstKey(svcID, in.InstanceId)
 		op.Instance = &cloudmap.Instance{Id: in.InstanceId, ServiceId: svcID}
@@ -183,7 +183,7 @@ func (r *Registry) GetInstance(ctx context.Context, in *cloudmap.InstanceInput) 
 	if in == nil {
 		return nil, invalid("ServiceId is required")
 	}
-	svcID, err := r.instanceTarget(in.ServiceId, in.InstanceId)
+	svcID, err := r.instanceTarget(r.cellOf(ctx), in.ServiceId, in.InstanceId)
 	if err != nil {
 		return nil, err
 	}
@@ -198,7 +198,7 @@ func (r *Registry) GetInstance(ctx context.Context, in *cloudmap.InstanceInput) 
 	if err != nil {
 		return nil, wrap("GetInstance", err)
 	}
-	return &cloudmap.GetInstanceOutput{ResourceOwner: r.cfg.AccountID, Instance: inst}, nil
+	return &cloudmap.GetInstanceOutput{ResourceOwner: r.cellOf(ctx).Account, Instance: inst}, nil
 }
 
 // loadInstance reads an instance or returns InstanceNotFound.
@@ -374,8 +374,8 @@ func validateAlias(svc *cloudmap.Service, attrs map[string]string) error {
 
 // instanceTarget checks the ServiceId and InstanceId members that every
 // per-instance operation takes and returns the service id.
-func (r *Registry) instanceTarget(serviceID, instanceID string) (string, error) {
-	svcID, err := r.serviceIDInput(serviceID)
+func (r *Registry) instanceTarget(c cloudmap.Cell, serviceID, instanceID string) (string, error) {
+	svcID, err := r.serviceIDInput(c, serviceID)
 	if err != nil {
 		return "", err
 	}

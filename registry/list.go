@@ -341,7 +341,7 @@ func (r *Registry) ListServices(ctx context.Context, in *cloudmap.ListInput) (*c
 	filters := append([]cloudmap.Filter(nil), in.Filters...)
 	for i, f := range filters {
 		if f.Name == "NAMESPACE_ID" && len(f.Values) == 1 {
-			id, ok := r.resourceID("namespace", f.Values[0])
+			id, ok := resourceID(r.cellOf(ctx), "namespace", f.Values[0])
 			if !ok {
 				id = "-" // an ARN of another account or kind matches nothing
 			}
@@ -433,7 +433,7 @@ func (r *Registry) ListInstances(ctx context.Context, in *cloudmap.ListInstances
 	if in == nil {
 		return nil, invalid("ServiceId is required")
 	}
-	svcID, err := r.serviceIDInput(in.ServiceId)
+	svcID, err := r.serviceIDInput(r.cellOf(ctx), in.ServiceId)
 	if err != nil {
 		return nil, err
 	}
@@ -446,7 +446,7 @@ func (r *Registry) ListInstances(ctx context.Context, in *cloudmap.ListInstances
 	if err != nil {
 		return nil, err
 	}
-	out := &cloudmap.ListInstancesOutput{ResourceOwner: r.cfg.AccountID}
+	out := &cloudmap.ListInstancesOutput{ResourceOwner: r.cellOf(ctx).Account}
 	err = r.store.View(ctx, func(tx cloudmap.ReadTx) error {
 		if _, err := loadService(tx, svcID); err != nil {
 			return err

@@ -94,7 +94,7 @@ func (r *Registry) createNamespace(ctx context.Context, req nsRequest, crid stri
 	}
 	nsID, opID, zoneID := newNamespaceID(), newOperationID(), newHostedZoneID()
 	if len(dedupTags(req.Tags)) > maxTags {
-		return nil, tooManyTags(r.arn("namespace", nsID))
+		return nil, tooManyTags(arn(r.cellOf(ctx), "namespace", nsID))
 	}
 	hash := requestHash(req)
 	return r.execute(ctx, "CreateNamespace", func(tx cloudmap.Tx) (*task, error) {
@@ -112,9 +112,24 @@ func (r *Registry) createNamespace(ctx context.Context, req nsRequest, crid stri
 		if err != nil {
 			return nil, err
 		}
-		ns := r.buildNamespace(req, nsID, zoneID, httpName, crid)
-		op := r.newOp(opID, cloudmap.OpCreateNamespace, map[string]string{cloudmap.TargetNamespace: nsID})
+		ns := r.buildNamespace(r.cellOf(ctx), req, nsID, zoneID, httpName, crid)
+		op := r.newOp(r.cellOf(ctx), opID, cloudmap.OpCreateNamespace, map[string]string{cloudmap.TargetNamespace: nsID})
 		ns.CreateDate = op.CreateDate
+		_, cellPrefix := r.cell(ctx)
+		if conflict, err := r.reserveVPCName(tx, req, cellPrefix, nsID); err != nil || conflict != "" {
+			if err != nil {
+				return nil, err
+			}
+			if err := failedOp(tx, op, errCannotCreateHostedZone, conflict); err != nil {
+				return nil, err
+			}
+			if crid != "" {
+				if err := put(tx, idemKey("ns", crid), idemRecord{Hash: hash, OperationId: opID}); err != nil {
+					return nil, err
+				}
+			}
+			return replay(opID), nil
+		}
 		op.NamespaceId, op.Busy, op.Namespace, op.Tags = nsID, busyNSKey(nsID), ns, dedupTags(req.Tags)
 		for _, k := range []string{nsNameKey(req.Type, req.Name), httpNameKey(httpName)} {
 			if err := putString(tx, k, nsID); err != nil {
@@ -221,8 +236,8 @@ func namespaceCreator(tx cloudmap.ReadTx, id string) (string, error) {
 	return op.Namespace.CreatorRequestId, nil
 }
 
-func (r *Registry) buildNamespace(req nsRequest, id, zoneID, httpName, crid string) *cloudmap.Namespace {
-	ns := &cloudmap.Namespace{Id: id, Arn: r.arn("namespace", id), ResourceOwner: r.cfg.AccountID,
+func (r *Registry) buildNamespace(c cloudmap.Cell, req nsRequest, id, zoneID, httpName, crid string) *cloudmap.Namespace {
+	ns := &cloudmap.Namespace{Id: id, Arn: arn(c, "namespace", id), ResourceOwner: c.Account,
 		Name: req.Name, Type: req.Type, Description: req.Description, CreatorRequestId: crid, Vpc: req.Vpc,
 		Properties: cloudmap.NamespaceProperties{HttpProperties: &cloudmap.HttpProperties{HttpName: httpName}}}
 	if req.Type.IsDNS() {
@@ -281,7 +296,7 @@ func (r *Registry) updateNamespace(ctx context.Context, t cloudmap.NamespaceType
 	if _, err := soaTTL(change.Properties); err != nil {
 		return nil, err
 	}
-	id, ok := r.resourceID("namespace", idOrArn)
+	id, ok := resourceID(r.cellOf(ctx), "namespace", idOrArn)
 	if !ok {
 		return nil, namespaceNotFound(idOrArn)
 	}
@@ -308,7 +323,7 @@ func (r *Registry) updateNamespace(ctx context.Context, t cloudmap.NamespaceType
 		if err := checkBusy(tx, busyNSKey(id), "namespace "+id); err != nil {
 			return nil, err
 		}
-		op := r.newOp(opID, cloudmap.OpUpdateNamespace, map[string]string{cloudmap.TargetNamespace: id})
+		op := r.newOp(r.cellOf(ctx), opID, cloudmap.OpUpdateNamespace, map[string]string{cloudmap.TargetNamespace: id})
 		op.NamespaceId, op.Busy, op.Change = id, busyNSKey(id), change
 		if token != "" {
 			if err := put(tx, idemKey("nsupd", token), idemRecord{Hash: hash, OperationId: opID}); err != nil {
@@ -325,7 +340,7 @@ func (r *Registry) GetNamespace(ctx context.Context, in *cloudmap.IdInput) (*clo
 	if in == nil || in.Id == "" {
 		return nil, invalid("Id is required")
 	}
-	id, ok := r.resourceID("namespace", in.Id)
+	id, ok := resourceID(r.cellOf(ctx), "namespace", in.Id)
 	if !ok {
 		return nil, namespaceNotFound(in.Id)
 	}
@@ -349,7 +364,7 @@ func (r *Registry) DeleteNamespace(ctx context.Context, in *cloudmap.IdInput) (*
 	if in == nil || in.Id == "" {
 		return nil, invalid("Id is required")
 	}
-	id, ok := r.resourceID("namespace", in.Id)
+	id, ok := resourceID(r.cellOf(ctx), "namespace", in.Id)
 	if !ok {
 		return nil, namespaceNotFound(in.Id)
 	}
@@ -364,7 +379,7 @@ func (r *Registry) DeleteNamespace(ctx context.Context, in *cloudmap.IdInput) (*
 		if err := checkNoServices(tx, id); err != nil {
 			return nil, err
 		}
-		op := r.newOp(opID, cloudmap.OpDeleteNamespace, map[string]string{cloudmap.TargetNamespace: id})
+		op := r.newOp(r.cellOf(ctx), opID, cloudmap.OpDeleteNamespace, map[string]string{cloudmap.TargetNamespace: id})
 		op.NamespaceId, op.Busy = id, busyNSKey(id)
 		return &task{opID: opID, job: newJob(op)}, nil
 	})

@@ -28,10 +28,10 @@ type opRecord struct {
 }
 
 // newOp returns a SUBMITTED operation record.
-func (r *Registry) newOp(id string, t cloudmap.OperationType, targets map[string]string) *opRecord {
+func (r *Registry) newOp(c cloudmap.Cell, id string, t cloudmap.OperationType, targets map[string]string) *opRecord {
 	now := r.now()
 	return &opRecord{Operation: cloudmap.Operation{
-		Id: id, OwnerAccount: r.cfg.AccountID, Type: t, Status: cloudmap.OpSubmitted,
+		Id: id, OwnerAccount: c.Account, Type: t, Status: cloudmap.OpSubmitted,
 		CreateDate: now, UpdateDate: now, Targets: targets,
 	}}
 }
@@ -116,7 +116,7 @@ func (r *Registry) execute(ctx context.Context, name string, check func(tx cloud
 		r.cfg.Finished(applied, cloudmap.OpSuccess)
 	}
 	if r.delayed() {
-		r.wake()
+		r.wake(ctx)
 	} else if err := r.waitApplied(ctx, rev); err != nil {
 		return nil, fmt.Errorf("registry: %s: %w", name, err)
 	}

@@ -21,7 +21,10 @@ import (
 
 // Config configures a Registry.
 type Config struct {
-	// Region and AccountID appear in ARNs and in owner fields.
+	// Region and AccountID are the default cell: the cell of a request
+	// whose context carries none (cloudmap.CellFrom). Its keys keep the
+	// single-cell layout (cell.go). ARNs and owner fields show the
+	// request's cell.
 	Region, AccountID string
 	// Now returns the current time; nil means time.Now.
 	Now func() time.Time
@@ -55,6 +58,10 @@ type Config struct {
 	// operations survive a restart. 0 (the default): a request applies its
 	// operation in its own transaction and replies when it is final.
 	OperationDelay time.Duration
+	// DeclaredVPC reports whether the clients of a VPC are declared to
+	// the server (--vpc): private namespaces of such a VPC may not
+	// overlap (vpc.go). nil: none is.
+	DeclaredVPC func(id string) bool
 	// HealthChecksPrivate accepts HealthCheckConfig in private DNS
 	// namespaces (AWS refuses it there).
 	HealthChecksPrivate bool
@@ -62,11 +69,15 @@ type Config struct {
 
 // Registry implements cloudmap.ControlPlane over a cloudmap.Store.
 type Registry struct {
-	store cloudmap.Store
+	store *cellStore // the store seen from the request's cell (cell.go)
 	cfg   Config
 	log   *slog.Logger
 	// nudge wakes the worker in this process right after a submission.
 	nudge chan struct{}
+	// pendMu guards pending: the cells with operations queued since the
+	// worker last drained them (the zero Cell for the default cell).
+	pendMu  sync.Mutex
+	pending map[cloudmap.Cell]struct{}
 
 	// svcMu guards svcCache: decoded services keyed by id with the stored
 	// bytes they were decoded from, so that the hot paths (register, apply)
@@ -133,8 +144,10 @@ func New(store cloudmap.Store, cfg Config) *Registry {
 	if log == nil {
 		log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	return &Registry{store: store, cfg: cfg, log: log, nudge: make(chan struct{}, 1),
+	r := &Registry{cfg: cfg, log: log, nudge: make(chan struct{}, 1),
 		svcCache: map[string]cachedService{}}
+	r.store = &cellStore{r: r, s: store}
+	return r
 }
 
 // now returns the current time in UTC with the millisecond precision AWS
@@ -143,8 +156,9 @@ func (r *Registry) now() time.Time {
 	return r.cfg.Now().UTC().Truncate(time.Millisecond)
 }
 
-// wake nudges the worker without blocking.
-func (r *Registry) wake() {
+// wake nudges the worker without blocking, to drain the cell of ctx.
+func (r *Registry) wake(ctx context.Context) {
+	r.queuedIn(cellKey(r.cell(ctx)))
 	select {
 	case r.nudge <- struct{}{}:
 	default:
@@ -233,20 +247,21 @@ var lastOpTime atomic.Int64
 
 func newHostedZoneID() string { return "Z" + rand.Text()[:20] }
 
-func (r *Registry) arn(kind, id string) string {
-	return "arn:aws:servicediscovery:" + r.cfg.Region + ":" + r.cfg.AccountID + ":" + kind + "/" + id
+// arn returns the ARN of a resource of kind in cell c.
+func arn(c cloudmap.Cell, kind, id string) string {
+	return "arn:aws:servicediscovery:" + c.Region + ":" + c.Account + ":" + kind + "/" + id
 }
 
 // resourceID returns the id of an input typed Arn, which takes the bare id
 // or the full ARN of a resource of kind ("namespace" or "service"). ok is
 // false for an ARN of another partition (only "aws" exists here), service,
-// kind, region or account.
-func (r *Registry) resourceID(kind, v string) (id string, ok bool) {
+// kind, or of another region or account than cell c.
+func resourceID(c cloudmap.Cell, kind, v string) (id string, ok bool) {
 	if !strings.HasPrefix(v, "arn:") {
 		return v, v != ""
 	}
 	parts := strings.SplitN(v, ":", 6)
-	if len(parts) != 6 || parts[1] != "aws" || parts[2] != "servicediscovery" || parts[3] != r.cfg.Region || parts[4] != r.cfg.AccountID {
+	if len(parts) != 6 || parts[1] != "aws" || parts[2] != "servicediscovery" || parts[3] != c.Region || parts[4] != c.Account {
 		return "", false
 	}
 	id, found := strings.CutPrefix(parts[5], kind+"/")

@@ -31,14 +31,26 @@ type PruneResult struct {
 	Idempotency int // idempotency records
 }
 
-// PendingOperations returns how many operations are not final yet.
+// PendingOperations returns how many operations are not final yet, in
+// every cell.
 func (r *Registry) PendingOperations(ctx context.Context) (int, error) {
-	var n int
-	err := r.store.View(ctx, func(tx cloudmap.ReadTx) (err error) {
-		n, err = count(tx, prefixOpQueue)
-		return err
-	})
-	return n, err
+	cells, err := r.allCells(ctx)
+	if err != nil {
+		return 0, err
+	}
+	total := 0
+	for _, c := range cells {
+		var n int
+		err := r.store.View(cellContext(ctx, c), func(tx cloudmap.ReadTx) (err error) {
+			n, err = count(tx, prefixOpQueue)
+			return err
+		})
+		if err != nil {
+			return total, err
+		}
+		total += n
+	}
+	return total, nil
 }
 
 // Prune deletes the operations that finished (SUCCESS or FAIL) before
@@ -48,8 +60,27 @@ func (r *Registry) PendingOperations(ctx context.Context) (int, error) {
 // whatever their age. Operation ids sort by creation time, so the scan
 // stops at the first operation created after cutoff. When it deleted any,
 // it then deletes the idempotency records whose operation is gone. It works in small batches
-// and returns what it deleted, also when ctx ends it early.
+// and returns what it deleted, also when ctx ends it early. It prunes every
+// cell.
 func (r *Registry) Prune(ctx context.Context, cutoff time.Time) (PruneResult, error) {
+	var res PruneResult
+	cells, err := r.allCells(ctx)
+	if err != nil {
+		return res, err
+	}
+	for _, c := range cells {
+		n, err := r.pruneCell(cellContext(ctx, c), cutoff)
+		res.Operations += n.Operations
+		res.Idempotency += n.Idempotency
+		if err != nil {
+			return res, err
+		}
+	}
+	return res, nil
+}
+
+// pruneCell is Prune in the cell of ctx.
+func (r *Registry) pruneCell(ctx context.Context, cutoff time.Time) (PruneResult, error) {
 	var res PruneResult
 	after := ""
 	for {

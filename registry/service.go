@@ -26,7 +26,7 @@ func (r *Registry) CreateService(ctx context.Context, in *cloudmap.CreateService
 	}
 	svcID := newServiceID()
 	if len(dedupTags(in.Tags)) > maxTags {
-		return nil, tooManyTags(r.arn("service", svcID))
+		return nil, tooManyTags(arn(r.cellOf(ctx), "service", svcID))
 	}
 	hash := requestHash(svcRequest{Name: in.Name, NamespaceId: in.NamespaceId, Description: in.Description,
 		Type: in.Type, DnsConfig: in.DnsConfig, HealthCheckConfig: in.HealthCheckConfig,
@@ -42,10 +42,10 @@ func (r *Registry) CreateService(ctx context.Context, in *cloudmap.CreateService
 			out, err = loadServiceCounted(tx, rec.ServiceId)
 			return err
 		}
-		svc := &cloudmap.Service{Id: svcID, Arn: r.arn("service", svcID), ResourceOwner: r.cfg.AccountID,
+		svc := &cloudmap.Service{Id: svcID, Arn: arn(r.cellOf(ctx), "service", svcID), ResourceOwner: r.cellOf(ctx).Account,
 			Name: in.Name, Description: in.Description, Type: cloudmap.ServiceHTTP,
 			HealthCheckCustomConfig: custom, CreateDate: now, CreatorRequestId: in.CreatorRequestId,
-			CreatedByAccount: r.cfg.AccountID}
+			CreatedByAccount: r.cellOf(ctx).Account}
 		if err := r.createService(tx, svc, nsRef, in, hash); err != nil {
 			return err
 		}
@@ -61,7 +61,7 @@ func (r *Registry) CreateService(ctx context.Context, in *cloudmap.CreateService
 // createService checks and stores a new service svc in the namespace
 // nsRef (id or ARN), with its tags and the idempotency record.
 func (r *Registry) createService(tx cloudmap.Tx, svc *cloudmap.Service, nsRef string, in *cloudmap.CreateServiceInput, hash string) error {
-	nsID, ok := r.resourceID("namespace", nsRef)
+	nsID, ok := resourceID(txCell(tx, r.defaultCell()), "namespace", nsRef)
 	if !ok {
 		return namespaceNotFound(nsRef)
 	}
@@ -205,7 +205,7 @@ func (r *Registry) checkServiceName(tx cloudmap.ReadTx, ns *cloudmap.Namespace, 
 		return err
 	}
 	e := cloudmap.Errorf(cloudmap.ErrServiceAlreadyExists, "namespace %s already has a service named %q: %s", ns.Id, name, id)
-	return e.With("ServiceId", id).With("ServiceArn", r.arn("service", id)).With("CreatorRequestId", old.CreatorRequestId)
+	return e.With("ServiceId", id).With("ServiceArn", arn(txCell(tx, r.defaultCell()), "service", id)).With("CreatorRequestId", old.CreatorRequestId)
 }
 
 // GetService returns a service with its InstanceCount. Errors: InvalidInput,
@@ -214,7 +214,7 @@ func (r *Registry) GetService(ctx context.Context, in *cloudmap.IdInput) (*cloud
 	if in == nil || in.Id == "" {
 		return nil, invalid("Id is required")
 	}
-	id, ok := r.resourceID("service", in.Id)
+	id, ok := resourceID(r.cellOf(ctx), "service", in.Id)
 	if !ok {
 		return nil, serviceNotFound(in.Id)
 	}
@@ -245,7 +245,7 @@ func (r *Registry) UpdateService(ctx context.Context, in *cloudmap.UpdateService
 	if d := in.Service.Description; d != nil && len(*d) > maxDescription {
 		return nil, invalid("Service.Description is longer than %d characters", maxDescription)
 	}
-	id, ok := r.resourceID("service", in.Id)
+	id, ok := resourceID(r.cellOf(ctx), "service", in.Id)
 	if !ok {
 		return nil, serviceNotFound(in.Id)
 	}
@@ -266,7 +266,7 @@ func (r *Registry) UpdateService(ctx context.Context, in *cloudmap.UpdateService
 		if err := checkBusy(tx, busySvcKey(id), "service "+id); err != nil {
 			return nil, err
 		}
-		op := r.newOp(opID, cloudmap.OpUpdateService, map[string]string{cloudmap.TargetService: id})
+		op := r.newOp(r.cellOf(ctx), opID, cloudmap.OpUpdateService, map[string]string{cloudmap.TargetService: id})
 		op.NamespaceId, op.ServiceId, op.Busy, op.ServiceChange = ns.Id, id, busySvcKey(id), change
 		return &task{opID: opID, job: newJob(op)}, nil
 	})
@@ -319,7 +319,7 @@ func (r *Registry) DeleteService(ctx context.Context, in *cloudmap.IdInput) (*cl
 	if in == nil || in.Id == "" {
 		return nil, invalid("Id is required")
 	}
-	id, ok := r.resourceID("service", in.Id)
+	id, ok := resourceID(r.cellOf(ctx), "service", in.Id)
 	if !ok {
 		return nil, serviceNotFound(in.Id)
 	}

@@ -110,7 +110,7 @@ func (r *Registry) taggedResource(tx cloudmap.ReadTx, arn string) (string, error
 	}
 	notFound := cloudmap.NotFound(cloudmap.ErrResourceNotFound, "resource", arn)
 	for _, kind := range []string{"namespace", "service"} {
-		id, ok := r.resourceID(kind, arn)
+		id, ok := resourceID(txCell(tx, r.defaultCell()), kind, arn)
 		if !ok {
 			continue
 		}

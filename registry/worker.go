@@ -81,14 +81,19 @@ func (r *Registry) RunWorker(ctx context.Context) error {
 	go func() {
 		defer close(feedDone)
 		for c := range feed {
-			if queued(c) {
+			if r.noteQueued(c) {
 				notify(signal)
 			}
 		}
 	}()
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
-	notify(signal) // resume what a previous run left unfinished
+	// A submission names its cell (feed, nudge): the worker drains that
+	// cell. At start (to resume what a previous run left unfinished), when
+	// the next operation is due, and after a failure, it drains every cell.
+	all := true
+	var deadline time.Time
+	notify(signal)
 	for {
 		select {
 		case <-ctx.Done():
@@ -101,18 +106,27 @@ func (r *Registry) RunWorker(ctx context.Context) error {
 		case <-signal:
 		case <-r.nudge:
 		case <-timer.C:
+			all = true
 		}
-		next, err := r.drain(ctx)
+		var cells []cloudmap.Cell
+		pending := r.takePending()
+		if !all {
+			cells = pending
+		}
+		next, err := r.drain(ctx, all, cells)
 		switch {
 		case err != nil && ctx.Err() != nil:
 			return nil
 		case err != nil:
 			r.log.Warn("operations worker: batch failed, retrying", "err", err)
-			timer.Reset(retryDelay)
-		case !next.IsZero():
-			timer.Reset(max(next.Sub(r.now()), 0))
-		default:
+			all, deadline = true, r.now().Add(retryDelay)
+		case all || deadline.IsZero() || !next.IsZero() && next.Before(deadline):
+			all, deadline = false, next
+		}
+		if deadline.IsZero() {
 			timer.Stop()
+		} else {
+			timer.Reset(max(deadline.Sub(r.now()), 0))
 		}
 	}
 }
@@ -124,19 +138,51 @@ func notify(c chan struct{}) {
 	}
 }
 
-// queued reports whether a commit submitted an operation.
-func queued(c cloudmap.Change) bool {
+// noteQueued records the cells in which a commit submitted an operation
+// and reports whether there was one.
+func (r *Registry) noteQueued(c cloudmap.Change) bool {
+	found := false
 	for _, e := range c.Events {
-		if !e.Deleted && strings.HasPrefix(e.Key, prefixOpQueue) {
-			return true
+		if e.Deleted {
+			continue
 		}
+		prefix, k, ok := cloudmap.SplitCellKey(e.Key)
+		if !ok || !strings.HasPrefix(k, prefixOpQueue) {
+			continue
+		}
+		cell, _ := cloudmap.CellOfPrefix(prefix)
+		r.queuedIn(cell)
+		found = true
 	}
-	return false
+	return found
 }
 
-// drain processes batches until no queued operation is due. It returns
-// when the worker has something to do next (zero: nothing queued).
-func (r *Registry) drain(ctx context.Context) (time.Time, error) {
+// drain processes the queues of the cells (every cell with all) until no
+// queued operation is due. It returns when the next operation of those
+// cells is due (zero: nothing queued).
+func (r *Registry) drain(ctx context.Context, all bool, cells []cloudmap.Cell) (time.Time, error) {
+	if all {
+		var err error
+		if cells, err = r.allCells(ctx); err != nil {
+			return time.Time{}, err
+		}
+	}
+	var next time.Time
+	for _, c := range cells {
+		at, err := r.drainCell(cellContext(ctx, c))
+		if err != nil {
+			return time.Time{}, err
+		}
+		if !at.IsZero() && (next.IsZero() || at.Before(next)) {
+			next = at
+		}
+	}
+	return next, nil
+}
+
+// drainCell processes the batches of the cell of ctx until no queued
+// operation is due, and returns when its next one is.
+func (r *Registry) drainCell(ctx context.Context) (time.Time, error) {
 	for ctx.Err() == nil {
 		applied, next, err := r.processBatch(ctx)
 		if err != nil || applied < r.maxBatch() {

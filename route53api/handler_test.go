@@ -132,8 +132,8 @@ func TestHandler_GetHostedZone(t *testing.T) {
 		t.Fatal(err)
 	}
 	if !out.HostedZone.Config.PrivateZone || out.DelegationSet != nil || len(out.VPCs) != 1 ||
-		aws.ToString(out.VPCs[0].VPCId) != "vpc-1" || out.VPCs[0].VPCRegion != "eu-west-1" {
-		t.Errorf("private zone: PrivateZone %v, DelegationSet %+v, VPCs %+v; want true, none, [eu-west-1 vpc-1]",
+		aws.ToString(out.VPCs[0].VPCId) != "vpc-1" || out.VPCs[0].VPCRegion != "us-east-1" {
+		t.Errorf("private zone: PrivateZone %v, DelegationSet %+v, VPCs %+v; want true, none, [us-east-1 vpc-1] (the region of the namespace ARN)",
 			out.HostedZone.Config.PrivateZone, out.DelegationSet, out.VPCs)
 	}
 }
@@ -449,7 +449,7 @@ func TestHandler_GetHostedZone_xml(t *testing.T) {
 	if b := body("/2013-04-01/hostedzone/ZPUB1"); strings.Contains(b, "VPCs") || !strings.Contains(b, "<DelegationSet><NameServers><NameServer>ns1.example.com</NameServer>") {
 		t.Errorf("public zone document: %s", b)
 	}
-	if b := body("/2013-04-01/hostedzone/ZPRIV1"); !strings.Contains(b, "<VPCs><VPC><VPCRegion>eu-west-1</VPCRegion><VPCId>vpc-1</VPCId></VPC></VPCs>") ||
+	if b := body("/2013-04-01/hostedzone/ZPRIV1"); !strings.Contains(b, "<VPCs><VPC><VPCRegion>us-east-1</VPCRegion><VPCId>vpc-1</VPCId></VPC></VPCs>") ||
 		strings.Contains(b, "DelegationSet") {
 		t.Errorf("private zone document: %s", b)
 	}

@@ -26,7 +26,7 @@ func (h *Handler) getHostedZone(req *request) (any, error) {
 	}
 	out := getHostedZoneResponse{HostedZone: h.hostedZone(ns)}
 	if ns.Type == cloudmap.NamespaceDNSPrivate {
-		out.VPCs = &vpcsXML{VPC: []vpcXML{{VPCRegion: h.region, VPCId: ns.Vpc}}}
+		out.VPCs = &vpcsXML{VPC: []vpcXML{{VPCRegion: regionOf(ns, h.region), VPCId: ns.Vpc}}}
 	} else {
 		out.DelegationSet = &delegationSetXML{NameServers: delegation(ns, h.zones.RecordSets(ns))}
 	}

@@ -141,3 +141,12 @@ func clip(s string) string {
 	}
 	return s
 }
+
+// regionOf returns the region of a namespace, from its ARN; def when the
+// ARN names none.
+func regionOf(ns *cloudmap.Namespace, def string) string {
+	if parts := strings.SplitN(ns.Arn, ":", 6); len(parts) == 6 && parts[3] != "" {
+		return parts[3]
+	}
+	return def
+}

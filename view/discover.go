@@ -44,7 +44,8 @@ func (v *View) DiscoverInstances(ctx context.Context, in *cloudmap.DiscoverInsta
 	if err != nil {
 		return nil, err
 	}
-	st, err := v.lookup(in.NamespaceName, in.ServiceName, in.OwnerAccount)
+	cell, _ := cloudmap.CellFrom(ctx)
+	st, err := v.lookup(cell, in.NamespaceName, in.ServiceName, in.OwnerAccount)
 	if err != nil {
 		return nil, err
 	}
@@ -68,7 +69,8 @@ func (v *View) DiscoverInstancesRevision(ctx context.Context, in *cloudmap.Disco
 	if err := requireNames(in.NamespaceName, in.ServiceName); err != nil {
 		return nil, err
 	}
-	st, err := v.lookup(in.NamespaceName, in.ServiceName, in.OwnerAccount)
+	cell, _ := cloudmap.CellFrom(ctx)
+	st, err := v.lookup(cell, in.NamespaceName, in.ServiceName, in.OwnerAccount)
 	if err != nil {
 		return nil, err
 	}
@@ -105,11 +107,12 @@ func discoverParams(in *cloudmap.DiscoverInstancesInput) (int, cloudmap.HealthSt
 	return 0, "", invalid("HealthStatus %q is not HEALTHY, UNHEALTHY, ALL or HEALTHY_OR_ELSE_ALL", in.HealthStatus)
 }
 
-// lookup finds a service by namespace HttpName and service name.
-func (v *View) lookup(nsName, svcName, owner string) (*svcState, error) {
+// lookup finds a service of the caller's cell by namespace HttpName and
+// service name.
+func (v *View) lookup(cell cloudmap.Cell, nsName, svcName, owner string) (*svcState, error) {
 	x := &v.idx
 	x.mu.RLock()
-	ns := x.namespaceByHTTPName(nsName)
+	ns := x.namespaceByHTTPName(cell, nsName)
 	var slot *svcSlot
 	var nsOwner string
 	if ns != nil {

@@ -6,9 +6,9 @@ import (
 	"github.com/cloudmap/cloudmap"
 )
 
-// ZonesNamed returns the DNS namespaces (DNS_PRIVATE, DNS_PUBLIC) whose name
-// equals name case-insensitively (name without its trailing dot): at most
-// one of each type, nil when none. The slice is shared: do not modify it.
+// ZonesNamed returns the DNS namespaces (DNS_PRIVATE, DNS_PUBLIC) of every
+// cell whose name equals name case-insensitively (name without its trailing
+// dot), oldest first (CreateDate, then ID); nil when none. The slice is shared: do not modify it.
 // It does not allocate.
 func (v *View) ZonesNamed(name string) []*cloudmap.Namespace {
 	if n := len(name); n > 0 && name[n-1] == '.' {

@@ -41,7 +41,8 @@ func (v *View) GetInstancesHealthStatus(ctx context.Context, in *cloudmap.GetIns
 		}
 		after = string(b)
 	}
-	st := v.serviceState(in.ServiceId)
+	cell, _ := cloudmap.CellFrom(ctx)
+	st := v.serviceState(cell, in.ServiceId)
 	if st == nil {
 		return nil, cloudmap.NotFound(cloudmap.ErrServiceNotFound, "service", in.ServiceId)
 	}
@@ -89,8 +90,9 @@ func (v *View) GetInstancesHealthStatus(ctx context.Context, in *cloudmap.GetIns
 
 func token(lastID string) string { return base64.RawURLEncoding.EncodeToString([]byte(lastID)) }
 
-// serviceState returns the published state of a service by ID or ARN, or nil.
-func (v *View) serviceState(idOrArn string) *svcState {
+// serviceState returns the published state of a service of the cell by
+// ID or ARN, or nil.
+func (v *View) serviceState(cell cloudmap.Cell, idOrArn string) *svcState {
 	id := idOrArn
 	if strings.HasPrefix(idOrArn, "arn:") {
 		i := strings.LastIndex(idOrArn, ":service/")
@@ -106,7 +108,7 @@ func (v *View) serviceState(idOrArn string) *svcState {
 		return nil
 	}
 	st := slot.load()
-	if id != idOrArn && st.entry.Service.Arn != idOrArn {
+	if want, ok := v.cells.id(cell); !ok || st.cell != want || id != idOrArn && st.entry.Service.Arn != idOrArn {
 		return nil
 	}
 	return st
@@ -139,7 +141,7 @@ func (v *View) HealthTargets() []cloudmap.HealthTarget {
 			out = append(out, cloudmap.HealthTarget{
 				ServiceId: st.entry.Service.Id, InstanceId: e.Instance.Id, Config: *cfg,
 				IPv4: e.Instance.Attributes[cloudmap.AttrIPv4], Port: e.Instance.Attributes[cloudmap.AttrPort],
-				Health: e.Health,
+				Health: e.Health, Cell: v.cells.cell(st.cell),
 			})
 		}
 	}

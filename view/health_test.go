@@ -101,7 +101,7 @@ func TestView_GetInstancesHealthStatus_Pages(t *testing.T) {
 func TestView_HealthTargets(t *testing.T) {
 	f := shop(t)
 	got := fmt.Sprint(f.view.HealthTargets())
-	want := "[{srv-probe x {HTTP / 1} 10.0.0.1 80 UNKNOWN}]"
+	want := "[{srv-probe x {HTTP / 1} 10.0.0.1 80 UNKNOWN /}]"
 	if got != want {
 		t.Errorf("got %s, want %s", got, want)
 	}
@@ -109,7 +109,7 @@ func TestView_HealthTargets(t *testing.T) {
 	f.commit(inst("srv-probe", "y", "AWS_INSTANCE_IPV4=10.0.0.2", "AWS_INSTANCE_PORT=81"), health("srv-probe", "y", cloudmap.Unhealthy))
 	<-ch
 	got = fmt.Sprint(f.view.HealthTargets())
-	want = "[{srv-probe x {HTTP / 1} 10.0.0.1 80 UNKNOWN} {srv-probe y {HTTP / 1} 10.0.0.2 81 UNHEALTHY}]"
+	want = "[{srv-probe x {HTTP / 1} 10.0.0.1 80 UNKNOWN /} {srv-probe y {HTTP / 1} 10.0.0.2 81 UNHEALTHY /}]"
 	if got != want {
 		t.Errorf("after a registration got %s, want %s", got, want)
 	}

@@ -12,13 +12,22 @@ import (
 // the feed goroutine for map assignments only); a service's current state
 // is swapped in its slot with an atomic pointer, without the lock.
 type index struct {
-	mu       sync.RWMutex
-	nsByID   map[string]*nsSlot
+	mu     sync.RWMutex
+	nsByID map[string]*nsSlot
+	// cells holds the namespace names of each cell (the zero Cell is the
+	// default cell).
+	cells map[cloudmap.Cell]*cellIndex
+	// zones lists the DNS namespaces of every cell by lower-case name,
+	// oldest first.
+	zones   map[string][]*cloudmap.Namespace
+	svcByID map[string]*svcSlot
+	checked map[string]*svcSlot // services with a HealthCheckConfig
+}
+
+// cellIndex finds the namespaces of one cell by name.
+type cellIndex struct {
 	nsByHTTP map[string]*nsSlot // HttpName, exact
 	nsByFold map[string]*nsSlot // lower-case HttpName of DNS namespaces
-	zones    map[string][]*cloudmap.Namespace
-	svcByID  map[string]*svcSlot
-	checked  map[string]*svcSlot // services with a HealthCheckConfig
 }
 
 // nsSlot is a published namespace. ns and services are guarded by index.mu.
@@ -76,14 +85,14 @@ type svcState struct {
 	entry     *cloudmap.ServiceEntry
 	nsName    string // the namespace's HttpName, reported by DiscoverInstances
 	checked   bool   // the service has a health check (active or custom)
+	cell      uint32 // the service's cell, numbered by View.cells (0: the default cell)
 	healthy   []int32
 	unhealthy []int32 // instances whose status is not HEALTHY
 }
 
 func (x *index) init() {
 	x.nsByID = map[string]*nsSlot{}
-	x.nsByHTTP = map[string]*nsSlot{}
-	x.nsByFold = map[string]*nsSlot{}
+	x.cells = map[cloudmap.Cell]*cellIndex{}
 	x.zones = map[string][]*cloudmap.Namespace{}
 	x.svcByID = map[string]*svcSlot{}
 	x.checked = map[string]*svcSlot{}
@@ -120,13 +129,18 @@ func asciiLower(s string) string {
 	return s
 }
 
-// namespaceByHTTPName returns the namespace whose HttpName is name: exact
-// first, then case-insensitively among DNS namespaces. Caller holds mu.
-func (x *index) namespaceByHTTPName(name string) *nsSlot {
-	if ns := x.nsByHTTP[name]; ns != nil {
+// namespaceByHTTPName returns the namespace of the cell whose HttpName is
+// name: exact first, then case-insensitively among DNS namespaces. Caller
+// holds mu.
+func (x *index) namespaceByHTTPName(cell cloudmap.Cell, name string) *nsSlot {
+	ci := x.cells[cell]
+	if ci == nil {
+		return nil
+	}
+	if ns := ci.nsByHTTP[name]; ns != nil {
 		return ns
 	}
-	return lookupFold(x.nsByFold, name)
+	return lookupFold(ci.nsByFold, name)
 }
 
 // service returns the slot of the service named name in ns. Caller holds mu.

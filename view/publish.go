@@ -17,6 +17,9 @@ import (
 // drops everything published before.
 func (v *View) publish(s *state, reset bool) {
 	nsChanged := len(s.dirtyNS) > 0
+	for _, nr := range s.dirtyNS {
+		nr.cellID = v.cells.intern(nr.cell) // before the services' states copy it
+	}
 	if nsChanged {
 		// Services hold their namespace: re-publish every service of a
 		// changed namespace.
@@ -82,11 +85,14 @@ func (v *View) publish(s *state, reset bool) {
 }
 
 // publishNamespaces rebuilds the namespace maps. Caller holds idx.mu.
+// Names are per cell; the DNS zones of every cell share one map, each
+// name listing its namespaces oldest first (the DNS server picks among
+// them by type and client network). Public namespaces of the same name in
+// two cells clash: the older one answers, and the clash is logged once.
 func (v *View) publishNamespaces(s *state) {
 	x := &v.idx
 	x.nsByID = make(map[string]*nsSlot, len(s.namespaces))
-	x.nsByHTTP = make(map[string]*nsSlot, len(s.namespaces))
-	x.nsByFold = map[string]*nsSlot{}
+	x.cells = map[cloudmap.Cell]*cellIndex{}
 	x.zones = map[string][]*cloudmap.Namespace{}
 	ids := make([]string, 0, len(s.namespaces))
 	for id := range s.namespaces {
@@ -109,19 +115,51 @@ func (v *View) publishNamespaces(s *state) {
 		nr.slot.ns = nr.ns
 		nr.slot.httpName = nr.ns.HttpName()
 		x.nsByID[id] = nr.slot
-		if x.nsByHTTP[nr.slot.httpName] == nil {
-			x.nsByHTTP[nr.slot.httpName] = nr.slot
+		ci := x.cells[nr.cell]
+		if ci == nil {
+			ci = &cellIndex{nsByHTTP: map[string]*nsSlot{}, nsByFold: map[string]*nsSlot{}}
+			x.cells[nr.cell] = ci
+		}
+		if ci.nsByHTTP[nr.slot.httpName] == nil {
+			ci.nsByHTTP[nr.slot.httpName] = nr.slot
 		}
 		if !nr.ns.Type.IsDNS() {
 			continue
 		}
 		fold := asciiLower(nr.slot.httpName)
-		if x.nsByFold[fold] == nil {
-			x.nsByFold[fold] = nr.slot
+		if ci.nsByFold[fold] == nil {
+			ci.nsByFold[fold] = nr.slot
 		}
 		zone := asciiLower(strings.TrimSuffix(nr.ns.Name, "."))
-		if !slices.ContainsFunc(x.zones[zone], func(n *cloudmap.Namespace) bool { return n.Type == nr.ns.Type }) {
-			x.zones[zone] = append(x.zones[zone], nr.ns)
+		x.zones[zone] = append(x.zones[zone], nr.ns)
+	}
+	for zone, list := range x.zones {
+		if len(list) < 2 {
+			continue
+		}
+		slices.SortStableFunc(list, func(a, b *cloudmap.Namespace) int {
+			return cmp.Or(a.CreateDate.Compare(b.CreateDate), strings.Compare(a.Id, b.Id))
+		})
+		v.logClash(zone, list)
+	}
+}
+
+// logClash logs, once per pair, public namespaces of the same name in
+// different cells: only the oldest answers DNS queries.
+func (v *View) logClash(zone string, list []*cloudmap.Namespace) {
+	var first *cloudmap.Namespace
+	for _, ns := range list {
+		if ns.Type != cloudmap.NamespaceDNSPublic {
+			continue
+		}
+		if first == nil {
+			first = ns
+			continue
+		}
+		key := first.Id + " " + ns.Id
+		if _, done := v.clashes.LoadOrStore(key, struct{}{}); !done {
+			v.log.Warn("public namespaces of the same name in two cells: the older one answers DNS queries",
+				"name", zone, "answering", first.Arn, "hidden", ns.Arn)
 		}
 	}
 }
@@ -180,6 +218,7 @@ func buildStates(s *state) []*svcState {
 			}
 			if nr := s.namespaces[sr.svc.NamespaceId]; nr != nil && nr.ns != nil {
 				states[i] = buildState(sr, nr.ns)
+				states[i].cell = nr.cellID
 			}
 		}
 	}

@@ -86,20 +86,27 @@ func (s *state) scanSnapshot(c cloudmap.Change) (svcs []snapSvc, owner []int32) 
 		}
 		var id string
 		var kind byte
+		key := e.Key
+		if strings.HasPrefix(key, cloudmap.CellKeyPrefix) {
+			var ok bool
+			if _, key, ok = cloudmap.SplitCellKey(key); !ok {
+				continue
+			}
+		}
 		switch {
-		case strings.HasPrefix(e.Key, cloudmap.PrefixNamespace):
+		case strings.HasPrefix(key, cloudmap.PrefixNamespace):
 			r := decode(e)
 			if r.kind != 0 && r.err == nil {
 				s.apply(&r, c.Revision)
 			}
 			continue
-		case strings.HasPrefix(e.Key, cloudmap.PrefixService):
-			id, kind = e.Key[len(cloudmap.PrefixService):], 's'
-		case strings.HasPrefix(e.Key, cloudmap.PrefixInstance):
-			id, _, _ = cloudmap.SplitInstanceKey(cloudmap.PrefixInstance, e.Key)
+		case strings.HasPrefix(key, cloudmap.PrefixService):
+			id, kind = key[len(cloudmap.PrefixService):], 's'
+		case strings.HasPrefix(key, cloudmap.PrefixInstance):
+			id, _, _ = cloudmap.SplitInstanceKey(cloudmap.PrefixInstance, key)
 			kind = 'i'
-		case strings.HasPrefix(e.Key, cloudmap.PrefixHealth):
-			id, _, _ = cloudmap.SplitInstanceKey(cloudmap.PrefixHealth, e.Key)
+		case strings.HasPrefix(key, cloudmap.PrefixHealth):
+			id, _, _ = cloudmap.SplitInstanceKey(cloudmap.PrefixHealth, key)
 			kind = 'h'
 		}
 		if id == "" {

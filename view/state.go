@@ -20,6 +20,8 @@ type state struct {
 // nsRec is a namespace as the feed knows it; ns is nil once deleted.
 type nsRec struct {
 	id     string
+	cell   cloudmap.Cell // the namespace's cell (zero: the default cell)
+	cellID uint32        // its number in View.cells
 	ns     *cloudmap.Namespace
 	serial uint32
 	slot   *nsSlot // published slot, nil when not published
@@ -91,7 +93,8 @@ func (s *state) markDirty(r *svcRec) {
 
 // record is one decoded event.
 type record struct {
-	kind    byte // 'n' namespace, 's' service, 'i' instance, 'h' health, 0 other
+	kind    byte   // 'n' namespace, 's' service, 'i' instance, 'h' health, 0 other
+	cell    string // key prefix of the record's cell ("" for the default cell)
 	id      string
 	inst    string
 	deleted bool
@@ -103,9 +106,17 @@ type record struct {
 }
 
 // decode parses one event; keys outside the view's prefixes get kind 0.
+// Keys of a cell other than the default one are parsed without their
+// cell's prefix, which r.cell keeps.
 func decode(e cloudmap.Event) record {
 	var r record
 	r.deleted = e.Deleted
+	if strings.HasPrefix(e.Key, cloudmap.CellKeyPrefix) {
+		var ok bool
+		if r.cell, e.Key, ok = cloudmap.SplitCellKey(e.Key); !ok {
+			return r
+		}
+	}
 	switch {
 	case strings.HasPrefix(e.Key, cloudmap.PrefixNamespace):
 		r.kind, r.id = 'n', e.Key[len(cloudmap.PrefixNamespace):]
@@ -152,6 +163,7 @@ func (s *state) apply(r *record, rev int64) {
 	case 'n':
 		n := s.ns(r.id)
 		n.ns = r.ns
+		n.cell, _ = cloudmap.CellOfPrefix(r.cell)
 		n.serial = uint32(rev)
 	case 's':
 		s.applyService(r, rev)

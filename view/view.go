@@ -29,7 +29,11 @@ type View struct {
 	log   *slog.Logger
 
 	idx index // published read state
-	hub hub   // waiters for changes of a service or namespace
+	// cells numbers the cells of published services.
+	cells cellTable
+	// clashes remembers the public namespace name clashes already logged.
+	clashes sync.Map
+	hub     hub // waiters for changes of a service or namespace
 
 	applied  atomic.Int64
 	notifyMu sync.Mutex

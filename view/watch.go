@@ -112,8 +112,9 @@ func (h *hub) wake(all bool) {
 // returns nil and the caller answers with the current state. Errors:
 // only ctx's error, when ctx ended.
 func (v *View) WaitRevision(ctx context.Context, nsName, svcName, owner string, index int64) error {
+	cell, _ := cloudmap.CellFrom(ctx)
 	for {
-		rev, ch, err := v.WatchRevision(nsName, svcName, owner)
+		rev, ch, err := v.WatchRevision(cell, nsName, svcName, owner)
 		if err != nil || rev != index {
 			return nil
 		}
@@ -131,8 +132,8 @@ func (v *View) WaitRevision(ctx context.Context, nsName, svcName, owner string, 
 // DiscoverInstances finds it) and a channel closed at its next change:
 // any change, not only of its instances. Errors: NamespaceNotFound,
 // ServiceNotFound.
-func (v *View) WatchService(nsName, svcName string) (*cloudmap.ServiceEntry, <-chan struct{}, error) {
-	st, ch, err := v.watchLookup(nsName, svcName, "")
+func (v *View) WatchService(cell cloudmap.Cell, nsName, svcName string) (*cloudmap.ServiceEntry, <-chan struct{}, error) {
+	st, ch, err := v.watchLookup(cell, nsName, svcName, "")
 	if err != nil {
 		return nil, nil, err
 	}
@@ -143,11 +144,11 @@ func (v *View) WatchService(nsName, svcName string) (*cloudmap.ServiceEntry, <-c
 // change: registered between two lookups, so a change after the state
 // returned is never missed (a service replaced in between is looked up
 // again).
-func (v *View) watchLookup(nsName, svcName, owner string) (*svcState, <-chan struct{}, error) {
-	st, err := v.lookup(nsName, svcName, owner)
+func (v *View) watchLookup(cell cloudmap.Cell, nsName, svcName, owner string) (*svcState, <-chan struct{}, error) {
+	st, err := v.lookup(cell, nsName, svcName, owner)
 	for err == nil {
 		ch := v.hub.wait(svcKey(st.entry.Service.Id))
-		again, err2 := v.lookup(nsName, svcName, owner)
+		again, err2 := v.lookup(cell, nsName, svcName, owner)
 		if err2 != nil {
 			return nil, nil, err2
 		}
@@ -163,11 +164,11 @@ func (v *View) watchLookup(nsName, svcName, owner string) (*svcState, <-chan str
 // its services sorted by name, the namespace's serial (see ZoneSerial) and
 // a channel closed at the next change in the namespace. Errors:
 // NamespaceNotFound.
-func (v *View) WatchNamespace(nsName string) (*cloudmap.Namespace, []*cloudmap.ServiceEntry, uint32, <-chan struct{}, error) {
-	ns, _, _ := v.namespaceServices(nsName)
+func (v *View) WatchNamespace(cell cloudmap.Cell, nsName string) (*cloudmap.Namespace, []*cloudmap.ServiceEntry, uint32, <-chan struct{}, error) {
+	ns, _, _ := v.namespaceServices(cell, nsName)
 	for ns != nil {
 		ch := v.hub.wait(nsKey(ns.Id))
-		again, entries, serial := v.namespaceServices(nsName)
+		again, entries, serial := v.namespaceServices(cell, nsName)
 		if again != nil && again.Id == ns.Id {
 			return again, entries, serial, ch, nil
 		}
@@ -176,10 +177,10 @@ func (v *View) WatchNamespace(nsName string) (*cloudmap.Namespace, []*cloudmap.S
 	return nil, nil, 0, nil, cloudmap.Errorf(cloudmap.ErrNamespaceNotFound, "No namespace found with name %s", nsName)
 }
 
-func (v *View) namespaceServices(nsName string) (*cloudmap.Namespace, []*cloudmap.ServiceEntry, uint32) {
+func (v *View) namespaceServices(cell cloudmap.Cell, nsName string) (*cloudmap.Namespace, []*cloudmap.ServiceEntry, uint32) {
 	x := &v.idx
 	x.mu.RLock()
-	slot := x.namespaceByHTTPName(nsName)
+	slot := x.namespaceByHTTPName(cell, nsName)
 	if slot == nil {
 		x.mu.RUnlock()
 		return nil, nil, 0
@@ -201,12 +202,12 @@ func sortEntries(es []*cloudmap.ServiceEntry) {
 	slices.SortFunc(es, func(a, b *cloudmap.ServiceEntry) int { return strings.Compare(a.Service.Name, b.Service.Name) })
 }
 
-// WatchRevision returns the InstancesRevision of a service (found as
-// DiscoverInstances finds it) and a channel closed at the service's next
+// WatchRevision returns the InstancesRevision of a service of the cell
+// (found as DiscoverInstances finds it) and a channel closed at the service's next
 // change (any change: the revision may stay the same). Errors:
 // NamespaceNotFound, ServiceNotFound.
-func (v *View) WatchRevision(nsName, svcName, owner string) (int64, <-chan struct{}, error) {
-	st, ch, err := v.watchLookup(nsName, svcName, owner)
+func (v *View) WatchRevision(cell cloudmap.Cell, nsName, svcName, owner string) (int64, <-chan struct{}, error) {
+	st, ch, err := v.watchLookup(cell, nsName, svcName, owner)
 	if err != nil {
 		return 0, nil, err
 	}

@@ -114,7 +114,7 @@ func TestView_WaitRevision(t *testing.T) {
 func TestView_WatchNamespace_WakesOnAnyServiceOfIt(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		f := shop(t)
-		ns, entries, serial, ch, err := f.view.WatchNamespace("shop")
+		ns, entries, serial, ch, err := f.view.WatchNamespace(cloudmap.Cell{}, "shop")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -127,11 +127,11 @@ func TestView_WatchNamespace_WakesOnAnyServiceOfIt(t *testing.T) {
 		default:
 			t.Fatal("a registration in the namespace did not close the channel")
 		}
-		_, _, serial2, _, _ := f.view.WatchNamespace("shop")
+		_, _, serial2, _, _ := f.view.WatchNamespace(cloudmap.Cell{}, "shop")
 		if serial2 == serial {
 			t.Fatal("serial unchanged after a registration")
 		}
-		if _, _, _, _, err := f.view.WatchNamespace("nosuch"); code(err) != cloudmap.ErrNamespaceNotFound {
+		if _, _, _, _, err := f.view.WatchNamespace(cloudmap.Cell{}, "nosuch"); code(err) != cloudmap.ErrNamespaceNotFound {
 			t.Fatalf("unknown namespace: %v", err)
 		}
 	})

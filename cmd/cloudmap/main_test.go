@@ -31,6 +31,8 @@ func TestParseServeFlags_EnvAndFlags(t *testing.T) {
 		"CLOUDMAP_DNS_PRIVATE_CIDRS":     "10.0.0.0/8",
 		"CLOUDMAP_ACCESS_KEY_ID":         "AK",
 		"CLOUDMAP_SECRET_ACCESS_KEY":     "SK",
+		"CLOUDMAP_REGIONS":               "eu-west-1, us-east-1",
+		"CLOUDMAP_VPC":                   "vpc-a=10.1.0.0/16,10.2.0.0/16; vpc-b=127.0.0.3/32",
 	}), &bytes.Buffer{})
 	if err != nil {
 		t.Fatal(err)
@@ -45,6 +47,9 @@ func TestParseServeFlags_EnvAndFlags(t *testing.T) {
 		{"etcd", strings.Join(cfg.EtcdEndpoints, "|"), "127.0.0.1:2379|127.0.0.1:2479"},
 		{"cidrs", cfg.DNSPrivateCIDRs[0].String(), "10.0.0.0/8"},
 		{"key", cfg.AccessKeyID + "/" + cfg.SecretAccessKey, "AK/SK"},
+		{"regions", strings.Join(cfg.Regions, "|"), "eu-west-1|us-east-1"},
+		{"vpc-a", fmt.Sprint(cfg.VPCs["vpc-a"]), "[10.1.0.0/16 10.2.0.0/16]"},
+		{"vpc-b", fmt.Sprint(cfg.VPCs["vpc-b"]), "[127.0.0.3/32]"},
 	}
 	for _, c := range checks {
 		if c.got != c.want {
@@ -104,6 +109,11 @@ func TestParseServeFlags_Errors(t *testing.T) {
 		{"bad duration in env", nil, map[string]string{"CLOUDMAP_HEALTH_CHECK_INTERVAL": "soon"}, `CLOUDMAP_HEALTH_CHECK_INTERVAL="soon"`},
 		{"bad cidr in env", nil, map[string]string{"CLOUDMAP_DNS_PRIVATE_CIDRS": "nope"}, `CLOUDMAP_DNS_PRIVATE_CIDRS="nope": "nope" is not a CIDR prefix`},
 		{"key id without secret in env", nil, map[string]string{"CLOUDMAP_ACCESS_KEY_ID": "AK"}, "access key id and secret access key go together"},
+		{"region list entry not a region", []string{"--regions", "eu-west-1,mars"}, nil, `-regions: "mars" is not a region name`},
+		{"default region not served", []string{"--regions", "eu-west-1"}, nil, "--region us-east-1 is not among --regions eu-west-1"},
+		{"vpc without =", []string{"--vpc", "vpc-a"}, nil, `-vpc: "vpc-a" is not ID=CIDR`},
+		{"vpc without cidr", []string{"--vpc", "vpc-a="}, nil, `-vpc: "vpc-a=" lists no CIDR`},
+		{"vpc cidr not a prefix", nil, map[string]string{"CLOUDMAP_VPC": "vpc-a=10.0.0.0/8;vpc-b=nope"}, `CLOUDMAP_VPC="vpc-a=10.0.0.0/8;vpc-b=nope": "vpc-b=nope": "nope" is not a CIDR prefix`},
 		{"unknown log format", []string{"--log-format", "xml"}, nil, `--log-format: "xml" is not text or json`},
 		{"negative retention", []string{"--operation-retention", "-1h"}, nil, "operation retention must not be negative"},
 		{"bad retention in env", nil, map[string]string{"CLOUDMAP_OPERATION_RETENTION": "a while"}, `CLOUDMAP_OPERATION_RETENTION="a while"`},
