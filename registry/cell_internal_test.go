@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/cloudmap/cloudmap"
-	"github.com/cloudmap/cloudmap/registry/internal/memstore"
+	"github.com/cloudmap/cloudmap/storetest/memstore"
 )
 
 // keys returns every key of the store.

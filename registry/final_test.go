@@ -8,7 +8,7 @@ import (
 
 	"github.com/cloudmap/cloudmap"
 	"github.com/cloudmap/cloudmap/registry"
-	"github.com/cloudmap/cloudmap/registry/internal/memstore"
+	"github.com/cloudmap/cloudmap/storetest/memstore"
 )
 
 // TestOperations_FinalWhenTheCallReturns runs every call that returns an

@@ -13,8 +13,8 @@ import (
 
 	"github.com/cloudmap/cloudmap"
 	"github.com/cloudmap/cloudmap/dnsserver"
+	"github.com/cloudmap/cloudmap/storetest/memstore"
 	"github.com/cloudmap/cloudmap/view"
-	"github.com/cloudmap/cloudmap/view/internal/fakestore"
 )
 
 // Tenancy must not cost the hot paths: the same 100 private DNS
@@ -75,7 +75,7 @@ func loadCellViews(b *testing.B) {
 	cellViews.once.Do(func() {
 		for i, cells := range []bool{false, true} {
 			kv, ctxs := cellPopulation(cells)
-			st := fakestore.New()
+			st := memstore.New()
 			st.Load(kv)
 			v := view.New(st, nil)
 			if err := v.Start(context.Background()); err != nil {
