@@ -7,19 +7,27 @@ import (
 	"github.com/cloudmap/cloudmap"
 )
 
-// shop has a custom-checked service cart (a, b healthy; c unhealthy), an
-// unchecked service plain (p, q) and an HTTP-checked service probe (x with
-// no health record yet).
-func shop(t *testing.T) *fixture {
-	return newFixture(t,
-		[]op{httpNS("ns-shop", "shop")},
-		[]op{svc("srv-cart", "ns-shop", "cart", "custom"), svc("srv-plain", "ns-shop", "plain", ""), svc("srv-probe", "ns-shop", "probe", "http")},
-		[]op{inst("srv-cart", "a", "stage=prod", "zone=a"), health("srv-cart", "a", cloudmap.Healthy)},
-		[]op{inst("srv-cart", "b", "stage=prod", "zone=b"), health("srv-cart", "b", cloudmap.Healthy)},
-		[]op{inst("srv-cart", "c", "stage=dev", "zone=a"), health("srv-cart", "c", cloudmap.Unhealthy)},
-		[]op{inst("srv-plain", "p", "stage=prod"), inst("srv-plain", "q", "stage=dev")},
-		[]op{inst("srv-probe", "x", "AWS_INSTANCE_IPV4=10.0.0.1", "AWS_INSTANCE_PORT=80")},
-	)
+// shopSetup is the population of the shop fixture: a custom-checked
+// service cart (a, b healthy; c unhealthy), an unchecked service plain
+// (p, q) and an HTTP-checked service probe (x with no health record yet).
+var shopSetup = [][]op{
+	{httpNS("ns-shop", "shop")},
+	{svc("srv-cart", "ns-shop", "cart", "custom"), svc("srv-plain", "ns-shop", "plain", ""), svc("srv-probe", "ns-shop", "probe", "http")},
+	{inst("srv-cart", "a", "stage=prod", "zone=a"), health("srv-cart", "a", cloudmap.Healthy)},
+	{inst("srv-cart", "b", "stage=prod", "zone=b"), health("srv-cart", "b", cloudmap.Healthy)},
+	{inst("srv-cart", "c", "stage=dev", "zone=a"), health("srv-cart", "c", cloudmap.Unhealthy)},
+	{inst("srv-plain", "p", "stage=prod"), inst("srv-plain", "q", "stage=dev")},
+	{inst("srv-probe", "x", "AWS_INSTANCE_IPV4=10.0.0.1", "AWS_INSTANCE_PORT=80")},
+}
+
+func shop(t *testing.T) *fixture { return newFixture(t, shopSetup...) }
+
+// memShop is shop on the in-memory store, for the tests that run in a
+// testing/synctest bubble: a store with real I/O (bolt's files, etcd's
+// sockets) cannot run in one.
+func memShop(t *testing.T) *fixture {
+	f, _ := newMemFixture(t, shopSetup...)
+	return f
 }
 
 func TestView_DiscoverInstances_Filters(t *testing.T) {

@@ -29,7 +29,7 @@ func blocked(done <-chan error) bool {
 func TestView_WaitRevision(t *testing.T) {
 	t.Run("returns at once when the index is not current", func(t *testing.T) {
 		synctest.Test(t, func(t *testing.T) {
-			f := shop(t)
+			f := memShop(t)
 			rev := revision(t, f.view, "shop", "cart")
 			if blocked(waitResult(t.Context(), f, "cart", rev-1)) {
 				t.Fatal("WaitRevision with an old index blocked")
@@ -38,7 +38,7 @@ func TestView_WaitRevision(t *testing.T) {
 	})
 	t.Run("waits for a change of its own service only", func(t *testing.T) {
 		synctest.Test(t, func(t *testing.T) {
-			f := shop(t)
+			f := memShop(t)
 			rev := revision(t, f.view, "shop", "cart")
 			done := waitResult(t.Context(), f, "cart", rev)
 			if !blocked(done) {
@@ -59,7 +59,7 @@ func TestView_WaitRevision(t *testing.T) {
 	})
 	t.Run("a health change wakes", func(t *testing.T) {
 		synctest.Test(t, func(t *testing.T) {
-			f := shop(t)
+			f := memShop(t)
 			done := waitResult(t.Context(), f, "cart", revision(t, f.view, "shop", "cart"))
 			blocked(done)
 			f.commit(health("srv-cart", "c", cloudmap.Healthy))
@@ -70,7 +70,7 @@ func TestView_WaitRevision(t *testing.T) {
 	})
 	t.Run("deleting the service wakes", func(t *testing.T) {
 		synctest.Test(t, func(t *testing.T) {
-			f := shop(t)
+			f := memShop(t)
 			done := waitResult(t.Context(), f, "plain", revision(t, f.view, "shop", "plain"))
 			blocked(done)
 			f.commit(append(deregister("srv-plain", "p"), append(deregister("srv-plain", "q"), del(cloudmap.ServiceKey("srv-plain")))...)...)
@@ -81,7 +81,7 @@ func TestView_WaitRevision(t *testing.T) {
 	})
 	t.Run("ends with its context", func(t *testing.T) {
 		synctest.Test(t, func(t *testing.T) {
-			f := shop(t)
+			f := memShop(t)
 			ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
 			defer cancel()
 			err := <-waitResult(ctx, f, "cart", revision(t, f.view, "shop", "cart"))
@@ -92,7 +92,7 @@ func TestView_WaitRevision(t *testing.T) {
 	})
 	t.Run("unknown service answers at once", func(t *testing.T) {
 		synctest.Test(t, func(t *testing.T) {
-			f := shop(t)
+			f := memShop(t)
 			if blocked(waitResult(t.Context(), f, "nosuch", 0)) {
 				t.Fatal("WaitRevision of an unknown service blocked")
 			}
@@ -100,7 +100,7 @@ func TestView_WaitRevision(t *testing.T) {
 	})
 	t.Run("closing the view wakes", func(t *testing.T) {
 		synctest.Test(t, func(t *testing.T) {
-			f := shop(t)
+			f := memShop(t)
 			done := waitResult(t.Context(), f, "cart", revision(t, f.view, "shop", "cart"))
 			blocked(done)
 			f.view.Close()
@@ -113,7 +113,7 @@ func TestView_WaitRevision(t *testing.T) {
 
 func TestView_WatchNamespace_WakesOnAnyServiceOfIt(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		f := shop(t)
+		f := memShop(t)
 		ns, entries, serial, ch, err := f.view.WatchNamespace(cloudmap.Cell{}, "shop")
 		if err != nil {
 			t.Fatal(err)
