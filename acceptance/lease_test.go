@@ -110,17 +110,27 @@ func TestLease_RenewalKeepsAnInstance(t *testing.T) {
 	in := &sd.DiscoverInstancesInput{NamespaceName: aws.String("shop"), ServiceName: aws.String("cart"),
 		HealthStatus: types.HealthStatusFilterAll}
 	out := discover(t, n, in)
-	deadline := time.Now().Add(time.Minute) // a leader change restarts every lease: bounded, not timed
+	renewBUntilAExpires(t, n.Client, *srv.Id, in, out)
+}
+
+// renewBUntilAExpires renews instance b of service svcID through
+// UpdateInstanceCustomHealthStatus HEALTHY after every long-poll of at most
+// 200 ms, until instance a (never renewed) is gone; then b must be the only
+// instance, HEALTHY. A minute bounds it (a leader change restarts every
+// lease): a bound, not a timed assertion.
+func renewBUntilAExpires(t *testing.T, client *sd.Client, svcID string, in *sd.DiscoverInstancesInput, out *sd.DiscoverInstancesOutput) {
+	t.Helper()
+	deadline := time.Now().Add(time.Minute)
 	for ids(out)["a"] {
 		if time.Now().After(deadline) {
 			t.Fatalf("a still registered after a minute: %+v", out.Instances)
 		}
-		_, err := n.Client.UpdateInstanceCustomHealthStatus(ctx, &sd.UpdateInstanceCustomHealthStatusInput{
-			ServiceId: srv.Id, InstanceId: aws.String("b"), Status: types.CustomHealthStatusHealthy})
+		_, err := client.UpdateInstanceCustomHealthStatus(ctx, &sd.UpdateInstanceCustomHealthStatusInput{
+			ServiceId: aws.String(svcID), InstanceId: aws.String("b"), Status: types.CustomHealthStatusHealthy})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if out, err = n.Client.DiscoverInstances(ctx, in, longPoll(*out.InstancesRevision, "200ms")); err != nil {
+		if out, err = client.DiscoverInstances(ctx, in, longPoll(*out.InstancesRevision, "200ms")); err != nil {
 			t.Fatal(err)
 		}
 	}
