@@ -37,7 +37,8 @@ func Serve(maxConns int) error {
 	}
 	cfg := embed.DefaultConfig()
 	cfg.APIAddr, cfg.DNSAddr, cfg.DataDir = "127.0.0.1:0", "", os.Args[2]
-	cfg.MaxConnections = maxConns
+	// One load generator on one address holds every connection.
+	cfg.MaxConnections, cfg.MaxConnectionsPerClient = maxConns, maxConns
 	srv, err := embed.Start(context.Background(), cfg)
 	if err != nil {
 		return err
