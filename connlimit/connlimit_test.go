@@ -100,9 +100,12 @@ func (c *client) closed() bool {
 }
 
 // idle opens n keep-alive connections from addr, each idle after one
-// request, and waits until the server counts them idle.
+// request. Each is counted idle by the server before the next is opened
+// (the client reads its answer before the server marks it idle), so the
+// connections went idle in the order of the slice.
 func idle(t *testing.T, s *server, from string, n int) []*client {
 	t.Helper()
+	base := s.lim.Stats().Idle
 	var cs []*client
 	for range n {
 		c := dial(t, s, from)
@@ -110,8 +113,9 @@ func idle(t *testing.T, s *server, from string, n int) []*client {
 			t.Fatalf("keep-alive request: %d %v", code, err)
 		}
 		cs = append(cs, c)
+		want := base + len(cs)
+		waitFor(t, "idle connections", func() bool { return s.lim.Stats().Idle >= want })
 	}
-	waitFor(t, "idle connections", func() bool { return s.lim.Stats().Idle >= n })
 	return cs
 }
 
