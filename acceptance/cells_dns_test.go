@@ -1,14 +1,12 @@
 package acceptance_test
 
 import (
-	"bytes"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/netip"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -22,24 +20,6 @@ import (
 	"github.com/cloudmap/cloudmap/embed"
 	"github.com/cloudmap/cloudmap/etcd/etcdtest"
 )
-
-// lockedBuffer is a log sink safe for the server's goroutines.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 // queryFrom asks n's DNS server over UDP from the loopback address from.
 func queryFrom(t *testing.T, n *acceptance.Node, from, name string) *dns.Msg {
@@ -95,7 +75,7 @@ func dnsNamespace(t *testing.T, cl *sd.Client, name, vpc, ip string) string {
 // the namespace of its VPC only. Public namespaces of every cell are seen
 // by everyone, the older one when two share a name.
 func TestCells_DNSViewsByVPC(t *testing.T) {
-	logs := &lockedBuffer{}
+	logs := &syncBuffer{}
 	n := acceptance.MustStart(t, func(c *embed.Config) {
 		c.VPCs = map[string][]netip.Prefix{
 			"vpc-a": {netip.MustParsePrefix("127.0.0.2/32")},

@@ -32,13 +32,7 @@ import (
 )
 
 func main() {
-	if child.IsChild() {
-		if err := child.Serve(4096); err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			os.Exit(1)
-		}
-		return
-	}
+	child.ServeIfChild(4096)
 	n := flag.Int("n", 10000, "leased instances (at most 100000)")
 	every := flag.Duration("every", 5*time.Second, "renewal period of each instance")
 	d := flag.Duration("d", 15*time.Second, "duration of each phase (at most 2m)")

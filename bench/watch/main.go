@@ -28,13 +28,7 @@ import (
 )
 
 func main() {
-	if child.IsChild() {
-		if err := child.Serve(16000); err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			os.Exit(1)
-		}
-		return
-	}
+	child.ServeIfChild(16000)
 	n := flag.Int("n", 10000, "waiters or streams (at most 15000)")
 	mode := flag.String("mode", "longpoll", "longpoll or sse")
 	rounds := flag.Int("rounds", 5, "registrations (at most 100)")

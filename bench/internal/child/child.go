@@ -27,6 +27,19 @@ const Flag = "-child"
 // IsChild reports whether this process was started as a child.
 func IsChild() bool { return len(os.Args) > 1 && os.Args[1] == Flag }
 
+// ServeIfChild is the first line of a benchmark's main: in the child it
+// serves with maxConns API connections and exits; in the parent it returns.
+func ServeIfChild(maxConns int) {
+	if !IsChild() {
+		return
+	}
+	if err := Serve(maxConns); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	os.Exit(0)
+}
+
 // Serve is the child's main: a cloudmap server on a free loopback port
 // with a data directory given as the next argument and maxConns API
 // connections, printing its URL, then its stats whenever a line arrives on
