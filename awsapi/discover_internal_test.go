@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"reflect"
 	"testing"
+	"unsafe"
 
 	"github.com/cloudmap/cloudmap"
 )
@@ -190,5 +191,169 @@ func TestDiscoverCache_Churn(t *testing.T) {
 	}
 	if len(sf.arena) != live {
 		t.Errorf("arena of %d bytes for %d live bytes", len(sf.arena), live)
+	}
+}
+
+// summaries returns n summaries of service name, each with its own
+// Attributes map.
+func summaries(name string, n int) []cloudmap.HttpInstanceSummary {
+	out := make([]cloudmap.HttpInstanceSummary, n)
+	for i := range out {
+		out[i] = cloudmap.HttpInstanceSummary{InstanceId: fmt.Sprintf("i-%d", i), NamespaceName: "ns", ServiceName: name,
+			HealthStatus: cloudmap.Healthy, Attributes: map[string]string{"i": fmt.Sprint(i)}}
+	}
+	return out
+}
+
+// TestDiscoverCache_HitsAndMisses: an answer sent again is served from the
+// cache (no fragment added or replaced); a summary whose namespace alone
+// changed, or that shares its Attributes map with a summary of another
+// service in the same answer, is encoded afresh, never taken from the
+// other's fragment.
+func TestDiscoverCache_HitsAndMisses(t *testing.T) {
+	generic, err := encoderFor(reflect.TypeFor[*cloudmap.DiscoverInstancesOutput]())
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := newDiscoverCache(0)
+	name := "web"
+	out := &cloudmap.DiscoverInstancesOutput{Instances: summaries(name, 3)}
+	check := func(step string) {
+		t.Helper()
+		if got, want := c.appendOutput(nil, out), generic(nil, reflect.ValueOf(out)); string(got) != string(want) {
+			t.Fatalf("%s:\n got %s\nwant %s", step, got, want)
+		}
+	}
+	check("first answer")
+	st := c.state.Load()
+	sf := st.service(name)
+	arena := len(sf.arena)
+	for i := range 2 {
+		check(fmt.Sprintf("answer sent again (%d)", i))
+		if len(sf.refs) != 3 || len(sf.arena) != arena || sf.garbage != 0 || st.n.Load() != 3 {
+			t.Fatalf("answer sent again: %d fragments, arena %d bytes (was %d), %d garbage, %d counted; want a hit on each of the 3",
+				len(sf.refs), len(sf.arena), arena, sf.garbage, st.n.Load())
+		}
+	}
+
+	out.Instances[1].NamespaceName = "other"
+	check("namespace alone changed")
+	if sf.garbage == 0 {
+		t.Error("a summary whose namespace changed was not encoded again")
+	}
+
+	other := "api"
+	shared := summaries(name, 1)[0]
+	out.Instances = []cloudmap.HttpInstanceSummary{shared, shared}
+	out.Instances[1].ServiceName = other
+	check("one map under two service names")
+}
+
+// TestDiscoverCache_StartsOverAtTheLimit: the cache never holds more than
+// DiscoverCacheEntries fragments; the fragment that reaches the limit
+// starts it over.
+func TestDiscoverCache_StartsOverAtTheLimit(t *testing.T) {
+	c := newDiscoverCache(3)
+	all := summaries("web", 3)
+	st := c.state.Load()
+	c.appendOutput(nil, &cloudmap.DiscoverInstancesOutput{Instances: all[:2]})
+	if c.state.Load() != st || st.n.Load() != 2 {
+		t.Fatalf("after 2 fragments of 3: started over %v, %d counted", c.state.Load() != st, st.n.Load())
+	}
+	c.appendOutput(nil, &cloudmap.DiscoverInstancesOutput{Instances: all})
+	if c.state.Load() == st {
+		t.Fatalf("the cache holds %d fragments, its limit is 3", st.n.Load())
+	}
+	if got := c.state.Load().n.Load(); got != 0 {
+		t.Errorf("the cache started over with %d fragments counted, want 0", got)
+	}
+}
+
+// TestSvcFragments_Compaction: the bytes of replaced fragments are
+// compacted away once they are at least 4 KiB and at least half the
+// arena, and not before.
+func TestSvcFragments_Compaction(t *testing.T) {
+	tests := []struct {
+		name           string
+		first, second  int // sizes of the fragment and of its replacement
+		wantArena      int
+		wantGarbage    int
+		otherLiveBytes int // a fragment of another key added first
+	}{
+		{"garbage under 4 KiB kept", 4095, 1, 4096, 4095, 0},
+		{"garbage of 4 KiB, most of the arena, compacted", 4096, 1, 1, 0, 0},
+		{"garbage of 4 KiB, half the arena, compacted", 4096, 4096, 4096, 0, 0},
+		{"garbage of 4 KiB, under half the arena, kept", 4096, 4096, 1 + 2*4096, 4096, 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			sf := &svcFragments{name: "web"}
+			if tt.otherLiveBytes > 0 {
+				sf.add(fragRef{attrs: unsafe.Pointer(new(int))}, make([]byte, tt.otherLiveBytes))
+			}
+			key := unsafe.Pointer(new(int))
+			if d := sf.add(fragRef{attrs: key}, make([]byte, tt.first)); d != 1 {
+				t.Fatalf("a new key changed the count by %d, want 1", d)
+			}
+			if d := sf.add(fragRef{attrs: key}, make([]byte, tt.second)); d != 0 {
+				t.Fatalf("a replacement changed the count by %d, want 0", d)
+			}
+			if len(sf.arena) != tt.wantArena || sf.garbage != tt.wantGarbage {
+				t.Errorf("arena %d bytes with %d garbage, want %d with %d", len(sf.arena), sf.garbage, tt.wantArena, tt.wantGarbage)
+			}
+		})
+	}
+}
+
+// TestSvcFragments_Index: a service finds up to 16 fragments by a scan and
+// more through an index.
+func TestSvcFragments_Index(t *testing.T) {
+	sf := &svcFragments{name: "web"}
+	keys := make([]unsafe.Pointer, scanRefs+1)
+	for i := range keys {
+		keys[i] = unsafe.Pointer(new(int))
+		sf.add(fragRef{attrs: keys[i]}, []byte{byte(i)})
+		if indexed, want := sf.index != nil, i+1 > scanRefs; indexed != want {
+			t.Fatalf("with %d fragments: indexed %v, want %v", i+1, indexed, want)
+		}
+	}
+	for i, k := range keys {
+		if got := sf.find(k); got != i {
+			t.Errorf("fragment %d found at %d", i, got)
+		}
+	}
+}
+
+// TestDiscoverCache_Sweep: when a service's fragments double since its
+// last sweep (64 at least), the fragments not sent since that sweep are
+// dropped and the count follows; those sent since are kept.
+func TestDiscoverCache_Sweep(t *testing.T) {
+	c := newDiscoverCache(0)
+	name := "web"
+	first := summaries(name, minSweep)
+	c.appendOutput(nil, &cloudmap.DiscoverInstancesOutput{Instances: first})
+	st := c.state.Load()
+	sf := st.service(name)
+	if len(sf.refs) != minSweep || sf.sweepAt != 2*minSweep || st.n.Load() != minSweep {
+		t.Fatalf("after the first sweep (all %d sent): %d fragments, %d counted, next sweep at %d; want %d, %d, %d",
+			minSweep, len(sf.refs), st.n.Load(), sf.sweepAt, minSweep, minSweep, 2*minSweep)
+	}
+	const sent = 10
+	c.appendOutput(nil, &cloudmap.DiscoverInstancesOutput{Instances: first[:sent]})
+	second := summaries(name, minSweep)
+	c.appendOutput(nil, &cloudmap.DiscoverInstancesOutput{Instances: second[:minSweep-1]})
+	if got := len(sf.refs); got != 2*minSweep-1 {
+		t.Fatalf("%d fragments before the second sweep, want %d (no sweep before they double)", got, 2*minSweep-1)
+	}
+	c.appendOutput(nil, &cloudmap.DiscoverInstancesOutput{Instances: second})
+	if want := sent + minSweep; len(sf.refs) != want || st.n.Load() != int64(want) {
+		t.Fatalf("after the second sweep: %d fragments, %d counted; want %d (the %d sent again and the %d new)",
+			len(sf.refs), st.n.Load(), want, sent, minSweep)
+	}
+	for i, s := range first {
+		key := reflect.ValueOf(s.Attributes).UnsafePointer()
+		if kept := sf.find(key) >= 0; kept != (i < sent) {
+			t.Errorf("fragment %d of the first answer kept %v, want %v", i, kept, i < sent)
+		}
 	}
 }

@@ -201,14 +201,16 @@ func isZeroTime(v reflect.Value) bool { return timeOf(v).IsZero() }
 func encodeTime(b []byte, v reflect.Value) []byte { return appendEpoch(b, timeOf(v)) }
 
 // appendEpoch writes t as epoch seconds with a millisecond fraction, e.g.
-// 1587081768.334.
+// 1587081768.334, or -0.500 half a second before the epoch.
 func appendEpoch(b []byte, t time.Time) []byte {
 	ms := t.UnixMilli()
-	sec, frac := ms/1000, ms%1000
-	if frac < 0 {
-		sec, frac = sec-1, frac+1000
+	u := uint64(ms)
+	if ms < 0 {
+		b = append(b, '-')
+		u = -u
 	}
-	b = strconv.AppendInt(b, sec, 10)
+	sec, frac := u/1000, u%1000
+	b = strconv.AppendUint(b, sec, 10)
 	return append(b, '.', byte('0'+frac/100), byte('0'+frac/10%10), byte('0'+frac%10))
 }
 

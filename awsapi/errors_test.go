@@ -3,8 +3,12 @@ package awsapi_test
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"net/http"
+	"net/http/httptest"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -201,5 +205,64 @@ func TestStatusOf(t *testing.T) {
 		if got := awsapi.StatusOf(code); got != want {
 			t.Errorf("StatusOf(%s): got %d, want %d", code, got, want)
 		}
+	}
+}
+
+// records is a slog handler keeping "LEVEL message" of each record.
+type records struct {
+	mu   sync.Mutex
+	list []string
+}
+
+func (r *records) Enabled(context.Context, slog.Level) bool { return true }
+func (r *records) Handle(_ context.Context, rec slog.Record) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.list = append(r.list, rec.Level.String()+" "+rec.Message)
+	return nil
+}
+func (r *records) WithAttrs([]slog.Attr) slog.Handler { return r }
+func (r *records) WithGroup(string) slog.Handler      { return r }
+
+func (r *records) take() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	l := r.list
+	r.list = nil
+	return l
+}
+
+// TestHandler_ErrorLogLevels: an error the client caused is answered
+// without a log record; a server-side failure with an AWS code (5xx) is
+// logged as a warning; an error without a code is logged as an internal
+// error (its cause stays in the log), a canceled request as information.
+func TestHandler_ErrorLogLevels(t *testing.T) {
+	var next error
+	logs := &records{}
+	h := awsapi.NewHandler(&fakeAPI{Fn: func(context.Context, string, any) (any, error) { return nil, next }},
+		awsapi.Config{Logger: slog.New(logs)})
+	tests := []struct {
+		name string
+		err  error
+		want []string
+	}{
+		{"client error", cloudmap.Errorf(cloudmap.ErrNamespaceNotFound, "x"), nil},
+		{"client error with its own status", cloudmap.Errorf(cloudmap.ErrRequestEntityTooLarge, "x"), nil},
+		{"service unavailable", cloudmap.Errorf(cloudmap.ErrServiceUnavailable, "x"), []string{"WARN awsapi: server error"}},
+		{"not implemented", cloudmap.Errorf(cloudmap.ErrNotImplemented, "x"), []string{"WARN awsapi: server error"}},
+		{"internal failure with its code", cloudmap.Errorf(cloudmap.ErrInternalFailure, "x"), nil},
+		{"error without a code", errors.New("disk on fire"), []string{"ERROR awsapi: internal error"}},
+		{"canceled", fmtWrap(context.Canceled), []string{"INFO awsapi: request canceled"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			next = tt.err
+			req := httptest.NewRequest(http.MethodPost, "/", strings.NewReader(`{"Id":"ns-1"}`))
+			req.Header.Set("X-Amz-Target", targetPrefix+"GetNamespace")
+			h.ServeHTTP(httptest.NewRecorder(), req)
+			if got := logs.take(); !slices.Equal(got, tt.want) {
+				t.Errorf("logged %q, want %q", got, tt.want)
+			}
+		})
 	}
 }
