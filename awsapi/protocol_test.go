@@ -188,3 +188,57 @@ func TestHandler_Concurrent(t *testing.T) {
 		}
 	}
 }
+
+// TestHandler_LimitsAtTheirEnds: a body of exactly MaxBodyBytes is
+// accepted, declared or chunked, one byte more is not; an unknown target
+// is echoed whole up to 128 characters and cut beyond.
+func TestHandler_LimitsAtTheirEnds(t *testing.T) {
+	const limit = 64
+	url := start(t, func(context.Context, string, any) (any, error) { return nil, nil }, awsapi.Config{MaxBodyBytes: limit})
+	body := func(n int) string { return `{"Id":"` + strings.Repeat("x", n-len(`{"Id":""}`)) + `"}` }
+	for _, c := range []struct {
+		name    string
+		size    int
+		chunked bool
+		want    string
+	}{
+		{"declared at the limit", limit, false, ""},
+		{"declared over the limit", limit + 1, false, "RequestEntityTooLargeException"},
+		{"chunked at the limit", limit, true, ""},
+		{"chunked over the limit", limit + 1, true, "RequestEntityTooLargeException"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			req, err := http.NewRequest(http.MethodPost, url, strings.NewReader(body(c.size)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c.chunked {
+				req.Body, req.ContentLength = io.NopCloser(strings.NewReader(body(c.size))), -1
+			}
+			req.Header.Set("X-Amz-Target", targetPrefix+"GetNamespace")
+			r := do(t, req)
+			if c.want == "" {
+				checkAnswer(t, r, "", nil)
+				return
+			}
+			doc := r.doc(t)
+			if want := fmt.Sprintf("request body is larger than the limit of %d bytes", limit); r.status != 413 ||
+				doc["__type"] != c.want || doc["Message"] != want {
+				t.Errorf("got %d %s, want 413 %s %q", r.status, r.body, c.want, want)
+			}
+		})
+	}
+	for _, c := range []struct {
+		name   string
+		target string
+		shown  string
+	}{
+		{"target of 128 characters", strings.Repeat("t", 128), strings.Repeat("t", 128)},
+		{"target of 129 characters", strings.Repeat("t", 129), strings.Repeat("t", 128) + "..."},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			checkAnswer(t, post(t, url, c.target, `{}`), "UnknownOperationException",
+				[]string{fmt.Sprintf("unknown operation %q: expected X-Amz-Target %s<Operation>", c.shown, targetPrefix)})
+		})
+	}
+}
