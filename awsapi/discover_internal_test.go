@@ -306,20 +306,27 @@ func TestSvcFragments_Compaction(t *testing.T) {
 }
 
 // TestSvcFragments_Index: a service finds up to 16 fragments by a scan and
-// more through an index.
+// more through an index, as they are added and after a compaction.
 func TestSvcFragments_Index(t *testing.T) {
-	sf := &svcFragments{name: "web"}
-	keys := make([]unsafe.Pointer, scanRefs+1)
-	for i := range keys {
-		keys[i] = unsafe.Pointer(new(int))
-		sf.add(fragRef{attrs: keys[i]}, []byte{byte(i)})
-		if indexed, want := sf.index != nil, i+1 > scanRefs; indexed != want {
-			t.Fatalf("with %d fragments: indexed %v, want %v", i+1, indexed, want)
+	for _, n := range []int{scanRefs, scanRefs + 1} {
+		sf := &svcFragments{name: "web"}
+		keys := make([]unsafe.Pointer, n)
+		for i := range keys {
+			keys[i] = unsafe.Pointer(new(int))
+			sf.add(fragRef{attrs: keys[i]}, []byte{byte(i)})
+			if indexed, want := sf.index != nil, i+1 > scanRefs; indexed != want {
+				t.Fatalf("with %d fragments added: indexed %v, want %v", i+1, indexed, want)
+			}
 		}
-	}
-	for i, k := range keys {
-		if got := sf.find(k); got != i {
-			t.Errorf("fragment %d found at %d", i, got)
+		sf.add(fragRef{attrs: keys[0]}, make([]byte, 4096))
+		sf.add(fragRef{attrs: keys[0]}, []byte{0}) // 4097 bytes replaced: compacted
+		if indexed, want := sf.index != nil, n > scanRefs; sf.garbage != 0 || indexed != want {
+			t.Fatalf("with %d fragments compacted (%d bytes of garbage left): indexed %v, want %v", n, sf.garbage, indexed, want)
+		}
+		for i, k := range keys {
+			if got := sf.find(k); got != i {
+				t.Errorf("of %d fragments, fragment %d found at %d", n, i, got)
+			}
 		}
 	}
 }
