@@ -1,10 +1,14 @@
 package awsapi
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
+	"net/http"
+	"net/http/httptest"
 	"reflect"
+	"strings"
 	"testing"
 	"unsafe"
 
@@ -363,4 +367,39 @@ func TestDiscoverCache_Sweep(t *testing.T) {
 			t.Errorf("fragment %d of the first answer kept %v, want %v", i, kept, i < sent)
 		}
 	}
+}
+
+// TestHandler_DiscoverInstancesUsesTheCache: with the cache on (the
+// default), a DiscoverInstances answer is encoded through it; a nil output
+// is encoded without it.
+func TestHandler_DiscoverInstancesUsesTheCache(t *testing.T) {
+	var next *cloudmap.DiscoverInstancesOutput
+	h := NewHandler(fakeDiscover{out: func() *cloudmap.DiscoverInstancesOutput { return next }}, Config{}).(*handler)
+	serve := func() string {
+		req := httptest.NewRequest(http.MethodPost, "/", strings.NewReader(`{"NamespaceName":"ns","ServiceName":"web"}`))
+		req.Header.Set("X-Amz-Target", defaultTable.prefix+"DiscoverInstances")
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		return rec.Body.String()
+	}
+	next = &cloudmap.DiscoverInstancesOutput{Instances: summaries("web", 2), InstancesRevision: 3}
+	serve()
+	if got := h.disc.state.Load().n.Load(); got != 2 {
+		t.Errorf("the cache holds %d fragments after an answer of 2 instances, want 2", got)
+	}
+	next = nil
+	if got := serve(); got != "{}" {
+		t.Errorf("a nil output answered %s, want {}", got)
+	}
+}
+
+// fakeDiscover is a cloudmap.API answering DiscoverInstances with out()
+// (and nothing else).
+type fakeDiscover struct {
+	cloudmap.API
+	out func() *cloudmap.DiscoverInstancesOutput
+}
+
+func (f fakeDiscover) DiscoverInstances(context.Context, *cloudmap.DiscoverInstancesInput) (*cloudmap.DiscoverInstancesOutput, error) {
+	return f.out(), nil
 }
