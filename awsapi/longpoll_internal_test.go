@@ -54,3 +54,25 @@ func TestParseLongPoll(t *testing.T) {
 		})
 	}
 }
+
+// TestNewExtensions_StreamLot: a handler with a change stream source hands
+// HTTP/1.1 streams to a lot of streams; without one it keeps none.
+func TestNewExtensions_StreamLot(t *testing.T) {
+	if x := newExtensions(Config{}); x.streams != nil {
+		t.Error("a stream lot without a change stream source")
+	}
+	if x := newExtensions(Config{Watch: noWatch{}}); x.streams == nil {
+		t.Error("no stream lot for a change stream source")
+	}
+}
+
+// noWatch is a WatchSource with nothing to watch.
+type noWatch struct{}
+
+func (noWatch) WatchService(cloudmap.Cell, string, string) (*cloudmap.ServiceEntry, <-chan struct{}, error) {
+	return nil, nil, cloudmap.Errorf(cloudmap.ErrServiceNotFound, "none")
+}
+
+func (noWatch) WatchNamespace(cloudmap.Cell, string) (*cloudmap.Namespace, []*cloudmap.ServiceEntry, uint32, <-chan struct{}, error) {
+	return nil, nil, 0, nil, cloudmap.Errorf(cloudmap.ErrNamespaceNotFound, "none")
+}

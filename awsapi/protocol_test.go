@@ -137,6 +137,7 @@ func TestHandler_Authorizer(t *testing.T) {
 	for _, tt := range []struct{ target, body, wantOp string }{
 		{"", "{}", ""},
 		{targetPrefix + "Nope", "{}", "Nope"},
+		{".Nope", "{}", "Nope"}, // the part after the last dot, even the first character
 		{targetPrefix + "GetNamespace", "{bad", "GetNamespace"},
 		{targetPrefix + "GetNamespace", "{}", "GetNamespace"},
 	} {
