@@ -2,6 +2,7 @@ package awsapi_test
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -59,4 +60,43 @@ func TestLongPoll_Jitter(t *testing.T) {
 			}
 		}
 	})
+}
+
+// signalling is untilDone that says when it starts waiting.
+type signalling struct{ waiting chan struct{} }
+
+func (s signalling) WaitRevision(ctx context.Context, _, _, _ string, _ int64) error {
+	s.waiting <- struct{}{}
+	<-ctx.Done()
+	return ctx.Err()
+}
+
+// TestLongPoll_ClientGone: a long-poll whose client goes away while it
+// waits ends without calling the API; the hooks see it canceled.
+func TestLongPoll_ClientGone(t *testing.T) {
+	var calls, canceled int
+	api := &fakeAPI{Fn: func(context.Context, string, any) (any, error) { calls++; return nil, nil }}
+	hook := func(op string, next awsapi.Invoker) awsapi.Invoker {
+		return func(ctx context.Context, c *awsapi.Call) (any, error) {
+			out, err := next(ctx, c)
+			if errors.Is(err, context.Canceled) {
+				canceled++
+			}
+			return out, err
+		}
+	}
+	w := signalling{make(chan struct{})}
+	h := awsapi.NewHandler(api, awsapi.Config{Waiter: w, Hooks: []awsapi.Hook{hook}})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		h.ServeHTTP(httptest.NewRecorder(), longPollRequest("/", "10m").WithContext(ctx))
+	}()
+	<-w.waiting
+	cancel()
+	<-done
+	if calls != 0 || canceled != 1 {
+		t.Errorf("API called %d times, hooks saw %d canceled calls; want 0 and 1", calls, canceled)
+	}
 }
