@@ -23,7 +23,10 @@ type oneRevision struct {
 func (s *oneRevision) WatchRevision(cloudmap.Cell, string, string, string) (int64, <-chan struct{}, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.watched <- struct{}{}
+	select {
+	case s.watched <- struct{}{}:
+	default: // nobody waits for it
+	}
 	return s.rev, s.ch, nil
 }
 
@@ -65,6 +68,7 @@ func TestLot_GroupEndsWithItsLastLongPoll(t *testing.T) {
 	src.mu.Lock()
 	src.rev = 8
 	close(src.ch)
+	src.ch = make(chan struct{})
 	src.mu.Unlock()
 	for _, conn := range conns {
 		if _, err := io.ReadAll(conn); err != nil {

@@ -34,7 +34,10 @@ func newRevisionSource() *revisionSource {
 func (s *revisionSource) WatchRevision(cloudmap.Cell, string, string, string) (int64, <-chan struct{}, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.watched <- struct{}{}
+	select {
+	case s.watched <- struct{}{}:
+	default: // nobody waits for it
+	}
 	return s.rev, s.ch, nil
 }
 
