@@ -3,9 +3,12 @@ package awsapi
 import (
 	"bufio"
 	"context"
+	"errors"
 	"net"
 	"net/http"
+	"runtime/debug"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 )
@@ -51,6 +54,12 @@ func heldRequest(r *http.Request) *http.Request {
 	hr.GetBody = nil
 	return hr
 }
+
+// heldID is a copy of a request ID to keep once its connection is held:
+// the handler's request ID is a string over its per-request headers
+// (respHeaders), which reach the request, its body reader and net/http's
+// 4 KiB read buffer of the connection.
+func heldID(reqID string) string { return strings.Clone(reqID) }
 
 // holding is the groups of held connections (members M) by key K. A
 // group's goroutine (run, when set) starts with its first member and is
@@ -201,6 +210,21 @@ func writeClosing(conn net.Conn, status int, reqID, errType string, body []byte,
 	conn.SetWriteDeadline(time.Now().Add(timeout))
 	_, err := conn.Write(b)
 	return err
+}
+
+// recoverHeld, deferred by what answers on a held connection, turns a
+// panic into an InternalFailure answer (as ServeHTTP does) and closes the
+// connection: the server keeps serving.
+func (h *handler) recoverHeld(conn net.Conn, reqID string) {
+	p := recover()
+	if p == nil {
+		return
+	}
+	h.log.Error("awsapi: panic serving request", "panic", p, "request_id", reqID, "stack", string(debug.Stack()))
+	hw := headerWriter{}
+	status, body := h.errorBody(hw, nil, reqID, errors.New("panic"))
+	writeClosing(conn, status, reqID, hw.Get("X-Amzn-Errortype"), body, h.ext.writeTimeout)
+	conn.Close()
 }
 
 // headerWriter collects the headers errorBody sets.

@@ -71,7 +71,7 @@ func (h *handler) park(w http.ResponseWriter, r *http.Request, o *operation, in 
 	if conn == nil {
 		return false
 	}
-	p := &parked{h: h, o: o, in: in, reqID: reqID, req: heldRequest(r), key: key, index: index, conn: conn}
+	p := &parked{h: h, o: o, in: in, reqID: heldID(reqID), req: heldRequest(r), key: key, index: index, conn: conn}
 	if rw.Reader.Buffered() > 0 { // a pipelined request follows: answer now, then close
 		p.finish()
 		return true
@@ -141,6 +141,7 @@ func (p *parked) finish() {
 // then closes it.
 func (p *parked) answer() {
 	defer p.conn.Close()
+	defer p.h.recoverHeld(p.conn, p.reqID)
 	ctx := context.Background()
 	if p.key.cell != (cloudmap.Cell{}) {
 		ctx = cloudmap.WithCell(ctx, p.key.cell) // answered in the caller's cell
