@@ -106,9 +106,9 @@ func (h *handler) holdBody(w http.ResponseWriter, r *http.Request, reqID string,
 		}
 		b.src = httputil.NewChunkedReader(bufio.NewReaderSize(io.MultiReader(bytes.NewReader(ahead), conn), 512))
 	}
+	conn.SetReadDeadline(b.deadline)
 	if !h.ext.bodies.add(struct{}{}, b) {
-		conn.Close() // shutting down
-		return true
+		b.end() // shutting down: answered at once
 	}
 	go b.run()
 	return true
@@ -130,10 +130,9 @@ func (b *heldBody) run() {
 	}
 }
 
-// read reads the rest of the body until its end, the deadline, the
-// body limit or an error; the buffer grows with the bytes received.
+// read reads the rest of the body until its end, the deadline (set on
+// the connection by holdBody), the body limit or an error; the buffer grows with the bytes received.
 func (b *heldBody) read() error {
-	b.conn.SetReadDeadline(b.deadline)
 	limit := int(b.h.maxBody)
 	for {
 		if len(b.body) > limit {
