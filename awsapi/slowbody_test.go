@@ -12,6 +12,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -348,4 +349,102 @@ func TestSlowBody_Shutdown(t *testing.T) {
 	if status, code, _, closing := readAnswer(t, c); status != 503 || code != cloudmap.ErrServiceUnavailable || !closing {
 		t.Errorf("held body at shutdown: %d %s (close %v), want 503 ServiceUnavailable, connection closed", status, code, closing)
 	}
+}
+
+// headerSignal is an Authorizer whose header check (before the body is
+// read) reports each request on checked.
+type headerSignal struct{ checked chan struct{} }
+
+func (h headerSignal) CheckHeaders(*http.Request) error { h.checked <- struct{}{}; return nil }
+func (h headerSignal) Authorize(r *http.Request, _ []byte, _ string, _ any) (context.Context, error) {
+	return r.Context(), nil
+}
+
+// BenchmarkSlowBody_Memory is the memory (heap and goroutine stacks, after
+// a GC) each connection holding a slow body costs the server: 500
+// connections declare 1 MiB and send 150 bytes. "held" is the server's
+// path (the body read off net/http), "in-handler" the reference (bodies
+// read in net/http's goroutine, BodyTimeout -1), in the same run. Client
+// and server share the process: the client's sockets are in both.
+func BenchmarkSlowBody_Memory(b *testing.B) {
+	for _, c := range []struct {
+		name    string
+		timeout time.Duration
+	}{{"held", 0}, {"in-handler", -1}} {
+		b.Run(c.name, func(b *testing.B) {
+			var per float64
+			for b.Loop() {
+				per = slowBodyMemory(b, c.timeout, 500)
+			}
+			b.ReportMetric(per, "B/conn")
+		})
+	}
+}
+
+// closeListener reports the close of each connection it accepted.
+type closeListener struct {
+	net.Listener
+	closed chan struct{}
+}
+
+type closeConn struct {
+	net.Conn
+	once   sync.Once
+	closed chan struct{}
+}
+
+func (l closeListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	return &closeConn{Conn: c, closed: l.closed}, nil
+}
+
+func (c *closeConn) Close() error {
+	c.once.Do(func() { c.closed <- struct{}{} })
+	return c.Conn.Close()
+}
+
+func slowBodyMemory(b *testing.B, timeout time.Duration, n int) float64 {
+	sig := headerSignal{checked: make(chan struct{}, n)}
+	hijacked := make(chan struct{}, n)
+	srv := httptest.NewUnstartedServer(awsapi.NewHandler(&fakeAPI{}, awsapi.Config{Authorizer: sig, BodyGrace: -1, BodyTimeout: timeout}))
+	srv.Config.ConnState = func(_ net.Conn, st http.ConnState) {
+		if st == http.StateHijacked {
+			hijacked <- struct{}{}
+		}
+	}
+	closed := make(chan struct{}, n)
+	srv.Listener = closeListener{srv.Listener, closed}
+	srv.Start()
+	defer srv.Close()
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.GC() // sync.Pools emptied: net/http's pooled buffers count where they are used
+	runtime.ReadMemStats(&before)
+	head := "POST / HTTP/1.1\r\nHost: x\r\nX-Amz-Target: " + targetPrefix + "ListNamespaces\r\nContent-Length: 1048576\r\n\r\n" +
+		strings.Repeat(" ", 150)
+	conns := make([]net.Conn, 0, n)
+	for range n {
+		c, err := net.Dial("tcp", srv.Listener.Addr().String())
+		if err != nil {
+			b.Fatal(err)
+		}
+		conns = append(conns, c)
+		io.WriteString(c, head)
+		<-sig.checked
+		if timeout >= 0 {
+			<-hijacked
+		}
+	}
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	for _, c := range conns {
+		c.Close()
+	}
+	for range conns { // the server has let every connection go
+		<-closed
+	}
+	return float64(after.HeapAlloc+after.StackInuse-before.HeapAlloc-before.StackInuse) / float64(n)
 }
