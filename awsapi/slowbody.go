@@ -19,11 +19,12 @@ import (
 
 // Slow bodies. A request whose body has not arrived within a short grace
 // after its headers (BodyGrace) gives its connection up (hold.go) instead
-// of holding net/http's goroutine and buffers (about 35 KB with the GC's
-// headroom) until the body ends: it is then a held body, one small
-// goroutine blocked reading the connection into a buffer that grows with
-// the bytes received, the request's headers and the connection (about
-// 4 KB), until the body is complete or its time (BodyTimeout) runs out.
+// of holding net/http's goroutine and buffers (about 35 KB of RSS with
+// the GC's headroom) until the body ends: it is then a held body, one
+// small goroutine blocked reading the connection into a buffer that grows
+// with the bytes received, the request's headers and the connection
+// (about 4 KB of heap and a 4 KB stack, 12 KB of RSS), until the body is
+// complete or its time (BodyTimeout) runs out.
 // The request is then decoded, authorized and answered as in the handler,
 // as an HTTP/1.1 response that closes the connection. A chunked body is
 // held from its first byte (net/http's chunk decoder cannot be taken over
