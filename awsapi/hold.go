@@ -147,17 +147,6 @@ func (h *holding[K, M]) take(g *holdGroup[K, M], pick func(M) bool, endGroup boo
 	return out
 }
 
-// len is the number of members held.
-func (h *holding[K, M]) len() int {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	n := 0
-	for _, g := range h.groups {
-		n += len(g.members)
-	}
-	return n
-}
-
 // close closes the holding (add refuses from now on) and returns every
 // member, for the caller to end.
 func (h *holding[K, M]) close() []M {

@@ -210,12 +210,3 @@ func (b *heldBody) end() {
 	b.shutdown.Store(true)
 	b.conn.SetReadDeadline(time.Unix(1, 0))
 }
-
-// heldBodies is the number of requests whose body is read on a held
-// connection.
-func (h *handler) heldBodies() int {
-	if h.ext.bodies == nil {
-		return 0
-	}
-	return h.ext.bodies.len()
-}

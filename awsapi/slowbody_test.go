@@ -7,11 +7,13 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"runtime"
 	"strings"
 	"sync"
@@ -447,4 +449,90 @@ func slowBodyMemory(b *testing.B, timeout time.Duration, n int) float64 {
 		<-closed
 	}
 	return float64(after.HeapAlloc+after.StackInuse-before.HeapAlloc-before.StackInuse) / float64(n)
+}
+
+// unhijackable is a ResponseWriter whose connection cannot be taken over
+// (Hijack fails) and which records the read deadlines set on it.
+type unhijackable struct {
+	*httptest.ResponseRecorder
+	deadlines []time.Time
+}
+
+func (u *unhijackable) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	return nil, nil, errors.New("cannot hijack")
+}
+
+func (u *unhijackable) SetReadDeadline(t time.Time) error {
+	u.deadlines = append(u.deadlines, t)
+	return nil
+}
+
+// stallOnce returns head, then one deadline error, then tail.
+type stallOnce struct {
+	parts [][]byte
+	err   error
+}
+
+func (s *stallOnce) Read(p []byte) (int, error) {
+	if s.err != nil {
+		err := s.err
+		s.err = nil
+		return 0, err
+	}
+	if len(s.parts) == 0 {
+		return 0, io.EOF
+	}
+	n := copy(p, s.parts[0])
+	if s.parts[0] = s.parts[0][n:]; len(s.parts[0]) == 0 {
+		s.parts = s.parts[1:]
+		if len(s.parts) > 0 {
+			s.err = os.ErrDeadlineExceeded
+		}
+	}
+	return n, nil
+}
+
+// When the connection of a body that outlived its grace cannot be taken
+// over after all, the handler reads the rest itself, within the body
+// timeout, and serves the request.
+func TestSlowBody_NotTakenOverReadsInTheHandler(t *testing.T) {
+	var got int32
+	h := awsapi.NewHandler(&fakeAPI{Fn: func(_ context.Context, _ string, in any) (any, error) {
+		got = in.(*cloudmap.ListInput).MaxResults
+		return nil, nil
+	}}, awsapi.Config{BodyTimeout: time.Minute})
+	body := &stallOnce{parts: [][]byte{[]byte(`{"MaxRes`), []byte(`ults":3}`)}}
+	r := httptest.NewRequest(http.MethodPost, "/", body)
+	r.ContentLength = int64(len(`{"MaxResults":3}`))
+	r.Header.Set("X-Amz-Target", targetPrefix+"ListNamespaces")
+	w := &unhijackable{ResponseRecorder: httptest.NewRecorder()}
+	h.ServeHTTP(w, r)
+	if w.Code != 200 || got != 3 {
+		t.Fatalf("status %d %s, MaxResults %d; want 200 with MaxResults 3", w.Code, w.Body, got)
+	}
+	if len(w.deadlines) != 2 || !w.deadlines[1].After(w.deadlines[0].Add(30*time.Second)) {
+		t.Errorf("read deadlines %v: want the grace, then the body timeout (a minute)", w.deadlines)
+	}
+}
+
+// With BodyTimeout negative, bodies are read in the handler, however
+// slowly they come: the connection is never taken over and stays open
+// after the answer.
+func TestSlowBody_OffReadsInTheHandler(t *testing.T) {
+	sig := headerSignal{checked: make(chan struct{}, 1)}
+	s := startSlow(t, nil, awsapi.Config{Authorizer: sig, BodyTimeout: -1}, nil)
+	body := `{"MaxResults":5}`
+	req, _ := http.NewRequest(http.MethodPost, s.url, strings.NewReader(body))
+	req.Header.Set("X-Amz-Target", targetPrefix+"ListNamespaces")
+	raw := rawRequest(t, req)
+	c := s.dial(t)
+	c.Write(raw[:len(raw)-4])
+	<-sig.checked // the handler is about to read the body
+	c.Write(raw[len(raw)-4:])
+	if status, code, _, closing := readAnswer(t, c); status != 200 || closing {
+		t.Errorf("slow body with the takeover off: %d %s (close %v), want 200 on a connection kept open", status, code, closing)
+	}
+	if n := len(s.hijacked); n != 0 {
+		t.Errorf("%d connections taken over, want none", n)
+	}
 }
