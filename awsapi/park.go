@@ -101,6 +101,11 @@ func (p *parked) wait(d time.Duration) {
 	if p.done.Load() { // finished before its timer was stored
 		p.timer.Load().Stop()
 	}
+	// The group may have read the revision after the caller's check and
+	// before p joined it: a change in between would no longer wake p.
+	if !p.h.stillCurrent(p.key, p.index) {
+		p.finish()
+	}
 }
 
 // run waits on the group's service and answers the long-polls whose

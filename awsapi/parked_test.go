@@ -68,7 +68,7 @@ func parkOne(t *testing.T, api func(context.Context, string, any) (any, error), 
 	}
 	defer conn.Close()
 	body := `{"NamespaceName":"ns","ServiceName":"web"}`
-	fmt.Fprintf(conn, "POST / HTTP/1.1\r\nHost: x\r\nX-Amz-Target: %s%s\r\n%s: 7\r\n%s: 10m\r\nContent-Length: %d\r\n\r\n%s",
+	fmt.Fprintf(conn, "POST / HTTP/1.1\r\nHost: x\r\nConnection: close\r\nX-Amz-Target: %s%s\r\n%s: 7\r\n%s: 10m\r\nContent-Length: %d\r\n\r\n%s",
 		targetPrefix, op, awsapi.IndexHeader, awsapi.WaitHeader, len(body), body)
 	<-src.watched // the handler checked the revision
 	<-src.watched // the group of parked long-polls watches the service
