@@ -1,0 +1,153 @@
+package awsapi_test
+
+import (
+	"bufio"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"github.com/cloudmap/cloudmap"
+	"github.com/cloudmap/cloudmap/awsapi"
+)
+
+// serialWatch is a WatchSource of service "web" in namespace "ns" whose
+// namespace serial (100 + the revision) differs from the revision.
+type serialWatch struct {
+	mu    sync.Mutex
+	entry *cloudmap.ServiceEntry
+	ch    chan struct{}
+}
+
+func newSerialWatch(rev int64) *serialWatch {
+	w := &serialWatch{ch: make(chan struct{})}
+	w.set(rev)
+	return w
+}
+
+func (w *serialWatch) set(rev int64) {
+	ns := &cloudmap.Namespace{Id: "ns-1", Name: "ns", Type: cloudmap.NamespaceHTTP,
+		Properties: cloudmap.NamespaceProperties{HttpProperties: &cloudmap.HttpProperties{HttpName: "ns"}}}
+	e := &cloudmap.ServiceEntry{Service: &cloudmap.Service{Id: "srv-1", Name: "web"}, Namespace: ns, Revision: rev,
+		Instances: []cloudmap.InstanceEntry{{Instance: &cloudmap.Instance{Id: "i-1"}, Health: cloudmap.Unknown}}}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.entry = e
+	close(w.ch)
+	w.ch = make(chan struct{})
+}
+
+func (w *serialWatch) WatchService(_ cloudmap.Cell, _, _ string) (*cloudmap.ServiceEntry, <-chan struct{}, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.entry, w.ch, nil
+}
+
+func (w *serialWatch) WatchNamespace(_ cloudmap.Cell, _ string) (*cloudmap.Namespace, []*cloudmap.ServiceEntry, uint32, <-chan struct{}, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.entry.Namespace, []*cloudmap.ServiceEntry{w.entry}, uint32(100 + w.entry.Revision), w.ch, nil
+}
+
+// stream opens the change stream of query with Last-Event-ID lastID (when
+// not empty).
+func stream(t *testing.T, url, query, lastID string) *bufio.Reader {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodGet, url+awsapi.WatchPath+"?"+query, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if lastID != "" {
+		req.Header.Set("Last-Event-ID", lastID)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { resp.Body.Close() })
+	if resp.StatusCode != 200 {
+		t.Fatalf("status %d", resp.StatusCode)
+	}
+	return bufio.NewReader(resp.Body)
+}
+
+// firstLines is the id and event lines of an event.
+func firstLines(ev string) string {
+	lines := strings.SplitN(ev, "\n", 3)
+	if len(lines) < 2 {
+		return ev
+	}
+	return lines[0] + "\n" + lines[1]
+}
+
+// TestWatch_EventIDs: a service stream's event ids are the service's
+// InstancesRevision, a namespace stream's the namespace's serial.
+func TestWatch_EventIDs(t *testing.T) {
+	srv := httptest.NewServer(awsapi.NewHandler(&fakeAPI{}, awsapi.Config{Watch: newSerialWatch(7)}))
+	t.Cleanup(srv.Close)
+	for _, c := range []struct{ name, query, want string }{
+		{"service", "namespace=ns&service=web", "id: 7\nevent: snapshot"},
+		{"namespace", "namespace=ns", "id: 107\nevent: snapshot"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			if got := firstLines(readEvent(t, stream(t, srv.URL, c.query, ""))); got != c.want {
+				t.Errorf("first event %q, want %q", got, c.want)
+			}
+		})
+	}
+}
+
+// TestWatch_Resume: a client reconnecting with Last-Event-ID at the
+// current id gets no snapshot, only the changes after it; with an older
+// id it gets a fresh snapshot.
+func TestWatch_Resume(t *testing.T) {
+	src := newSerialWatch(7)
+	srv := httptest.NewServer(awsapi.NewHandler(&fakeAPI{}, awsapi.Config{Watch: src}))
+	t.Cleanup(srv.Close)
+	if got := firstLines(readEvent(t, stream(t, srv.URL, "namespace=ns&service=web", "5"))); got != "id: 7\nevent: snapshot" {
+		t.Errorf("resuming at an old id: first event %q, want the snapshot of 7", got)
+	}
+	r := stream(t, srv.URL, "namespace=ns&service=web", "7")
+	src.set(8)
+	if got := firstLines(readEvent(t, r)); got != "id: 8\nevent: change" {
+		t.Errorf("resuming at the current id: first event %q, want the change to 8", got)
+	}
+}
+
+// spyWriter records whether net/http's response head was written.
+type spyWriter struct {
+	http.ResponseWriter
+	wroteHeader *atomic.Bool
+}
+
+func (s spyWriter) WriteHeader(code int) {
+	s.wroteHeader.Store(true)
+	s.ResponseWriter.WriteHeader(code)
+}
+
+func (s spyWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	return s.ResponseWriter.(http.Hijacker).Hijack()
+}
+
+func (s spyWriter) Unwrap() http.ResponseWriter { return s.ResponseWriter }
+
+// TestWatch_HandedOver: over HTTP/1.1 a change stream's connection is
+// handed over to the lot of streams (which writes the response itself),
+// not served through net/http by the handler's goroutine.
+func TestWatch_HandedOver(t *testing.T) {
+	h := awsapi.NewHandler(&fakeAPI{}, awsapi.Config{Watch: newSerialWatch(7)})
+	var wrote atomic.Bool
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h.ServeHTTP(spyWriter{w, &wrote}, r)
+	}))
+	t.Cleanup(srv.Close)
+	if got := firstLines(readEvent(t, stream(t, srv.URL, "namespace=ns&service=web", ""))); got != "id: 7\nevent: snapshot" {
+		t.Fatalf("first event %q", got)
+	}
+	if wrote.Load() {
+		t.Error("the stream was answered through net/http, not on its connection handed over")
+	}
+}
