@@ -158,3 +158,44 @@ func TestLongPoll_ParkedAnswers(t *testing.T) {
 		}
 	})
 }
+
+// TestLongPoll_PipelinedRequestAnswersAtOnce: a long-poll followed on its
+// connection by another request (pipelined) is answered at once, not
+// parked, and its connection closed.
+func TestLongPoll_PipelinedRequestAnswersAtOnce(t *testing.T) {
+	logs := make(logLines, 16)
+	src := newRevisionSource()
+	srv := httptest.NewServer(awsapi.NewHandler(&fakeAPI{Fn: func(context.Context, string, any) (any, error) {
+		return &cloudmap.DiscoverInstancesRevisionOutput{InstancesRevision: 7}, nil
+	}}, awsapi.Config{Waiter: src, Logger: slog.New(logs)}))
+	t.Cleanup(srv.Close)
+	conn, err := net.Dial("tcp", srv.Listener.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	body := `{"NamespaceName":"ns","ServiceName":"web"}`
+	// (A wait of 1s only bounds the test should the second request not
+	// be buffered yet: the long-poll would then park and answer then.)
+	poll := fmt.Sprintf("POST / HTTP/1.1\r\nHost: x\r\nX-Amz-Target: %sDiscoverInstancesRevision\r\n%s: 7\r\n%s: 1s\r\n"+
+		"Content-Length: %d\r\n\r\n%s", targetPrefix, awsapi.IndexHeader, awsapi.WaitHeader, len(body), body)
+	io.WriteString(conn, poll+poll) // both in one write: the second is buffered when the first is served
+	answer := make(chan []byte, 1)
+	go func() {
+		raw, _ := io.ReadAll(conn)
+		answer <- raw
+	}()
+	select {
+	case raw := <-answer:
+		resp, err := http.ReadResponse(bufio.NewReader(bytes.NewReader(raw)), nil)
+		if err != nil {
+			t.Fatalf("answer %q: %v", raw, err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode != 200 || string(b) != `{"InstancesRevision":7}` || !resp.Close {
+			t.Errorf("got %d %s (close %v), want 200 revision 7 and the connection closed", resp.StatusCode, b, resp.Close)
+		}
+	case msg := <-logs:
+		t.Fatalf("logged %q instead of answering", msg)
+	}
+}
