@@ -2,6 +2,8 @@ package awsapi_test
 
 import (
 	"bufio"
+	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -149,5 +151,43 @@ func TestWatch_HandedOver(t *testing.T) {
 	}
 	if wrote.Load() {
 		t.Error("the stream was answered through net/http, not on its connection handed over")
+	}
+}
+
+// TestWatch_HTTP2: over HTTP/2 (no connection to hand over) the handler
+// serves the stream itself: every change arrives in turn, and a client
+// that goes away ends the stream without a "dropped" log.
+func TestWatch_HTTP2(t *testing.T) {
+	src := newSerialWatch(7)
+	logs := make(logLines, 16)
+	h := awsapi.NewHandler(&fakeAPI{}, awsapi.Config{Watch: src, Logger: slog.New(logs)})
+	returned := make(chan struct{}, 1)
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h.ServeHTTP(w, r)
+		returned <- struct{}{}
+	}))
+	srv.EnableHTTP2 = true
+	srv.StartTLS()
+	t.Cleanup(srv.Close)
+	resp, err := srv.Client().Get(srv.URL + awsapi.WatchPath + "?namespace=ns&service=web")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := bufio.NewReader(resp.Body)
+	if got := firstLines(readEvent(t, r)); resp.ProtoMajor != 2 || got != "id: 7\nevent: snapshot" {
+		t.Fatalf("over %s: first event %q", resp.Proto, got)
+	}
+	for rev := int64(8); rev <= 9; rev++ {
+		src.set(rev)
+		if got, want := firstLines(readEvent(t, r)), fmt.Sprintf("id: %d\nevent: change", rev); got != want {
+			t.Fatalf("event %q, want %q", got, want)
+		}
+	}
+	resp.Body.Close()
+	<-returned
+	select {
+	case msg := <-logs:
+		t.Errorf("a client going away logged %q", msg)
+	default:
 	}
 }
