@@ -11,6 +11,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/cloudmap/cloudmap"
 	"github.com/cloudmap/cloudmap/awsapi"
@@ -22,6 +23,8 @@ type serialWatch struct {
 	mu    sync.Mutex
 	entry *cloudmap.ServiceEntry
 	ch    chan struct{}
+	// the calls of each kind
+	serviceCalls, namespaceCalls atomic.Int32
 }
 
 func newSerialWatch(rev int64) *serialWatch {
@@ -43,12 +46,14 @@ func (w *serialWatch) set(rev int64) {
 }
 
 func (w *serialWatch) WatchService(_ cloudmap.Cell, _, _ string) (*cloudmap.ServiceEntry, <-chan struct{}, error) {
+	w.serviceCalls.Add(1)
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	return w.entry, w.ch, nil
 }
 
 func (w *serialWatch) WatchNamespace(_ cloudmap.Cell, _ string) (*cloudmap.Namespace, []*cloudmap.ServiceEntry, uint32, <-chan struct{}, error) {
+	w.namespaceCalls.Add(1)
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	return w.entry.Namespace, []*cloudmap.ServiceEntry{w.entry}, uint32(100 + w.entry.Revision), w.ch, nil
@@ -189,5 +194,62 @@ func TestWatch_HTTP2(t *testing.T) {
 	case msg := <-logs:
 		t.Errorf("a client going away logged %q", msg)
 	default:
+	}
+}
+
+// TestWatch_GroupsWatchWhatTheirStreamsWatch: the streams of a service
+// wait on the service, those of a namespace on the namespace: after two
+// changes (the second can reach a stream only through its group), no
+// watch of the other kind was made.
+func TestWatch_GroupsWatchWhatTheirStreamsWatch(t *testing.T) {
+	for _, c := range []struct {
+		name, query string
+		wrongKind   func(*serialWatch) int32
+	}{
+		{"service", "namespace=ns&service=web", func(w *serialWatch) int32 { return w.namespaceCalls.Load() }},
+		{"namespace", "namespace=ns", func(w *serialWatch) int32 { return w.serviceCalls.Load() }},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			src := newSerialWatch(7)
+			srv := httptest.NewServer(awsapi.NewHandler(&fakeAPI{}, awsapi.Config{Watch: src}))
+			t.Cleanup(srv.Close)
+			r := stream(t, srv.URL, c.query, "")
+			readEvent(t, r) // snapshot
+			for rev := int64(8); rev <= 9; rev++ {
+				src.set(rev)
+				if ev := readEvent(t, r); !strings.Contains(ev, "event: change") {
+					t.Fatalf("event %q, want a change", ev)
+				}
+			}
+			if n := c.wrongKind(src); n != 0 {
+				t.Errorf("%d watches of the other kind", n)
+			}
+		})
+	}
+}
+
+// TestWatch_HeartbeatsKeepTheStream: a heartbeat written leaves the stream
+// open: more heartbeats follow, and then the next change.
+func TestWatch_HeartbeatsKeepTheStream(t *testing.T) {
+	src := newSerialWatch(7)
+	srv := httptest.NewServer(awsapi.NewHandler(&fakeAPI{}, awsapi.Config{Watch: src, WatchHeartbeat: time.Millisecond}))
+	t.Cleanup(srv.Close)
+	r := stream(t, srv.URL, "namespace=ns&service=web", "")
+	readEvent(t, r) // snapshot
+	for range 3 {
+		if ev := readEvent(t, r); ev != ": heartbeat\n" {
+			t.Fatalf("idle stream sent %q, want a heartbeat", ev)
+		}
+	}
+	src.set(8)
+	for {
+		ev := readEvent(t, r)
+		if ev == ": heartbeat\n" {
+			continue
+		}
+		if got := firstLines(ev); got != "id: 8\nevent: change" {
+			t.Fatalf("event %q, want the change to 8", got)
+		}
+		return
 	}
 }
