@@ -391,3 +391,29 @@ func TestRule_TCPRepliesFitTheirLengthPrefix(t *testing.T) {
 		t.Fatalf("the reply has %d bytes written out; the test needs more than %d", n, dns.MaxMsgSize)
 	}
 }
+
+// TestRule_SRVGlueComesFromSlabs: the additional A and AAAA records of an
+// SRV answer come from arrays sized for its targets (glueSlab), so that
+// each further target costs one allocation (its name), not one per record
+// and per address.
+func TestRule_SRVGlueComesFromSlabs(t *testing.T) {
+	allocs := func(n int) float64 {
+		f := newRuleFixture("rules.local")
+		ins := make([]cloudmap.InstanceEntry, n)
+		for i := range ins {
+			ins[i] = dnstest.Instance(fmt.Sprintf("i-%d", i), cloudmap.Unknown,
+				cloudmap.AttrIPv4, fmt.Sprintf("10.0.0.%d", i+1), cloudmap.AttrIPv6, fmt.Sprintf("fd00::%d", i+1), cloudmap.AttrPort, "80")
+		}
+		f.put(dnstest.Service(f.ns, "api", cloudmap.RoutingMultivalue, "SRV", 30), ins...)
+		s := newServer(t, f.src)
+		q := query("api.rules.local.", dns.TypeSRV)
+		if r := s.Answer(q, privateClient, 0); len(r.Answer) != n || len(r.Extra) != 2*n {
+			t.Fatalf("%d targets: %d answers, %d additional", n, len(r.Answer), len(r.Extra))
+		}
+		return testing.AllocsPerRun(50, func() { s.Answer(q, privateClient, 0) })
+	}
+	two, eight := allocs(2), allocs(8)
+	if eight-two > 6 {
+		t.Errorf("8 targets allocate %v times, 2 targets %v: %v more for 6 more targets, want at most 6", eight, two, eight-two)
+	}
+}
