@@ -8,6 +8,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/netip"
 	"strings"
 	"sync"
@@ -134,14 +135,20 @@ func TestRule_AnsweredQueriesLogNothing(t *testing.T) {
 	}
 }
 
-// TestRule_StartFailsNamingTheAddress: an address this machine does not
-// have (TEST-NET-1: nothing is sent) fails Start with an error naming it,
-// after the retries port 0 gets.
+// TestRule_StartFailsNamingTheAddress: an address whose TCP port another
+// listener holds fails Start with an error naming it, and leaves nothing
+// bound.
 func TestRule_StartFailsNamingTheAddress(t *testing.T) {
-	s := dnsserver.New(newFixture(t).src, dnsserver.Config{Addr: "192.0.2.1:0"})
-	err := s.Start()
-	if err == nil || !strings.Contains(err.Error(), "192.0.2.1:0") {
-		t.Fatalf("Start = %v, want an error naming 192.0.2.1:0", err)
+	held, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer held.Close()
+	addr := held.Addr().String()
+	s := dnsserver.New(newFixture(t).src, dnsserver.Config{Addr: addr})
+	err = s.Start()
+	if err == nil || !strings.Contains(err.Error(), addr) {
+		t.Fatalf("Start = %v, want an error naming %s", err, addr)
 	}
 	if s.UDPAddr() != nil || s.TCPAddr() != nil {
 		t.Errorf("after a failed Start: UDP %v, TCP %v bound", s.UDPAddr(), s.TCPAddr())
