@@ -253,3 +253,67 @@ func TestWatch_HeartbeatsKeepTheStream(t *testing.T) {
 		return
 	}
 }
+
+// nsWatch is a WatchSource of namespace "ns" whose services the test sets.
+type nsWatch struct {
+	mu     sync.Mutex
+	ns     *cloudmap.Namespace
+	svcs   []*cloudmap.ServiceEntry
+	serial uint32
+	ch     chan struct{}
+}
+
+func (w *nsWatch) set(svcs ...*cloudmap.ServiceEntry) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.svcs = svcs
+	w.serial++
+	close(w.ch)
+	w.ch = make(chan struct{})
+}
+
+func (w *nsWatch) WatchService(cloudmap.Cell, string, string) (*cloudmap.ServiceEntry, <-chan struct{}, error) {
+	return nil, nil, cloudmap.Errorf(cloudmap.ErrServiceNotFound, "a namespace stream only")
+}
+
+func (w *nsWatch) WatchNamespace(cloudmap.Cell, string) (*cloudmap.Namespace, []*cloudmap.ServiceEntry, uint32, <-chan struct{}, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.ns, w.svcs, w.serial, w.ch, nil
+}
+
+// TestWatch_NamespaceStreamEvents: a namespace stream sends a change event
+// for each service that changed (its revision or its instances), none for
+// the others, and a deletion for a service gone.
+func TestWatch_NamespaceStreamEvents(t *testing.T) {
+	ns := &cloudmap.Namespace{Id: "ns-1", Name: "ns", Type: cloudmap.NamespaceHTTP,
+		Properties: cloudmap.NamespaceProperties{HttpProperties: &cloudmap.HttpProperties{HttpName: "ns"}}}
+	i1 := cloudmap.InstanceEntry{Instance: &cloudmap.Instance{Id: "i-1"}, Health: cloudmap.Healthy}
+	entry := func(id, name string, rev int64, is ...cloudmap.InstanceEntry) *cloudmap.ServiceEntry {
+		return &cloudmap.ServiceEntry{Service: &cloudmap.Service{Id: id, Name: name}, Namespace: ns, Revision: rev, Instances: is}
+	}
+	web, api := entry("srv-1", "web", 1, i1), entry("srv-2", "api", 1)
+	src := &nsWatch{ns: ns, svcs: []*cloudmap.ServiceEntry{web, api}, ch: make(chan struct{})}
+	srv := httptest.NewServer(awsapi.NewHandler(&fakeAPI{}, awsapi.Config{Watch: src}))
+	t.Cleanup(srv.Close)
+	r := stream(t, srv.URL, "namespace=ns", "")
+	readEvent(t, r) // snapshot
+	for _, step := range []struct {
+		name string
+		svcs []*cloudmap.ServiceEntry
+		want string // the data of the one change event
+	}{
+		{"web's revision moves, same instances", []*cloudmap.ServiceEntry{entry("srv-1", "web", 2, i1), api},
+			`{"Service":"web","InstancesRevision":2}`},
+		{"web's instances change, same revision", []*cloudmap.ServiceEntry{entry("srv-1", "web", 2), api},
+			`{"Service":"web","InstancesRevision":2,"Removed":["i-1"]}`},
+		{"api gone", []*cloudmap.ServiceEntry{entry("srv-1", "web", 2)},
+			`{"Service":"api","InstancesRevision":1,"Deleted":true}`},
+	} {
+		src.set(step.svcs...)
+		ev := readEvent(t, r)
+		if i := strings.Index(ev, "data: "); i < 0 || !strings.Contains(ev, "event: change") || strings.TrimSpace(ev[i+6:]) != step.want {
+			t.Fatalf("%s: event %q, want a change with data %s", step.name, ev, step.want)
+		}
+	}
+}
