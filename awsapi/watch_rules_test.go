@@ -23,12 +23,14 @@ type serialWatch struct {
 	mu    sync.Mutex
 	entry *cloudmap.ServiceEntry
 	ch    chan struct{}
-	// the calls of each kind
+	gone  bool
+	// the calls of each kind; serviceCalled receives each WatchService
 	serviceCalls, namespaceCalls atomic.Int32
+	serviceCalled                chan struct{}
 }
 
 func newSerialWatch(rev int64) *serialWatch {
-	w := &serialWatch{ch: make(chan struct{})}
+	w := &serialWatch{ch: make(chan struct{}), serviceCalled: make(chan struct{}, 64)}
 	w.set(rev)
 	return w
 }
@@ -45,10 +47,27 @@ func (w *serialWatch) set(rev int64) {
 	w.ch = make(chan struct{})
 }
 
-func (w *serialWatch) WatchService(_ cloudmap.Cell, _, _ string) (*cloudmap.ServiceEntry, <-chan struct{}, error) {
-	w.serviceCalls.Add(1)
+// wake closes the change channel without a change; gone deletes the
+// service.
+func (w *serialWatch) wake(gone bool) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	w.gone = gone
+	close(w.ch)
+	w.ch = make(chan struct{})
+}
+
+func (w *serialWatch) WatchService(_ cloudmap.Cell, _, _ string) (*cloudmap.ServiceEntry, <-chan struct{}, error) {
+	w.serviceCalls.Add(1)
+	select {
+	case w.serviceCalled <- struct{}{}:
+	default:
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.gone {
+		return nil, nil, cloudmap.Errorf(cloudmap.ErrServiceNotFound, "gone")
+	}
 	return w.entry, w.ch, nil
 }
 
@@ -315,5 +334,34 @@ func TestWatch_NamespaceStreamEvents(t *testing.T) {
 		if i := strings.Index(ev, "data: "); i < 0 || !strings.Contains(ev, "event: change") || strings.TrimSpace(ev[i+6:]) != step.want {
 			t.Fatalf("%s: event %q, want a change with data %s", step.name, ev, step.want)
 		}
+	}
+}
+
+// TestWatch_ServiceStreamEnds: a service stream sends nothing for a
+// wake-up without a change, the change after it, and when the service is
+// gone a deletion, then ends.
+func TestWatch_ServiceStreamEnds(t *testing.T) {
+	src := newSerialWatch(7)
+	srv := httptest.NewServer(awsapi.NewHandler(&fakeAPI{}, awsapi.Config{Watch: src}))
+	t.Cleanup(srv.Close)
+	r := stream(t, srv.URL, "namespace=ns&service=web", "")
+	readEvent(t, r) // snapshot
+	for range 3 { // the stream's first look, its group's watch, the look after joining the group
+		<-src.serviceCalled
+	}
+	src.wake(false)
+	<-src.serviceCalled // the group watches again
+	<-src.serviceCalled // and the stream looked at the service
+	src.set(8)
+	if got := firstLines(readEvent(t, r)); got != "id: 8\nevent: change" {
+		t.Fatalf("after a wake-up without a change and a change: event %q, want the change to 8", got)
+	}
+	src.wake(true)
+	ev := readEvent(t, r)
+	if i := strings.Index(ev, "data: "); i < 0 || strings.TrimSpace(ev[i+6:]) != `{"Service":"web","InstancesRevision":8,"Removed":["i-1"],"Deleted":true}` {
+		t.Fatalf("service gone: event %q, want its deletion", ev)
+	}
+	if rest, err := r.ReadString('\n'); err == nil {
+		t.Errorf("the stream went on after the deletion: %q", rest)
 	}
 }
