@@ -541,7 +541,7 @@ func TestChecker_Sync_FailureReasons(t *testing.T) {
 				notSent := logs.with("health: probe not sent")
 				blocked := tc.handler == nil
 				if blocked != (len(notSent) == 1) {
-					t.Errorf("debug lines 'probe not sent': %+v, want one only for the refused address", notSent)
+					t.Fatalf("debug lines 'probe not sent': %+v, want one only for the refused address", notSent)
 				}
 				if blocked && (notSent[0].level != slog.LevelDebug || !strings.HasPrefix(notSent[0].attrs["reason"], tc.reason)) {
 					t.Errorf("'probe not sent' = %+v, want level DEBUG, reason %q…", notSent[0], tc.reason)
