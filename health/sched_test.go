@@ -3,11 +3,13 @@ package health_test
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
 	"os"
+	"reflect"
 	"strings"
 	"sync"
 	"syscall"
@@ -364,8 +366,10 @@ func TestChecker_Sync_StartsWithoutTargets(t *testing.T) {
 		if got := c.Stats(); got != (health.Stats{}) {
 			t.Fatalf("stats without targets = %+v, want zero", got)
 		}
+		// The last re-sync is an interval old: this change is applied at
+		// once, and the new target probed once in the interval after it.
 		tg.set(target("i-1", cloudmap.HealthCheckHTTP, addrA, "", 1, cloudmap.Healthy))
-		sleep(health.DefaultDebounce + health.DefaultInterval)
+		sleep(health.DefaultInterval)
 		if got := n.dialed(addrA); got != 1 {
 			t.Errorf("target registered later probed %d times in its first interval, want 1", got)
 		}
@@ -432,7 +436,7 @@ func TestChecker_Sync_ChangedCheckStartsOver(t *testing.T) {
 			startSync(t, tg, newSink(), syncConfig(n))
 			sleep(health.DefaultInterval)
 			tg.set(target("i-1", cloudmap.HealthCheckHTTP, addrB, "", 1, cloudmap.Healthy))
-			sleep(health.DefaultDebounce)
+			synctest.Wait() // re-synced at once: the last re-sync is an interval old
 			a := n.dialed(addrA)
 			sleep(health.DefaultInterval)
 			if got := n.dialed(addrB); got != 1 {
@@ -454,7 +458,7 @@ func TestChecker_Sync_ChangedCheckStartsOver(t *testing.T) {
 			startSync(t, tg, sink, syncConfig(n))
 			sleep(2 * health.DefaultInterval) // two failing probes of three
 			tg.set(a, target("i-b", cloudmap.HealthCheckHTTP, addrB, "", 3, cloudmap.Healthy))
-			sleep(health.DefaultDebounce + health.DefaultInterval)
+			sleep(health.DefaultInterval)
 			if calls := sink.all(); len(calls) != 1 || calls[0].Status != cloudmap.Unhealthy {
 				t.Errorf("writes = %+v, want i-a UNHEALTHY after its third failing probe", calls)
 			}
@@ -552,4 +556,138 @@ func TestChecker_Sync_FailureReasons(t *testing.T) {
 			})
 		})
 	}
+}
+
+// observation is one call of Config.Observe.
+type observation struct {
+	typ     cloudmap.HealthCheckType
+	passed  bool
+	elapsed time.Duration
+}
+
+// observer collects Config.Observe calls.
+type observer struct {
+	mu   sync.Mutex
+	seen []observation
+}
+
+func (o *observer) observe(typ cloudmap.HealthCheckType, passed bool, elapsed time.Duration) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.seen = append(o.seen, observation{typ, passed, elapsed})
+}
+
+func (o *observer) all() []observation {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return append([]observation(nil), o.seen...)
+}
+
+// TestChecker_Sync_Observe: Config.Observe is told about every completed
+// probe (one call per probe Stats counts) with its check type, result and
+// duration on the clock; a probe cancelled by Stop is not a result and is
+// not observed.
+func TestChecker_Sync_Observe(t *testing.T) {
+	t.Run("completed probes", func(t *testing.T) {
+		synctest.Test(t, func(t *testing.T) {
+			n := newPipeNet()
+			n.handle(addrA, answer(200))
+			n.handle(addrB, answer(500))
+			n.handle("10.0.0.3:22", silent)
+			n.handle("10.0.0.4:80", func(c net.Conn) {
+				if _, err := http.ReadRequest(bufio.NewReader(c)); err != nil {
+					return
+				}
+				// Answer after 1.5 s, unless the prober hangs up first
+				// (Stop): no handler outlives the bubble.
+				_ = c.SetReadDeadline(time.Now().Add(1500 * time.Millisecond))
+				if _, err := c.Read(make([]byte, 1)); !errors.Is(err, os.ErrDeadlineExceeded) {
+					return
+				}
+				fmt.Fprint(c, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
+			})
+			obs := &observer{}
+			cfg := syncConfig(n)
+			cfg.Observe = obs.observe
+			c := startSync(t, newTargets(
+				target("i-pass", cloudmap.HealthCheckHTTP, addrA, "", 1, cloudmap.Healthy),
+				target("i-fail", cloudmap.HealthCheckHTTP, addrB, "", 1, cloudmap.Healthy),
+				target("i-tcp", cloudmap.HealthCheckTCP, "10.0.0.3:22", "", 1, cloudmap.Healthy),
+				target("i-slow", cloudmap.HealthCheckHTTP, "10.0.0.4:80", "", 1, cloudmap.Healthy),
+			), newSink(), cfg)
+			sleep(health.DefaultInterval + 2*time.Second)
+			c.Stop()
+			seen := obs.all()
+			if probes := c.Stats().Probes; uint64(len(seen)) != probes || probes < 4 {
+				t.Fatalf("%d observations for %d probes, want one per probe and at least 4: %+v", len(seen), probes, seen)
+			}
+			kinds := map[observation]bool{}
+			for _, o := range seen {
+				kinds[o] = true
+			}
+			want := map[observation]bool{
+				{cloudmap.HealthCheckHTTP, true, 0}:                       true,
+				{cloudmap.HealthCheckHTTP, false, 0}:                      true,
+				{cloudmap.HealthCheckTCP, true, 0}:                        true,
+				{cloudmap.HealthCheckHTTP, true, 1500 * time.Millisecond}: true,
+			}
+			if !reflect.DeepEqual(kinds, want) {
+				t.Errorf("observations %+v, want each of %+v", kinds, want)
+			}
+		})
+	})
+	t.Run("cancelled probe", func(t *testing.T) {
+		synctest.Test(t, func(t *testing.T) {
+			n := newPipeNet()
+			connected := make(chan struct{}, 1)
+			n.handle(addrA, func(c net.Conn) {
+				connected <- struct{}{}
+				silent(c)
+			})
+			obs := &observer{}
+			cfg := syncConfig(n)
+			cfg.Observe = obs.observe
+			c := startSync(t, newTargets(target("i-1", cloudmap.HealthCheckHTTP, addrA, "", 1, cloudmap.Healthy)), newSink(), cfg)
+			<-connected
+			c.Stop()
+			if seen := obs.all(); len(seen) != 0 {
+				t.Errorf("observations of a probe cancelled by Stop: %+v, want none", seen)
+			}
+		})
+	})
+}
+
+// TestChecker_Sync_WriteInTheInstanceCell: a status is written with the
+// instance's cell in the context (where its health record lives); an
+// instance of the default cell is written with no cell at all.
+func TestChecker_Sync_WriteInTheInstanceCell(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		n := newPipeNet()
+		n.handle(addrA, answer(500))
+		n.handle(addrB, answer(500))
+		other := cloudmap.Cell{Account: "210987654321", Region: "eu-west-1"}
+		inOther := target("i-other", cloudmap.HealthCheckHTTP, addrB, "", 1, cloudmap.Healthy)
+		inOther.Cell = other
+		type seen struct {
+			cell cloudmap.Cell
+			ok   bool
+		}
+		var mu sync.Mutex
+		cells := map[string]seen{}
+		sink := newSink()
+		sink.ctxHook = func(ctx context.Context, id string) {
+			c, ok := cloudmap.CellFrom(ctx)
+			mu.Lock()
+			defer mu.Unlock()
+			cells[id] = seen{c, ok}
+		}
+		startSync(t, newTargets(target("i-default", cloudmap.HealthCheckHTTP, addrA, "", 1, cloudmap.Healthy), inOther), sink, syncConfig(n))
+		sleep(health.DefaultInterval)
+		mu.Lock()
+		defer mu.Unlock()
+		want := map[string]seen{"i-default": {}, "i-other": {other, true}}
+		if !reflect.DeepEqual(cells, want) {
+			t.Errorf("cells of the writes = %+v, want %+v", cells, want)
+		}
+	})
 }
