@@ -1,11 +1,15 @@
 package auth_test
 
 import (
+	"context"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 
 	"github.com/cloudmap/cloudmap"
 	"github.com/cloudmap/cloudmap/auth"
@@ -149,4 +153,100 @@ func TestAuthorizer_Route53AnonymousRateLimited(t *testing.T) {
 	checkErr(t, err, "", "")
 	_, err = a.AuthorizeRoute53(req(), nil, "ListHostedZones", "*")
 	checkErr(t, err, cloudmap.ErrRequestLimitExceeded, "client 127.0.0.7 is limited to 1 requests per second (burst 1)")
+}
+
+// TestAuthorizer_HeaderValuesCanonical: a signed header's canonical value
+// is trimmed, with every inner run of spaces collapsed to one (tabs stay),
+// and a header sent twice is its values joined by ",", as the SDK signs
+// it; so spaces a proxy adds or removes around and between words keep the
+// signature valid, and any other change breaks it.
+func TestAuthorizer_HeaderValuesCanonical(t *testing.T) {
+	a := newAuthorizer([]auth.Key{admin})
+	tests := []struct {
+		name         string
+		signed, sent []string
+		code         string
+	}{
+		{"runs of spaces", []string{"a   b    c"}, []string{"a   b    c"}, ""},
+		{"spaces around", []string{"  a b  "}, []string{"  a b  "}, ""},
+		{"sent twice", []string{" a  b ", "c   d"}, []string{" a  b ", "c   d"}, ""},
+		{"tabs", []string{"a\t\tb"}, []string{"a\t\tb"}, ""},
+		{"spaces added on the way", []string{"a b"}, []string{"   a     b "}, ""},
+		{"spaces removed on the way", []string{" a   b"}, []string{"a b"}, ""},
+		{"a tab for a space", []string{"a b"}, []string{"a\tb"}, cloudmap.ErrInvalidSignature},
+		{"words joined", []string{"a b"}, []string{"ab"}, cloudmap.ErrInvalidSignature},
+		{"values swapped", []string{"a", "b"}, []string{"b", "a"}, cloudmap.ErrInvalidSignature},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := signHeaders(t, func(h http.Header) {
+				for _, v := range tt.signed {
+					h.Add("X-Custom", v)
+				}
+			})
+			if !strings.Contains(r.Header.Get("Authorization"), ";x-custom,") {
+				t.Fatalf("X-Custom not signed: %s", r.Header.Get("Authorization"))
+			}
+			r.Header["X-Custom"] = tt.sent
+			checkErr(t, authorize(a, r, []byte("{}"), "ListNamespaces", &cloudmap.ListInput{}), tt.code, "")
+		})
+	}
+}
+
+// signHeaders is sign with extra headers set before signing.
+func signHeaders(t *testing.T, set func(http.Header)) *http.Request {
+	t.Helper()
+	r := httptest.NewRequest(http.MethodPost, "http://127.0.0.1:8080/", strings.NewReader("{}"))
+	r.Header.Set("Content-Type", "application/x-amz-json-1.1")
+	r.Header.Set("X-Amz-Target", target+"ListNamespaces")
+	set(r.Header)
+	err := v4.NewSigner().SignHTTP(context.Background(), aws.Credentials{AccessKeyID: admin.AccessKeyID, SecretAccessKey: admin.SecretAccessKey},
+		r, hashHex("{}"), service, region, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+// TestAuthorizer_Route53AccountWithoutKeys: without keys a Route 53
+// request's account is the 12-digit access key ID of its Authorization
+// header, unverified (else the server's); its zone check hides the zones
+// of other accounts. A malformed header or a region not served is refused.
+func TestAuthorizer_Route53AccountWithoutKeys(t *testing.T) {
+	a := newAuthorizer(nil, func(c *auth.Config) { c.Region, c.Regions = "eu-west-1", []string{"eu-west-1"} })
+	header := func(akid, region string) string {
+		return "AWS4-HMAC-SHA256 Credential=" + akid + "/20261124/" + region + "/route53/aws4_request, SignedHeaders=host, Signature=" + strings.Repeat("0", 64)
+	}
+	mine := &cloudmap.Namespace{Id: "ns-mine", Arn: "arn:aws:servicediscovery:eu-west-1:111111111111:namespace/ns-mine"}
+	theirs := &cloudmap.Namespace{Id: "ns-theirs", Arn: "arn:aws:servicediscovery:eu-west-1:" + account + ":namespace/ns-theirs"}
+	const zone = "arn:aws:route53:::hostedzone/Z1"
+	tests := []struct {
+		name, auth   string
+		code, msg    string
+		sees, hidden *cloudmap.Namespace
+	}{
+		{name: "12-digit key is the account", auth: header("111111111111", "us-east-1"), sees: mine, hidden: theirs},
+		{name: "in the server's region", auth: header("111111111111", "eu-west-1"), sees: mine, hidden: theirs},
+		{name: "other key: the server's account", auth: header("AKIDEXAMPLE", "us-east-1"), sees: theirs, hidden: mine},
+		{name: "unsigned: the server's account", auth: "", sees: theirs, hidden: mine},
+		{name: "region not served", auth: header("111111111111", "ap-south-1"),
+			code: cloudmap.ErrInvalidSignature, msg: "not 'ap-south-1'; this endpoint serves 'eu-west-1' or 'us-east-1'"},
+		{name: "malformed", auth: "AWS4-HMAC-SHA256 Credential=111111111111/us-east-1, SignedHeaders=host, Signature=" + strings.Repeat("0", 64),
+			code: cloudmap.ErrIncompleteSignature, msg: "Credential"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := httptest.NewRequest(http.MethodGet, "http://127.0.0.1:8080/2013-04-01/hostedzone/Z1", nil)
+			if tt.auth != "" {
+				r.Header.Set("Authorization", tt.auth)
+			}
+			check, err := a.AuthorizeRoute53(r, nil, "GetHostedZone", zone)
+			checkErr(t, err, tt.code, tt.msg)
+			if err != nil {
+				return
+			}
+			checkErr(t, check(tt.sees, zone), "", "")
+			checkErr(t, check(tt.hidden, zone), "NoSuchHostedZone", "No hosted zone found with ID: Z1")
+		})
+	}
 }
