@@ -527,6 +527,7 @@ func TestChecker_Sync_FailureReasons(t *testing.T) {
 	}{
 		{"endless header", addrA, endless, "response header too large"},
 		{"header cut short", addrA, cutShort, "read response: "},
+		{"closed before the request", addrA, func(net.Conn) {}, "write request: "},
 		{"refused by the policy", "169.254.169.254:80", nil, "address not allowed for health checks: 169.254.169.254"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -689,5 +690,43 @@ func TestChecker_Sync_WriteInTheInstanceCell(t *testing.T) {
 		if !reflect.DeepEqual(cells, want) {
 			t.Errorf("cells of the writes = %+v, want %+v", cells, want)
 		}
+	})
+}
+
+// TestChecker_Sync_StopDuringDebounce: Stop while a re-sync waits out its
+// debounce returns at once, without waiting for the debounce to end.
+func TestChecker_Sync_StopDuringDebounce(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		cfg := syncConfig(newPipeNet())
+		cfg.Debounce = time.Hour
+		tg := newTargets()
+		c := health.New(tg, newSink(), cfg)
+		if err := c.Start(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		tg.set(target("i-1", cloudmap.HealthCheckHTTP, addrA, "", 1, cloudmap.Healthy))
+		synctest.Wait() // the watcher waits out the debounce
+		before := time.Now()
+		c.Stop()
+		if waited := time.Since(before); waited != 0 {
+			t.Errorf("Stop waited %v of the debounce, want 0", waited)
+		}
+	})
+}
+
+// TestChecker_StartNeedsTargetsAndSink: Start refuses a Checker without
+// its Targets or its Sink, and a zero Config (no logger either) is usable.
+func TestChecker_StartNeedsTargetsAndSink(t *testing.T) {
+	for _, c := range []*health.Checker{health.New(nil, newSink(), health.Config{}), health.New(newTargets(), nil, health.Config{})} {
+		if err := c.Start(t.Context()); err == nil || err.Error() != "health: start: Targets and Sink are required" {
+			t.Errorf("Start = %v, want Targets and Sink are required", err)
+		}
+	}
+	synctest.Test(t, func(t *testing.T) {
+		c := health.New(newTargets(), newSink(), health.Config{})
+		if err := c.Start(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		c.Stop()
 	})
 }
