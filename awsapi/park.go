@@ -1,12 +1,9 @@
 package awsapi
 
 import (
-	"bufio"
 	"context"
 	"net"
 	"net/http"
-	"strconv"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -14,8 +11,8 @@ import (
 )
 
 // Parked long-polls. A long-poll that must wait gives its connection up
-// to the handler (http.Hijacker) instead of holding a goroutine and
-// net/http's buffers for the whole wait: it is then a parked request (the
+// to the handler (hold.go) instead of holding a goroutine and net/http's
+// buffers for the whole wait: it is then a parked request (the
 // connection, the decoded input and a timer, about a kilobyte), grouped by
 // the service it waits on. One goroutine per group waits on the view and,
 // at a change, answers the requests whose index is no longer current, each
@@ -37,20 +34,10 @@ type pollKey struct {
 	ns, svc, owner string
 }
 
-// lot holds the parked long-polls.
+// lot holds the parked long-polls, grouped by service.
 type lot struct {
-	src    RevisionWatcher
-	mu     sync.Mutex
-	groups map[pollKey]*pollGroup
-	closed bool
-}
-
-// pollGroup is the parked long-polls of one service.
-type pollGroup struct {
-	key     pollKey
-	waiters map[*parked]struct{}
-	stop    chan struct{} // closed when the group empties
-	dead    bool
+	src RevisionWatcher
+	*holding[pollKey, *parked]
 }
 
 // parked is one parked long-poll.
@@ -59,20 +46,18 @@ type parked struct {
 	o     *operation
 	in    any
 	reqID string
-	req   *http.Request // for the hooks (its connection is the lot's)
+	req   *http.Request // for the hooks (heldRequest: its connection is the lot's)
 	key   pollKey
 	index int64
 	conn  net.Conn
-	rw    *bufio.ReadWriter
 	done  atomic.Bool
 	timer atomic.Pointer[time.Timer]
 }
 
 func newLot(src RevisionWatcher, shutdown context.Context) *lot {
-	l := &lot{src: src, groups: map[pollKey]*pollGroup{}}
-	if shutdown != nil {
-		context.AfterFunc(shutdown, l.close)
-	}
+	l := &lot{src: src}
+	l.holding = newHolding(l.run)
+	l.onShutdown(shutdown, (*parked).finish)
 	return l
 }
 
@@ -82,90 +67,49 @@ func (h *handler) park(w http.ResponseWriter, r *http.Request, o *operation, in 
 	if h.ext.lot == nil {
 		return false
 	}
-	hj, ok := w.(http.Hijacker)
-	if !ok {
+	conn, rw := takeOver(w)
+	if conn == nil {
 		return false
 	}
-	conn, rw, err := hj.Hijack()
-	if err != nil {
-		return false
-	}
-	conn.SetDeadline(time.Time{}) // the server's read and write timeouts no longer apply
-	p := &parked{h: h, o: o, in: in, reqID: reqID, req: r, key: key, index: index, conn: conn}
-	if rw.Reader.Buffered() > 0 {
-		p.rw = rw // a pipelined request follows: answer now, then close
+	p := &parked{h: h, o: o, in: in, reqID: heldID(reqID), req: heldRequest(r), key: key, index: index, conn: conn}
+	if rw.Reader.Buffered() > 0 { // a pipelined request follows: answer now, then close
 		p.finish()
 		return true
 	}
-	h.ext.lot.add(p)
-	p.timer.Store(time.AfterFunc(wait, p.finish))
-	if p.done.Load() { // finished before its timer was stored
-		p.timer.Load().Stop()
-	}
+	p.wait(wait)
 	return true
 }
 
-// add parks p in the group of its service, starting the group's goroutine
-// when p is its first member.
-func (l *lot) add(p *parked) {
-	l.mu.Lock()
-	if l.closed {
-		l.mu.Unlock()
-		p.finish()
-		return
+// parkConn parks a long-poll whose connection is already held (its body
+// arrived slowly, slowbody.go); false when there is no lot.
+func (h *handler) parkConn(conn net.Conn, r *http.Request, o *operation, in any, reqID string, key pollKey, index int64, wait time.Duration) bool {
+	if h.ext.lot == nil {
+		return false
 	}
-	g := l.groups[p.key]
-	if g == nil {
-		g = &pollGroup{key: p.key, waiters: map[*parked]struct{}{}, stop: make(chan struct{})}
-		l.groups[p.key] = g
-		go l.run(g)
-	}
-	g.waiters[p] = struct{}{}
-	l.mu.Unlock()
+	p := &parked{h: h, o: o, in: in, reqID: reqID, req: r, key: key, index: index, conn: conn}
+	p.wait(wait)
+	return true
 }
 
-// remove takes p out of its group; an empty group ends.
-func (l *lot) remove(p *parked) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	g := l.groups[p.key]
-	if g == nil {
+// wait parks p in the group of its service for at most d.
+func (p *parked) wait(d time.Duration) {
+	if !p.h.ext.lot.add(p.key, p) {
+		p.finish() // shutting down
 		return
 	}
-	delete(g.waiters, p)
-	if len(g.waiters) == 0 {
-		l.end(g)
-	}
-}
-
-// end stops g. Caller holds l.mu.
-func (l *lot) end(g *pollGroup) {
-	if !g.dead {
-		g.dead = true
-		close(g.stop)
-		if l.groups[g.key] == g {
-			delete(l.groups, g.key)
-		}
+	p.timer.Store(time.AfterFunc(d, p.finish))
+	if p.done.Load() { // finished before its timer was stored
+		p.timer.Load().Stop()
 	}
 }
 
 // run waits on the group's service and answers the long-polls whose
 // index is no longer the service's revision; all of them when the service
 // is gone.
-func (l *lot) run(g *pollGroup) {
+func (l *lot) run(g *holdGroup[pollKey, *parked]) {
 	for {
 		rev, ch, err := l.src.WatchRevision(g.key.cell, g.key.ns, g.key.svc, g.key.owner)
-		var due []*parked
-		l.mu.Lock()
-		for p := range g.waiters {
-			if err != nil || p.index != rev {
-				due = append(due, p)
-			}
-		}
-		if err != nil {
-			l.end(g)
-		}
-		l.mu.Unlock()
+		due := l.take(g, func(p *parked) bool { return err != nil || p.index != rev }, err != nil)
 		for _, p := range due {
 			p.finish()
 		}
@@ -180,22 +124,6 @@ func (l *lot) run(g *pollGroup) {
 	}
 }
 
-// close answers every parked long-poll (the server is shutting down).
-func (l *lot) close() {
-	l.mu.Lock()
-	l.closed = true
-	var all []*parked
-	for _, g := range l.groups {
-		for p := range g.waiters {
-			all = append(all, p)
-		}
-	}
-	l.mu.Unlock()
-	for _, p := range all {
-		p.finish()
-	}
-}
-
 // finish answers p once: at its change, at the end of its wait, or at
 // shutdown.
 func (p *parked) finish() {
@@ -205,9 +133,7 @@ func (p *parked) finish() {
 	if t := p.timer.Load(); t != nil {
 		t.Stop()
 	}
-	if p.h.ext.lot != nil {
-		p.h.ext.lot.remove(p)
-	}
+	p.h.ext.lot.remove(p.key, p)
 	go p.answer()
 }
 
@@ -215,6 +141,7 @@ func (p *parked) finish() {
 // then closes it.
 func (p *parked) answer() {
 	defer p.conn.Close()
+	defer p.h.recoverHeld(p.conn, p.reqID)
 	ctx := context.Background()
 	if p.key.cell != (cloudmap.Cell{}) {
 		ctx = cloudmap.WithCell(ctx, p.key.cell) // answered in the caller's cell
@@ -227,33 +154,7 @@ func (p *parked) answer() {
 	c := &Call{RequestID: p.reqID, Request: p.req, Input: p.in}
 	status, body := p.h.invoke(ctx, hw, c, p.o, (*out)[:0])
 	*out = body
-	b := make([]byte, 0, 256+len(body))
-	b = append(b, "HTTP/1.1 "...)
-	b = strconv.AppendInt(b, int64(status), 10)
-	b = append(b, ' ')
-	b = append(b, http.StatusText(status)...)
-	b = append(b, "\r\nContent-Type: application/x-amz-json-1.1\r\nX-Amzn-Requestid: "...)
-	b = append(b, p.reqID...)
-	if et := hw.Get("X-Amzn-Errortype"); et != "" {
-		b = append(b, "\r\nX-Amzn-Errortype: "...)
-		b = append(b, et...)
-	}
-	b = append(b, "\r\nDate: "...)
-	b = time.Now().UTC().AppendFormat(b, http.TimeFormat)
-	b = append(b, "\r\nContent-Length: "...)
-	b = strconv.AppendInt(b, int64(len(body)), 10)
-	b = append(b, "\r\nConnection: close\r\n\r\n"...)
-	b = append(b, body...)
-	p.conn.SetWriteDeadline(time.Now().Add(p.h.ext.writeTimeout))
-	if _, err := p.conn.Write(b); err != nil {
+	if err := writeClosing(p.conn, status, p.reqID, hw.Get("X-Amzn-Errortype"), body, p.h.ext.writeTimeout); err != nil {
 		p.h.log.Debug("awsapi: answering a long-poll failed", "request_id", p.reqID, "err", err)
 	}
 }
-
-// headerWriter collects the headers errorBody sets.
-type headerWriter http.Header
-
-func (h headerWriter) Header() http.Header         { return http.Header(h) }
-func (h headerWriter) Write(b []byte) (int, error) { return len(b), nil }
-func (h headerWriter) WriteHeader(int)             {}
-func (h headerWriter) Get(k string) string         { return http.Header(h).Get(k) }

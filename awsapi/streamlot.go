@@ -14,7 +14,7 @@ import (
 )
 
 // Change streams on HTTP/1.x give their connection up to the handler
-// (http.Hijacker), like parked long-polls (park.go): a stream is then its
+// (hold.go), like parked long-polls (park.go): a stream is then its
 // connection and the last state it sent, grouped by what it watches. One
 // goroutine per group waits on the view and beats the heartbeat; at a
 // change it hands every stream of the group a push on a short-lived
@@ -30,21 +30,12 @@ type streamKey struct {
 	ns, svc string
 }
 
-// streamLot holds the adopted streams.
+// streamLot holds the adopted streams, grouped by what they watch.
 type streamLot struct {
 	src       WatchSource
 	heartbeat time.Duration
 	log       func(msg string, args ...any)
-	mu        sync.Mutex
-	groups    map[streamKey]*streamGroup
-	closed    bool
-}
-
-type streamGroup struct {
-	key     streamKey
-	members map[*adopted]struct{}
-	stop    chan struct{}
-	dead    bool
+	*holding[streamKey, *adopted]
 }
 
 // adopted is a stream on a connection handed over.
@@ -69,10 +60,9 @@ func (o connSink) write(b []byte, deadline time.Time) error {
 }
 
 func newStreamLot(src WatchSource, heartbeat time.Duration, log func(string, ...any), shutdown context.Context) *streamLot {
-	l := &streamLot{src: src, heartbeat: heartbeat, log: log, groups: map[streamKey]*streamGroup{}}
-	if shutdown != nil {
-		context.AfterFunc(shutdown, l.close)
-	}
+	l := &streamLot{src: src, heartbeat: heartbeat, log: log}
+	l.holding = newHolding(l.run)
+	l.onShutdown(shutdown, func(a *adopted) { a.end(nil) })
 	return l
 }
 
@@ -80,15 +70,10 @@ func newStreamLot(src WatchSource, heartbeat time.Duration, log func(string, ...
 // the snapshot, and adds the stream to its group; false when the
 // connection cannot be taken over (the caller serves the stream itself).
 func (l *streamLot) adopt(w http.ResponseWriter, s *stream, reqID, id string, snap *watchSnapshot) bool {
-	hj, ok := w.(http.Hijacker)
-	if !ok {
+	conn, _ := takeOver(w)
+	if conn == nil {
 		return false
 	}
-	conn, _, err := hj.Hijack()
-	if err != nil {
-		return false
-	}
-	conn.SetDeadline(time.Time{})
 	a := &adopted{s: s, conn: conn, lot: l}
 	s.out = connSink{conn}
 	s.buf = append(s.buf, "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-cache\r\n"+
@@ -99,65 +84,26 @@ func (l *streamLot) adopt(w http.ResponseWriter, s *stream, reqID, id string, sn
 		a.end(err)
 		return true
 	}
-	l.add(a)
+	if !l.add(a.key(), a) {
+		a.end(nil) // shutting down
+		return true
+	}
+	a.kick() // a change between its snapshot and now
 	return true
 }
 
-func (l *streamLot) add(a *adopted) {
-	key := streamKey{a.s.cell, a.s.ns, a.s.svc}
-	l.mu.Lock()
-	if l.closed {
-		l.mu.Unlock()
-		a.end(nil)
-		return
-	}
-	g := l.groups[key]
-	if g == nil {
-		g = &streamGroup{key: key, members: map[*adopted]struct{}{}, stop: make(chan struct{})}
-		l.groups[key] = g
-		go l.run(g)
-	}
-	g.members[a] = struct{}{}
-	l.mu.Unlock()
-	a.kick() // a change between its snapshot and now
-}
-
-func (l *streamLot) remove(a *adopted) {
-	key := streamKey{a.s.cell, a.s.ns, a.s.svc}
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	g := l.groups[key]
-	if g == nil {
-		return
-	}
-	delete(g.members, a)
-	if len(g.members) == 0 && !g.dead {
-		g.dead = true
-		close(g.stop)
-		delete(l.groups, key)
-	}
-}
-
-// members returns a copy of g's streams.
-func (l *streamLot) members(g *streamGroup) []*adopted {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	out := make([]*adopted, 0, len(g.members))
-	for a := range g.members {
-		out = append(out, a)
-	}
-	return out
-}
+// key is what a's group watches.
+func (a *adopted) key() streamKey { return streamKey{a.s.cell, a.s.ns, a.s.svc} }
 
 // run wakes the group's streams at every change of what they watch and
 // beats their heartbeat.
-func (l *streamLot) run(g *streamGroup) {
+func (l *streamLot) run(g *holdGroup[streamKey, *adopted]) {
 	tick := time.NewTicker(l.heartbeat)
 	defer tick.Stop()
 	for {
 		ch, err := l.watch(g.key)
 		if err != nil { // gone: every stream sends its last events and ends
-			for _, a := range l.members(g) {
+			for _, a := range l.take(g, nil, false) {
 				a.kick()
 			}
 			select {
@@ -173,11 +119,11 @@ func (l *streamLot) run(g *streamGroup) {
 		}
 		select {
 		case <-ch:
-			for _, a := range l.members(g) {
+			for _, a := range l.take(g, nil, false) {
 				a.kick()
 			}
 		case <-tick.C:
-			for _, a := range l.members(g) {
+			for _, a := range l.take(g, nil, false) {
 				go a.beat()
 			}
 		case <-g.stop:
@@ -193,22 +139,6 @@ func (l *streamLot) watch(k streamKey) (<-chan struct{}, error) {
 	}
 	_, _, _, ch, err := l.src.WatchNamespace(k.cell, k.ns)
 	return ch, err
-}
-
-// close ends every stream (the server is shutting down).
-func (l *streamLot) close() {
-	l.mu.Lock()
-	l.closed = true
-	var all []*adopted
-	for _, g := range l.groups {
-		for a := range g.members {
-			all = append(all, a)
-		}
-	}
-	l.mu.Unlock()
-	for _, a := range all {
-		a.end(nil)
-	}
 }
 
 // kick schedules a push unless one is already scheduled.
@@ -256,7 +186,7 @@ func (a *adopted) end(err error) {
 		return
 	}
 	a.conn.Close()
-	a.lot.remove(a)
+	a.lot.remove(a.key(), a)
 	if errors.Is(err, os.ErrDeadlineExceeded) {
 		a.lot.log("awsapi: watcher dropped: it did not take an event in time",
 			"remote", a.conn.RemoteAddr().String(), "namespace", a.s.ns, "service", a.s.svc, "err", err)

@@ -79,7 +79,7 @@ func (s *Server) startAPI() error {
 	waitCtx, endWaits := context.WithCancel(context.Background()) // long-polls and watches end at shutdown
 	handler := awsapi.NewHandler(api{renewing{s.reg, s.lease}, s.view}, awsapi.Config{
 		Logger: s.log.With("component", "api"), Authorizer: s.auth,
-		Waiter: s.view, Watch: s.view, Shutdown: waitCtx,
+		Waiter: s.view, Watch: s.view, Shutdown: waitCtx, BodyTimeout: apiReadTimeout,
 		Hooks: append(s.apiHooks(), g.hook),
 	})
 	if err := s.listenAPI(handler, endWaits); err != nil {
@@ -88,6 +88,10 @@ func (s *Server) startAPI() error {
 	}
 	return nil
 }
+
+// apiReadTimeout bounds the time to read a request (its headers and body);
+// a slow body read off net/http (awsapi's BodyTimeout) has the same bound.
+const apiReadTimeout = 30 * time.Second
 
 // listenAPI binds the API listener and serves handler on it; endWaits is
 // called when the server shuts down.
@@ -102,7 +106,7 @@ func (s *Server) listenAPI(handler http.Handler, endWaits func()) error {
 	s.api = &http.Server{
 		Handler:           admitted(s.conns, s.withRoute53(handler)),
 		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       30 * time.Second,
+		ReadTimeout:       apiReadTimeout,
 		WriteTimeout:      30 * time.Second,
 		IdleTimeout:       120 * time.Second,
 		MaxHeaderBytes:    64 << 10,
