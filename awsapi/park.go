@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -91,7 +92,14 @@ func (h *handler) park(w http.ResponseWriter, r *http.Request, o *operation, in 
 		return false
 	}
 	conn.SetDeadline(time.Time{}) // the server's read and write timeouts no longer apply
-	p := &parked{h: h, o: o, in: in, reqID: reqID, req: r, key: key, index: index, conn: conn}
+	// Nothing parked may hold net/http's state of the connection (its 4 KB
+	// read buffer among it) for the whole wait: the hooks read the
+	// request's method, URL, headers and addresses, not its body (which
+	// holds that state), and reqID is copied out of the handler's
+	// per-request allocation (which holds the request).
+	rr := *r
+	rr.Body, rr.GetBody = http.NoBody, nil
+	p := &parked{h: h, o: o, in: in, reqID: strings.Clone(reqID), req: &rr, key: key, index: index, conn: conn}
 	if rw.Reader.Buffered() > 0 {
 		p.rw = rw // a pipelined request follows: answer now, then close
 		p.finish()

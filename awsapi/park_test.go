@@ -3,6 +3,7 @@ package awsapi_test
 import (
 	"bufio"
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -55,7 +56,16 @@ func TestLongPoll_ParkedAnswersAtTheChange(t *testing.T) {
 		defer src.mu.Unlock()
 		return &cloudmap.DiscoverInstancesRevisionOutput{InstancesRevision: src.rev}, nil
 	}}
-	srv := httptest.NewServer(awsapi.NewHandler(api, awsapi.Config{Waiter: src}))
+	// The hooks of the answer see the request (its headers and address,
+	// not its body, which the lot does not keep).
+	seen := make(chan string, 4)
+	hook := func(op string, next awsapi.Invoker) awsapi.Invoker {
+		return func(ctx context.Context, c *awsapi.Call) (any, error) {
+			seen <- c.Request.Header.Get("X-Cloudmap-Index") + " " + fmt.Sprint(c.Request.RemoteAddr != "")
+			return next(ctx, c)
+		}
+	}
+	srv := httptest.NewServer(awsapi.NewHandler(api, awsapi.Config{Waiter: src, Hooks: []awsapi.Hook{hook}}))
 	t.Cleanup(srv.Close)
 
 	done := make(chan *http.Response, 1)
@@ -84,6 +94,9 @@ func TestLongPoll_ParkedAnswersAtTheChange(t *testing.T) {
 	}
 	if resp.Header.Get("X-Amzn-Requestid") == "" || resp.Header.Get("Content-Type") != "application/x-amz-json-1.1" {
 		t.Fatalf("headers %v", resp.Header)
+	}
+	if got := <-seen; got != "7 true" {
+		t.Fatalf("the hook saw index and address %q, want the request's (7 true)", got)
 	}
 }
 

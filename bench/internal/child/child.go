@@ -14,6 +14,7 @@ import (
 	"os/exec"
 	"runtime"
 	"runtime/debug"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"time"
@@ -61,13 +62,34 @@ func Serve(maxConns int) error {
 	in := bufio.NewScanner(os.Stdin)
 	for in.Scan() {
 		var ms runtime.MemStats
-		if in.Text() == "gc" {
+		cmd, arg, _ := strings.Cut(in.Text(), " ")
+		switch cmd {
+		case "gc":
 			debug.FreeOSMemory() // a collection, and free pages back to the OS: RSS is what is live
+		case "cpu":
+			profile(arg, pprof.StartCPUProfile)
+		case "cpustop":
+			pprof.StopCPUProfile()
+		case "heap":
+			runtime.GC()
+			profile(arg, func(w io.Writer) error { return pprof.Lookup("heap").WriteTo(w, 0) })
 		}
 		runtime.ReadMemStats(&ms)
 		fmt.Println("STATS", rss(), ms.HeapInuse, ms.StackInuse, runtime.NumGoroutine(), int64(cpu()), fds())
 	}
 	return nil
+}
+
+// profile writes a profile into a new file at path (the CPU profile is
+// closed when the process ends).
+func profile(path string, write func(io.Writer) error) {
+	f, err := os.Create(path)
+	if err == nil {
+		err = write(f)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "child: profile:", err)
+	}
 }
 
 // Stats is one reading of the child.
@@ -129,6 +151,25 @@ func (s *Server) Stats(gc bool) Stats {
 	}
 	st.CPU = time.Duration(cpu)
 	return st
+}
+
+// CPUProfile starts (path not empty) or stops (path empty) a CPU profile
+// of the child into path.
+func (s *Server) CPUProfile(path string) {
+	if path == "" {
+		s.command("cpustop")
+	} else {
+		s.command("cpu " + path)
+	}
+}
+
+// HeapProfile writes a heap profile of the child (after a collection) to path.
+func (s *Server) HeapProfile(path string) { s.command("heap " + path) }
+
+// command sends one command and skips its stats line.
+func (s *Server) command(cmd string) {
+	fmt.Fprintln(s.stdin, cmd)
+	s.out.Scan()
 }
 
 // Stop ends the child (it returns at the end of its stdin) and waits.
