@@ -6,8 +6,11 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"runtime"
+	"slices"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/cloudmap/cloudmap"
@@ -15,11 +18,18 @@ import (
 
 // Change streams on HTTP/1.x give their connection up to the handler
 // (http.Hijacker), like parked long-polls (park.go): a stream is then its
-// connection and the last state it sent, grouped by what it watches. One
-// goroutine per group waits on the view and beats the heartbeat; at a
-// change it hands every stream of the group a push on a short-lived
-// goroutine of its own, so a stream whose reader is slow blocks nobody
-// and is dropped when a write does not complete within the write timeout.
+// connection and the last state it sent (a cursor), grouped by what it
+// watches. One goroutine per group waits on the view and beats the
+// heartbeat. At a change it reads the new state once, encodes the events
+// from the group's last state to it once, and writes those same bytes to
+// every stream that is at that last state, without waiting: one write(2)
+// per socket, which takes what fits in the socket's buffer, from a few
+// goroutines (one per core) that each take a share of the streams. A
+// stream that is not at the group's state (it has just joined, or is
+// still writing an earlier change), whose buffer is full, or that is on
+// TLS gets a push on a short-lived goroutine of its own, which computes
+// its own events and writes with the write timeout, so a slow reader
+// blocks nobody and is dropped when a write does not complete in time.
 // The response is close-delimited (no chunking): HTTP/1.1 allows it with
 // Connection: close.
 
@@ -45,14 +55,16 @@ type streamGroup struct {
 	members map[*adopted]struct{}
 	stop    chan struct{}
 	dead    bool
+	scratch []*adopted // the members of one delivery; only run uses it
 }
 
 // adopted is a stream on a connection handed over.
 type adopted struct {
 	s       *stream
 	conn    net.Conn
+	raw     syscall.RawConn // the socket, for tryWrite; nil on TLS
 	lot     *streamLot
-	mu      sync.Mutex // one writer at a time
+	mu      sync.Mutex // one writer at a time; guards s
 	pending atomic.Bool
 	ended   atomic.Bool
 }
@@ -65,6 +77,9 @@ func (o connSink) write(b []byte, deadline time.Time) error {
 	}
 	o.c.SetWriteDeadline(deadline)
 	_, err := o.c.Write(b)
+	if err == nil {
+		o.c.SetWriteDeadline(time.Time{}) // a deadline past would fail tryWrite
+	}
 	return err
 }
 
@@ -89,7 +104,7 @@ func (l *streamLot) adopt(w http.ResponseWriter, s *stream, reqID, id string, sn
 		return false
 	}
 	conn.SetDeadline(time.Time{})
-	a := &adopted{s: s, conn: conn, lot: l}
+	a := &adopted{s: s, conn: conn, raw: rawConn(conn), lot: l}
 	s.out = connSink{conn}
 	s.buf = append(s.buf, "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-cache\r\n"+
 		"X-Accel-Buffering: no\r\nX-Amzn-Requestid: "...)
@@ -138,52 +153,104 @@ func (l *streamLot) remove(a *adopted) {
 	}
 }
 
-// members returns a copy of g's streams.
+// members returns g's streams in g.scratch (reused from one delivery to
+// the next).
 func (l *streamLot) members(g *streamGroup) []*adopted {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	out := make([]*adopted, 0, len(g.members))
+	out := g.scratch[:0]
 	for a := range g.members {
 		out = append(out, a)
 	}
+	if cap(out) > 2*len(out)+64 { // the group shrank: do not keep a large array
+		out = slices.Clip(out)
+	}
+	g.scratch = out
 	return out
 }
 
-// run wakes the group's streams at every change of what they watch and
+// run delivers the changes of what the group watches to its streams and
 // beats their heartbeat.
 func (l *streamLot) run(g *streamGroup) {
 	tick := time.NewTicker(l.heartbeat)
 	defer tick.Stop()
+	var last *cursor // the state the group's streams were last given
 	for {
-		ch, err := l.watch(g.key)
-		if err != nil { // gone: every stream sends its last events and ends
-			for _, a := range l.members(g) {
-				a.kick()
-			}
-			select {
-			case <-g.stop:
-			case <-tick.C: // members end on their own; look again
-			}
+		var ev []byte
+		to, ch, alive := last, (<-chan struct{})(nil), true
+		if last == nil {
+			var err error
+			to, ch, err = l.load(g.key)
+			alive = err == nil
+		} else {
+			ev, to, ch, alive = advance(l.src, g.key, last, nil)
+		}
+		if !alive { // gone: every stream sends its last events and ends
+			l.each(l.members(g), func(a *adopted) { a.kick() })
+			last = nil
 			select {
 			case <-g.stop:
 				return
-			default:
-				continue
+			case <-tick.C: // members end on their own; look again
 			}
+			continue
 		}
+		if last != nil && to != last {
+			from := last
+			l.each(l.members(g), func(a *adopted) { a.deliver(from, to, ev) })
+		}
+		last = to
 		select {
 		case <-ch:
-			for _, a := range l.members(g) {
-				a.kick()
-			}
 		case <-tick.C:
-			for _, a := range l.members(g) {
-				go a.beat()
-			}
+			l.each(l.members(g), (*adopted).beat)
 		case <-g.stop:
 			return
 		}
 	}
+}
+
+// load reads the state a group starts from.
+func (l *streamLot) load(k streamKey) (*cursor, <-chan struct{}, error) {
+	if k.svc != "" {
+		e, ch, err := l.src.WatchService(k.cell, k.ns, k.svc)
+		if err != nil {
+			return nil, nil, err
+		}
+		return &cursor{one: e}, ch, nil
+	}
+	_, entries, _, ch, err := l.src.WatchNamespace(k.cell, k.ns)
+	if err != nil {
+		return nil, nil, err
+	}
+	c := &cursor{many: make(map[string]*cloudmap.ServiceEntry, len(entries))}
+	for _, e := range entries {
+		c.many[e.Service.Id] = e
+	}
+	return c, ch, nil
+}
+
+// deliverShare is the fewest streams worth a goroutine of their own in a
+// delivery.
+const deliverShare = 256
+
+// each calls f for every stream of ms, spread over up to one goroutine
+// per core, and returns when all are done.
+func (l *streamLot) each(ms []*adopted, f func(*adopted)) {
+	parts := min(runtime.GOMAXPROCS(0), (len(ms)+deliverShare-1)/deliverShare)
+	var wg sync.WaitGroup
+	for i := 1; i < parts; i++ {
+		part := ms[i*len(ms)/parts : (i+1)*len(ms)/parts]
+		wg.Go(func() {
+			for _, a := range part {
+				f(a)
+			}
+		})
+	}
+	for _, a := range ms[:len(ms)/max(parts, 1)] {
+		f(a)
+	}
+	wg.Wait()
 }
 
 func (l *streamLot) watch(k streamKey) (<-chan struct{}, error) {
@@ -234,19 +301,69 @@ func (a *adopted) push() {
 	}
 }
 
+// deliver gives the stream the events ev of the change from the group's
+// state from to its state to: written at once when the stream is at from
+// and its socket takes them; else its own push (kick) sends what it lacks.
+func (a *adopted) deliver(from, to *cursor, ev []byte) {
+	if a.raw == nil || !a.mu.TryLock() {
+		a.kick() // TLS, or a push is writing: it computes its own events
+		return
+	}
+	switch {
+	case a.ended.Load() || a.s.cur == to:
+		a.mu.Unlock()
+		return
+	case len(a.s.buf) > 0 || !a.s.cur.same(from):
+		a.mu.Unlock()
+		a.kick()
+		return
+	}
+	a.s.cur = to
+	if len(ev) == 0 { // a change the stream does not report (the service's attributes)
+		a.mu.Unlock()
+		return
+	}
+	a.offer(ev)
+}
+
 // beat writes a heartbeat unless a push is writing (which proves the
 // stream alive as well).
 func (a *adopted) beat() {
 	if !a.mu.TryLock() {
 		return
 	}
-	defer a.mu.Unlock()
-	if a.ended.Load() {
+	if a.ended.Load() || len(a.s.buf) > 0 {
+		a.mu.Unlock()
 		return
 	}
-	a.s.buf = append(a.s.buf, ": heartbeat\n\n"...)
-	if err := a.s.flush(); err != nil {
+	if a.raw == nil {
+		a.s.buf = append(a.s.buf, heartbeat...)
+		a.mu.Unlock()
+		a.kick()
+		return
+	}
+	a.offer(heartbeatBytes)
+}
+
+var heartbeatBytes = []byte(heartbeat)
+
+// offer writes b to the socket without waiting, with a.mu held, and
+// unlocks it. What the socket does not take is left in the stream's
+// buffer for a push, which writes it with the write timeout.
+func (a *adopted) offer(b []byte) {
+	n, err := tryWrite(a.raw, b)
+	if err != nil {
+		a.mu.Unlock()
 		a.end(err)
+		return
+	}
+	if n < len(b) {
+		a.s.buf = append(a.s.buf, b[n:]...)
+	}
+	rest := len(a.s.buf) > 0
+	a.mu.Unlock()
+	if rest {
+		a.kick()
 	}
 }
 

@@ -239,6 +239,11 @@ func (l *Limiter) oldestIdle() []*conn {
 	return []*conn{c}
 }
 
+// NetConn returns the connection under c (as tls.Conn.NetConn does), so
+// that a handler that took c over can reach the socket; closing must still
+// go through c.
+func (c *conn) NetConn() net.Conn { return c.Conn }
+
 // Close closes the connection and releases its place.
 func (c *conn) Close() error {
 	err := c.Conn.Close()

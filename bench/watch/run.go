@@ -126,7 +126,7 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 			return res, ctx.Err()
 		}
 	}
-	held, err := waitHeld(ctx, srv, cfg.Mode, cfg.N, before)
+	held, err := waitHeld(ctx, srv, cfg, before)
 	if err != nil {
 		return res, err
 	}
@@ -157,14 +157,17 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 			}
 		}
 		// Every waiter of s is held again before the next round (and,
-		// every tenth round and at the last, the memory is read).
+		// every tenth round and at the last, the memory is read). Streams
+		// stay held: only their memory is read.
 		if r%10 == 9 || r == cfg.Rounds-1 {
-			st, err := waitHeld(ctx, srv, cfg.Mode, cfg.N, before)
+			st, err := waitHeld(ctx, srv, cfg, before)
 			if err != nil {
 				return res, err
 			}
 			res.Rearmed = append(res.Rearmed, diff(st))
-		} else if _, err := waitHeldNoGC(ctx, srv, cfg.Mode, cfg.N, before); err != nil {
+		} else if cfg.Mode == "sse" {
+			continue
+		} else if _, err := waitHeldNoGC(ctx, srv, cfg, before); err != nil {
 			return res, err
 		}
 	}
@@ -179,21 +182,23 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 
 // waitHeld waits until the server holds every waiter (see waitHeldNoGC)
 // and reads its memory after a collection.
-func waitHeld(ctx context.Context, srv *child.Server, mode string, n int, base child.Stats) (child.Stats, error) {
-	if _, err := waitHeldNoGC(ctx, srv, mode, n, base); err != nil {
+func waitHeld(ctx context.Context, srv *child.Server, cfg Config, base child.Stats) (child.Stats, error) {
+	if _, err := waitHeldNoGC(ctx, srv, cfg, base); err != nil {
 		return child.Stats{}, err
 	}
 	return srv.Stats(true), nil
 }
 
 // waitHeldNoGC waits until the server holds a connection per waiter and
-// no request is in flight (parked long-polls and adopted streams hold no
-// goroutine; requests in flight do). Linux; elsewhere it returns at once.
-func waitHeldNoGC(ctx context.Context, srv *child.Server, mode string, n int, base child.Stats) (child.Stats, error) {
+// no request is in flight: parked long-polls and adopted streams hold no
+// goroutine (a group of them, one per service, holds one); requests in
+// flight do. Linux; elsewhere it returns at once.
+func waitHeldNoGC(ctx context.Context, srv *child.Server, cfg Config, base child.Stats) (child.Stats, error) {
+	n := cfg.N
 	for {
 		st := srv.Stats(false)
 		// 1% slack: connections closing blur the count.
-		if st.FDs == 0 || (st.FDs >= base.FDs+n-n/100 && st.Goroutines < base.Goroutines+n/100+16) {
+		if st.FDs == 0 || (st.FDs >= base.FDs+n-n/100 && st.Goroutines < base.Goroutines+cfg.Services+n/100+16) {
 			return st, nil
 		}
 		select {
