@@ -19,9 +19,14 @@ import (
 // net/http's buffers for the whole wait: it is then a parked request (the
 // connection, the decoded input and a timer, about a kilobyte), grouped by
 // the service it waits on. One goroutine per group waits on the view and,
-// at a change, answers the requests whose index is no longer current, each
-// on a short-lived goroutine, as an HTTP/1.1 response that closes the
-// connection (the client opens a new one for its next long-poll). HTTP/2
+// at a change, takes the requests whose index is no longer current out of
+// the group at once and answers them from a few goroutines (one per core,
+// each with a share): each answer runs the operation through the hooks
+// like any request, is written with one write(2) that does not wait (an
+// answer is a few hundred bytes, a fresh socket's buffer takes it), and
+// closes the connection (the client opens a new one for its next
+// long-poll). An answer the socket does not take at once, or on TLS, is
+// written on a goroutine of its own with the write timeout. HTTP/2
 // connections cannot be handed over: their long-polls wait in the handler.
 
 // RevisionWatcher is what parked long-polls wait on (the view implements
@@ -52,6 +57,7 @@ type pollGroup struct {
 	waiters map[*parked]struct{}
 	stop    chan struct{} // closed when the group empties
 	dead    bool
+	due     []*parked // the answers of one change; only run uses it
 }
 
 // parked is one parked long-poll.
@@ -60,7 +66,7 @@ type parked struct {
 	o     *operation
 	in    any
 	reqID string
-	req   *http.Request // for the hooks (its connection is the lot's)
+	req   http.Request // for the hooks: a copy without the body (its connection is the lot's)
 	key   pollKey
 	index int64
 	conn  net.Conn
@@ -97,9 +103,10 @@ func (h *handler) park(w http.ResponseWriter, r *http.Request, o *operation, in 
 	// request's method, URL, headers and addresses, not its body (which
 	// holds that state), and reqID is copied out of the handler's
 	// per-request allocation (which holds the request).
-	rr := *r
-	rr.Body, rr.GetBody = http.NoBody, nil
-	p := &parked{h: h, o: o, in: in, reqID: strings.Clone(reqID), req: &rr, key: key, index: index, conn: conn}
+	// Nor its context, which ended with the handler: the copy's is
+	// Background (the answer's context carries the caller's cell).
+	p := &parked{h: h, o: o, in: in, reqID: strings.Clone(reqID), req: *r.WithContext(context.Background()), key: key, index: index, conn: conn}
+	p.req.Body, p.req.GetBody = http.NoBody, nil
 	if rw.Reader.Buffered() > 0 {
 		p.rw = rw // a pipelined request follows: answer now, then close
 		p.finish()
@@ -109,6 +116,11 @@ func (h *handler) park(w http.ResponseWriter, r *http.Request, o *operation, in 
 	p.timer.Store(time.AfterFunc(wait, p.finish))
 	if p.done.Load() { // finished before its timer was stored
 		p.timer.Load().Stop()
+	}
+	// A change between the caller's look at the revision and the add may
+	// have been taken by the group before p was in it: look again.
+	if rev, _, err := h.ext.lot.src.WatchRevision(key.cell, key.ns, key.svc, key.owner); err != nil || rev != index {
+		p.finish()
 	}
 	return true
 }
@@ -163,21 +175,25 @@ func (l *lot) end(g *pollGroup) {
 func (l *lot) run(g *pollGroup) {
 	for {
 		rev, ch, err := l.src.WatchRevision(g.key.cell, g.key.ns, g.key.svc, g.key.owner)
-		var due []*parked
+		due := g.due[:0]
 		l.mu.Lock()
 		for p := range g.waiters {
-			if err != nil || p.index != rev {
+			if (err != nil || p.index != rev) && p.done.CompareAndSwap(false, true) {
 				due = append(due, p)
+				delete(g.waiters, p)
 			}
 		}
-		if err != nil {
-			l.end(g)
+		if err != nil || len(g.waiters) == 0 {
+			l.end(g) // the next long-poll of the service starts a new group
 		}
 		l.mu.Unlock()
-		for _, p := range due {
-			p.finish()
+		spread(due, (*parked).answerNow)
+		clear(due) // hold no answered request
+		if cap(due) > 2*len(due)+64 {
+			due = nil
 		}
-		if err != nil {
+		g.due = due
+		if g.dead {
 			return
 		}
 		select {
@@ -204,37 +220,46 @@ func (l *lot) close() {
 	}
 }
 
-// finish answers p once: at its change, at the end of its wait, or at
-// shutdown.
+// finish answers p once: at the end of its wait, or at shutdown (a
+// change answers through run).
 func (p *parked) finish() {
 	if !p.done.CompareAndSwap(false, true) {
 		return
 	}
-	if t := p.timer.Load(); t != nil {
-		t.Stop()
-	}
 	if p.h.ext.lot != nil {
 		p.h.ext.lot.remove(p)
 	}
-	go p.answer()
+	p.stopTimer()
+	go p.answer(false)
+}
+
+// answerNow answers p, whose done flag its caller set, in the caller's
+// goroutine as far as the socket takes the answer at once.
+func (p *parked) answerNow() {
+	p.stopTimer()
+	p.answer(true)
+}
+
+func (p *parked) stopTimer() {
+	if t := p.timer.Load(); t != nil {
+		t.Stop()
+	}
 }
 
 // answer runs the operation and writes its response on the connection,
-// then closes it.
-func (p *parked) answer() {
-	defer p.conn.Close()
+// then closes it. With now set it writes only what the socket takes at
+// once and leaves the rest to a goroutine of its own.
+func (p *parked) answer(now bool) {
 	ctx := context.Background()
 	if p.key.cell != (cloudmap.Cell{}) {
 		ctx = cloudmap.WithCell(ctx, p.key.cell) // answered in the caller's cell
 	}
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
 	hw := headerWriter{}
 	out := p.h.getOut()
-	defer p.h.putOut(out)
-	c := &Call{RequestID: p.reqID, Request: p.req, Input: p.in}
+	c := &Call{RequestID: p.reqID, Request: &p.req, Input: p.in}
 	status, body := p.h.invoke(ctx, hw, c, p.o, (*out)[:0])
-	*out = body
+	cancel()
 	b := make([]byte, 0, 256+len(body))
 	b = append(b, "HTTP/1.1 "...)
 	b = strconv.AppendInt(b, int64(status), 10)
@@ -252,10 +277,36 @@ func (p *parked) answer() {
 	b = strconv.AppendInt(b, int64(len(body)), 10)
 	b = append(b, "\r\nConnection: close\r\n\r\n"...)
 	b = append(b, body...)
+	*out = body
+	p.h.putOut(out)
+	if now {
+		if raw := rawConn(p.conn); raw != nil {
+			n, err := tryWrite(raw, b)
+			if err != nil || n == len(b) {
+				p.written(err)
+				return
+			}
+			b = b[n:]
+		}
+		go p.write(b)
+		return
+	}
+	p.write(b)
+}
+
+// write writes the rest of an answer within the write timeout.
+func (p *parked) write(b []byte) {
 	p.conn.SetWriteDeadline(time.Now().Add(p.h.ext.writeTimeout))
-	if _, err := p.conn.Write(b); err != nil {
+	_, err := p.conn.Write(b)
+	p.written(err)
+}
+
+// written closes the connection of an answer written (or failed: err).
+func (p *parked) written(err error) {
+	if err != nil {
 		p.h.log.Debug("awsapi: answering a long-poll failed", "request_id", p.reqID, "err", err)
 	}
+	p.conn.Close()
 }
 
 // headerWriter collects the headers errorBody sets.
@@ -265,3 +316,4 @@ func (h headerWriter) Header() http.Header         { return http.Header(h) }
 func (h headerWriter) Write(b []byte) (int, error) { return len(b), nil }
 func (h headerWriter) WriteHeader(int)             {}
 func (h headerWriter) Get(k string) string         { return http.Header(h).Get(k) }
+

@@ -170,3 +170,74 @@ func TestExtensions_HTTP2(t *testing.T) {
 		t.Fatalf("stream over HTTP/2: %q, want the change of revision 2", ev)
 	}
 }
+
+// flipRevision is a RevisionWatcher whose revision moves, when flip is
+// set, right after the next look at it, without waking anybody: a change
+// the group of parked long-polls has already taken.
+type flipRevision struct {
+	mu      sync.Mutex
+	rev     int64
+	flip    bool
+	ch      chan struct{}
+	watched chan struct{}
+}
+
+func (f *flipRevision) WatchRevision(_ cloudmap.Cell, ns, svc, owner string) (int64, <-chan struct{}, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	rev := f.rev
+	if f.flip {
+		f.flip, f.rev = false, f.rev+1
+	}
+	f.watched <- struct{}{}
+	return rev, f.ch, nil
+}
+
+func (f *flipRevision) WaitRevision(context.Context, string, string, string, int64) error {
+	panic("a parked long-poll must not wait in the handler")
+}
+
+// A change between the handler's look at the revision and the parking of
+// the request is not lost: the request is answered at once.
+func TestLongPoll_ChangeWhileParkingIsNotLost(t *testing.T) {
+	src := &flipRevision{rev: 5, ch: make(chan struct{}), watched: make(chan struct{}, 64)}
+	api := &fakeAPI{Fn: func(ctx context.Context, op string, in any) (any, error) {
+		src.mu.Lock()
+		defer src.mu.Unlock()
+		return &cloudmap.DiscoverInstancesRevisionOutput{InstancesRevision: src.rev}, nil
+	}}
+	srv := httptest.NewServer(awsapi.NewHandler(api, awsapi.Config{Waiter: src}))
+	t.Cleanup(srv.Close)
+	poll := func(done chan<- string) {
+		req, _ := http.NewRequest(http.MethodPost, srv.URL, strings.NewReader(`{"NamespaceName":"ns","ServiceName":"web"}`))
+		req.Header.Set("X-Amz-Target", targetPrefix+"DiscoverInstancesRevision")
+		req.Header.Set("X-Cloudmap-Index", "5")
+		req.Header.Set("X-Cloudmap-Wait", "10m")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			done <- err.Error()
+			return
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		done <- string(b)
+	}
+	first := make(chan string, 1)
+	go poll(first) // parks; its group waits on the revision
+	for range 3 {  // the handler's look, the group's, the look after parking
+		<-src.watched
+	}
+	src.mu.Lock()
+	src.flip = true
+	src.mu.Unlock()
+	second := make(chan string, 1)
+	go poll(second)
+	if got := <-second; got != `{"InstancesRevision":6}` {
+		t.Fatalf("long-poll parked across a change got %s, want revision 6 at once", got)
+	}
+	select {
+	case got := <-first:
+		t.Fatalf("the first long-poll was answered (%s) although nobody woke its group", got)
+	default:
+	}
+}

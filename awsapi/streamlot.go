@@ -186,7 +186,7 @@ func (l *streamLot) run(g *streamGroup) {
 			ev, to, ch, alive = advance(l.src, g.key, last, nil)
 		}
 		if !alive { // gone: every stream sends its last events and ends
-			l.each(l.members(g), func(a *adopted) { a.kick() })
+			spread(l.members(g), func(a *adopted) { a.kick() })
 			last = nil
 			select {
 			case <-g.stop:
@@ -197,13 +197,13 @@ func (l *streamLot) run(g *streamGroup) {
 		}
 		if last != nil && to != last {
 			from := last
-			l.each(l.members(g), func(a *adopted) { a.deliver(from, to, ev) })
+			spread(l.members(g), func(a *adopted) { a.deliver(from, to, ev) })
 		}
 		last = to
 		select {
 		case <-ch:
 		case <-tick.C:
-			l.each(l.members(g), (*adopted).beat)
+			spread(l.members(g), (*adopted).beat)
 		case <-g.stop:
 			return
 		}
@@ -228,38 +228,6 @@ func (l *streamLot) load(k streamKey) (*cursor, <-chan struct{}, error) {
 		c.many[e.Service.Id] = e
 	}
 	return c, ch, nil
-}
-
-// deliverShare is the fewest streams worth a goroutine of their own in a
-// delivery.
-const deliverShare = 256
-
-// each calls f for every stream of ms, spread over up to one goroutine
-// per core, and returns when all are done.
-func (l *streamLot) each(ms []*adopted, f func(*adopted)) {
-	parts := min(runtime.GOMAXPROCS(0), (len(ms)+deliverShare-1)/deliverShare)
-	var wg sync.WaitGroup
-	for i := 1; i < parts; i++ {
-		part := ms[i*len(ms)/parts : (i+1)*len(ms)/parts]
-		wg.Go(func() {
-			for _, a := range part {
-				f(a)
-			}
-		})
-	}
-	for _, a := range ms[:len(ms)/max(parts, 1)] {
-		f(a)
-	}
-	wg.Wait()
-}
-
-func (l *streamLot) watch(k streamKey) (<-chan struct{}, error) {
-	if k.svc != "" {
-		_, ch, err := l.src.WatchService(k.cell, k.ns, k.svc)
-		return ch, err
-	}
-	_, _, _, ch, err := l.src.WatchNamespace(k.cell, k.ns)
-	return ch, err
 }
 
 // close ends every stream (the server is shutting down).
@@ -378,4 +346,27 @@ func (a *adopted) end(err error) {
 		a.lot.log("awsapi: watcher dropped: it did not take an event in time",
 			"remote", a.conn.RemoteAddr().String(), "namespace", a.s.ns, "service", a.s.svc, "err", err)
 	}
+}
+
+// spreadShare is the fewest items worth a goroutine of their own in spread.
+const spreadShare = 256
+
+// spread calls f for every item of ms, spread over up to one goroutine
+// per core (the caller's among them), and returns when all are done: a
+// change delivered to thousands of sockets keeps every core writing.
+func spread[T any](ms []T, f func(T)) {
+	parts := min(runtime.GOMAXPROCS(0), (len(ms)+spreadShare-1)/spreadShare)
+	var wg sync.WaitGroup
+	for i := 1; i < parts; i++ {
+		part := ms[i*len(ms)/parts : (i+1)*len(ms)/parts]
+		wg.Go(func() {
+			for _, m := range part {
+				f(m)
+			}
+		})
+	}
+	for _, m := range ms[:len(ms)/max(parts, 1)] {
+		f(m)
+	}
+	wg.Wait()
 }

@@ -29,8 +29,9 @@ type Config struct {
 // Result is what a run measured.
 type Result struct {
 	Config
-	Held       mem   // server memory with the waiters held, minus before
-	Rearmed    []mem // the same after each round (the waiters of its service re-armed)
+	Burst      mem   // server memory with the waiters held, minus before, after one collection
+	Held       mem   // the same after two (see child.Server.Settled)
+	Rearmed    []mem // Held after every tenth round and the last (the waiters of its service re-armed)
 	Deliveries int   // waiters that had a change
 	FromReturn latency
 	ServerCPU  time.Duration // the server's CPU time over the rounds
@@ -38,7 +39,7 @@ type Result struct {
 }
 
 // mem is the server's memory, minus before the waiters.
-type mem struct{ RSS, Heap, Stack int64 }
+type mem struct{ RSS, Heap, Live, Stack int64 }
 
 type latency struct{ P50, P90, P99, Max time.Duration }
 
@@ -50,9 +51,11 @@ func (r Result) String() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s: %d waiters on %d service(s), %d rounds (load average %s -> %s)\n",
 		r.Mode, r.N, r.Services, r.Rounds, r.Load[0], r.Load[1])
-	fmt.Fprintf(&b, "  server memory held: +%.1f MB RSS (%.1f KB per waiter), +%.1f MB heap, +%.1f MB stacks\n",
-		mb(r.Held.RSS), float64(r.Held.RSS)/1024/float64(r.N), mb(r.Held.Heap), mb(r.Held.Stack))
-	fmt.Fprintf(&b, "  server memory over the run (held and after each round): +%.1f .. +%.1f MB RSS\n", mb(lo), mb(hi))
+	fmt.Fprintf(&b, "  server memory held: +%.1f MB RSS (%.1f KB per waiter), +%.1f MB heap in use (+%.1f MB live), +%.1f MB stacks\n",
+		mb(r.Held.RSS), float64(r.Held.RSS)/1024/float64(r.N), mb(r.Held.Heap), mb(r.Held.Live), mb(r.Held.Stack))
+	fmt.Fprintf(&b, "  (after one collection only: +%.1f MB RSS, +%.1f MB live: sync.Pool's buffers of the requests that armed them)\n",
+		mb(r.Burst.RSS), mb(r.Burst.Live))
+	fmt.Fprintf(&b, "  server memory held over the run (armed, and every tenth round): +%.1f .. +%.1f MB RSS\n", mb(lo), mb(hi))
 	fmt.Fprintf(&b, "  %d deliveries after RegisterInstance returns: p50 %v p90 %v p99 %v max %v\n",
 		r.Deliveries, r.FromReturn.P50, r.FromReturn.P90, r.FromReturn.P99, r.FromReturn.Max)
 	per := time.Duration(0)
@@ -92,9 +95,10 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 		return res, err
 	}
 	tr.CloseIdleConnections()
-	before := srv.Stats(true)
+	before := srv.Settled()
 	diff := func(st child.Stats) mem {
-		return mem{int64(st.RSS) - int64(before.RSS), int64(st.Heap) - int64(before.Heap), int64(st.Stack) - int64(before.Stack)}
+		return mem{int64(st.RSS) - int64(before.RSS), int64(st.Heap) - int64(before.Heap), int64(st.Live) - int64(before.Live),
+			int64(st.Stack) - int64(before.Stack)}
 	}
 
 	// Waiter i watches service i % Services and reports on got[service].
@@ -126,11 +130,15 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 			return res, ctx.Err()
 		}
 	}
+	// Connections the client opened while another was on its way back to
+	// the idle pool are no waiters: idle, each costs the server a goroutine
+	// and its buffers, and their number varies from run to run.
+	tr.CloseIdleConnections()
 	held, err := waitHeld(ctx, srv, cfg, before)
 	if err != nil {
 		return res, err
 	}
-	res.Held = diff(held)
+	res.Burst, res.Held = diff(held[0]), diff(held[1])
 	if cfg.HeapProfile != "" {
 		srv.HeapProfile(cfg.HeapProfile)
 	}
@@ -156,16 +164,20 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 				return res, fmt.Errorf("round %d: %w", r, ctx.Err())
 			}
 		}
-		// Every waiter of s is held again before the next round (and,
-		// every tenth round and at the last, the memory is read). Streams
-		// stay held: only their memory is read.
+		// Every waiter of s is held again before the next round, and
+		// every tenth round and at the last the memory is read.
 		if r%10 == 9 || r == cfg.Rounds-1 {
+			tr.CloseIdleConnections()
 			st, err := waitHeld(ctx, srv, cfg, before)
 			if err != nil {
 				return res, err
 			}
-			res.Rearmed = append(res.Rearmed, diff(st))
-		} else if cfg.Mode == "sse" {
+			res.Rearmed = append(res.Rearmed, diff(st[1]))
+		} else if cfg.Mode == "sse" || cfg.Services > 1 {
+			// Streams stay held; with waiters spread, the next round is
+			// most likely on another service (its waiters are held), and
+			// counting the server's descriptors costs it milliseconds of
+			// CPU at 10,000.
 			continue
 		} else if _, err := waitHeldNoGC(ctx, srv, cfg, before); err != nil {
 			return res, err
@@ -181,12 +193,12 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 }
 
 // waitHeld waits until the server holds every waiter (see waitHeldNoGC)
-// and reads its memory after a collection.
-func waitHeld(ctx context.Context, srv *child.Server, cfg Config, base child.Stats) (child.Stats, error) {
+// and reads its memory after one collection and after two.
+func waitHeld(ctx context.Context, srv *child.Server, cfg Config, base child.Stats) ([2]child.Stats, error) {
 	if _, err := waitHeldNoGC(ctx, srv, cfg, base); err != nil {
-		return child.Stats{}, err
+		return [2]child.Stats{}, err
 	}
-	return srv.Stats(true), nil
+	return [2]child.Stats{srv.Stats(true), srv.Settled()}, nil
 }
 
 // waitHeldNoGC waits until the server holds a connection per waiter and
@@ -203,7 +215,7 @@ func waitHeldNoGC(ctx context.Context, srv *child.Server, cfg Config, base child
 		}
 		select {
 		case <-ctx.Done():
-			return child.Stats{}, fmt.Errorf("%d of %d waiters held: %w", st.FDs-base.FDs, n, ctx.Err())
+			return child.Stats{}, fmt.Errorf("%d of %d waiters held (%d goroutines more than before): %w", st.FDs-base.FDs, n, st.Goroutines-base.Goroutines, ctx.Err())
 		case <-time.After(5 * time.Millisecond):
 		}
 	}

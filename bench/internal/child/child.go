@@ -66,6 +66,13 @@ func Serve(maxConns int) error {
 		switch cmd {
 		case "gc":
 			debug.FreeOSMemory() // a collection, and free pages back to the OS: RSS is what is live
+		case "settled":
+			// What sync.Pool holds moves to its victim cache at a
+			// collection and is freed at the next: after two, neither the
+			// pools' buffers of a past burst of requests nor their garbage
+			// count.
+			runtime.GC()
+			debug.FreeOSMemory()
 		case "cpu":
 			profile(arg, pprof.StartCPUProfile)
 		case "cpustop":
@@ -75,7 +82,7 @@ func Serve(maxConns int) error {
 			profile(arg, func(w io.Writer) error { return pprof.Lookup("heap").WriteTo(w, 0) })
 		}
 		runtime.ReadMemStats(&ms)
-		fmt.Println("STATS", rss(), ms.HeapInuse, ms.StackInuse, runtime.NumGoroutine(), int64(cpu()), fds())
+		fmt.Println("STATS", rss(), ms.HeapInuse, ms.StackInuse, runtime.NumGoroutine(), int64(cpu()), fds(), ms.HeapAlloc)
 	}
 	return nil
 }
@@ -94,7 +101,8 @@ func profile(path string, write func(io.Writer) error) {
 
 // Stats is one reading of the child.
 type Stats struct {
-	RSS, Heap, Stack uint64
+	RSS, Heap, Stack uint64 // Heap: in use (spans holding any object)
+	Live             uint64 // bytes of the heap's objects (live ones only after a collection)
 	Goroutines       int
 	CPU              time.Duration // user + system time so far
 	FDs              int           // open file descriptors (Linux; 0 elsewhere)
@@ -144,13 +152,27 @@ func (s *Server) Stats(gc bool) Stats {
 		cmd = "gc"
 	}
 	fmt.Fprintln(s.stdin, cmd)
+	return s.read()
+}
+
+// read reads one stats line.
+func (s *Server) read() Stats {
 	var st Stats
 	var cpu int64
 	if s.out.Scan() {
-		fmt.Sscanf(s.out.Text(), "STATS %d %d %d %d %d %d", &st.RSS, &st.Heap, &st.Stack, &st.Goroutines, &cpu, &st.FDs)
+		fmt.Sscanf(s.out.Text(), "STATS %d %d %d %d %d %d %d", &st.RSS, &st.Heap, &st.Stack, &st.Goroutines, &cpu, &st.FDs, &st.Live)
 	}
 	st.CPU = time.Duration(cpu)
 	return st
+}
+
+// Settled reads the child's figures after two collections: the memory
+// still held once the buffers pooled during a burst of requests are freed
+// (sync.Pool frees them at the second collection; a server does so within
+// two GC cycles, at most about four minutes when idle).
+func (s *Server) Settled() Stats {
+	fmt.Fprintln(s.stdin, "settled")
+	return s.read()
 }
 
 // CPUProfile starts (path not empty) or stops (path empty) a CPU profile
