@@ -316,4 +316,3 @@ func (h headerWriter) Header() http.Header         { return http.Header(h) }
 func (h headerWriter) Write(b []byte) (int, error) { return len(b), nil }
 func (h headerWriter) WriteHeader(int)             {}
 func (h headerWriter) Get(k string) string         { return http.Header(h).Get(k) }
-
