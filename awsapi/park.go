@@ -169,32 +169,14 @@ func (l *lot) end(g *pollGroup) {
 	}
 }
 
-// run waits on the group's service and answers the long-polls whose
-// index is no longer the service's revision; all of them when the service
-// is gone.
+// run waits on the group's service and, at each change, answers the
+// long-polls whose index is no longer the service's revision (all of them
+// when the service is gone).
 func (l *lot) run(g *pollGroup) {
 	for {
-		rev, ch, err := l.src.WatchRevision(g.key.cell, g.key.ns, g.key.svc, g.key.owner)
-		due := g.due[:0]
-		l.mu.Lock()
-		for p := range g.waiters {
-			if (err != nil || p.index != rev) && p.done.CompareAndSwap(false, true) {
-				due = append(due, p)
-				delete(g.waiters, p)
-			}
-		}
-		if err != nil || len(g.waiters) == 0 {
-			l.end(g) // the next long-poll of the service starts a new group
-		}
-		l.mu.Unlock()
-		spread(due, (*parked).answerNow)
-		clear(due) // hold no answered request
-		if cap(due) > 2*len(due)+64 {
-			due = nil
-		}
-		g.due = due
-		if g.dead {
-			return
+		ch := l.step(g)
+		if ch == nil {
+			return // the group ended
 		}
 		select {
 		case <-ch:
@@ -202,6 +184,35 @@ func (l *lot) run(g *pollGroup) {
 			return
 		}
 	}
+}
+
+// step answers the long-polls of g that are due and returns the channel
+// closed at the service's next change, nil when the group has ended.
+func (l *lot) step(g *pollGroup) <-chan struct{} {
+	rev, ch, err := l.src.WatchRevision(g.key.cell, g.key.ns, g.key.svc, g.key.owner)
+	due := g.due[:0]
+	l.mu.Lock()
+	for p := range g.waiters {
+		if (err != nil || p.index != rev) && p.done.CompareAndSwap(false, true) {
+			due = append(due, p)
+			delete(g.waiters, p)
+		}
+	}
+	if err != nil || len(g.waiters) == 0 {
+		l.end(g) // the next long-poll of the service starts a new group
+	}
+	dead := g.dead
+	l.mu.Unlock()
+	spread(due, (*parked).answerNow)
+	clear(due) // hold no answered request
+	if cap(due) > 2*len(due)+64 {
+		due = nil
+	}
+	g.due = due
+	if dead || ch == nil {
+		return nil
+	}
+	return ch
 }
 
 // close answers every parked long-poll (the server is shutting down).

@@ -352,21 +352,20 @@ func (a *adopted) end(err error) {
 const spreadShare = 256
 
 // spread calls f for every item of ms, spread over up to one goroutine
-// per core (the caller's among them), and returns when all are done: a
-// change delivered to thousands of sockets keeps every core writing.
+// per core, and returns when all are done: a change delivered to
+// thousands of sockets keeps every core writing. The caller (a group's
+// goroutine, one per watched service) only waits, so that its stack does
+// not grow with the work of the answers.
 func spread[T any](ms []T, f func(T)) {
 	parts := min(runtime.GOMAXPROCS(0), (len(ms)+spreadShare-1)/spreadShare)
 	var wg sync.WaitGroup
-	for i := 1; i < parts; i++ {
+	for i := range parts {
 		part := ms[i*len(ms)/parts : (i+1)*len(ms)/parts]
 		wg.Go(func() {
 			for _, m := range part {
 				f(m)
 			}
 		})
-	}
-	for _, m := range ms[:len(ms)/max(parts, 1)] {
-		f(m)
 	}
 	wg.Wait()
 }
