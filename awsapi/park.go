@@ -18,8 +18,9 @@ import (
 // to the handler (http.Hijacker) instead of holding a goroutine and
 // net/http's buffers for the whole wait: it is then a parked request (the
 // connection, the decoded input and a timer, about a kilobyte), grouped by
-// the service it waits on. One goroutine per group waits on the view and,
-// at a change, takes the requests whose index is no longer current out of
+// the service it waits on. A group waits on the view with a function the
+// view calls at the service's next change (no goroutine per service):
+// that step takes the requests whose index is no longer current out of
 // the group at once and answers them from a few goroutines (one per core,
 // each with a share): each answer runs the operation through the hooks
 // like any request, is written with one write(2) that does not wait (an
@@ -30,10 +31,15 @@ import (
 // connections cannot be handed over: their long-polls wait in the handler.
 
 // RevisionWatcher is what parked long-polls wait on (the view implements
-// it): a service's InstancesRevision and a channel closed at its next
-// change.
+// it).
 type RevisionWatcher interface {
+	// WatchRevision returns a service's InstancesRevision and a channel
+	// closed at its next change.
 	WatchRevision(cell cloudmap.Cell, nsName, svcName, owner string) (int64, <-chan struct{}, error)
+	// AfterRevision returns it and calls f (which must not block) once at
+	// its next change, or without one: the caller looks again. A group of
+	// parked long-polls waits so, without a goroutine of its own.
+	AfterRevision(cell cloudmap.Cell, nsName, svcName, owner string, f func()) (int64, error)
 }
 
 // pollKey is what a parked long-poll waits for: a service of a cell (the
@@ -51,13 +57,15 @@ type lot struct {
 	closed bool
 }
 
-// pollGroup is the parked long-polls of one service.
+// pollGroup is the parked long-polls of one service. It waits for the
+// service's next change with one call of AfterRevision in force (gen
+// numbers the calls: a call of an older one is stale), so a group costs
+// no goroutine; it ends at a change that finds it empty, or when the
+// service is gone.
 type pollGroup struct {
 	key     pollKey
 	waiters map[*parked]struct{}
-	stop    chan struct{} // closed when the group empties
-	dead    bool
-	due     []*parked // the answers of one change; only run uses it
+	gen     uint64 // guarded by lot.mu
 }
 
 // parked is one parked long-poll.
@@ -125,8 +133,8 @@ func (h *handler) park(w http.ResponseWriter, r *http.Request, o *operation, in 
 	return true
 }
 
-// add parks p in the group of its service, starting the group's goroutine
-// when p is its first member.
+// add parks p in the group of its service; the first member of a group
+// starts its wait.
 func (l *lot) add(p *parked) {
 	l.mu.Lock()
 	if l.closed {
@@ -135,62 +143,50 @@ func (l *lot) add(p *parked) {
 		return
 	}
 	g := l.groups[p.key]
-	if g == nil {
-		g = &pollGroup{key: p.key, waiters: map[*parked]struct{}{}, stop: make(chan struct{})}
+	fresh := g == nil
+	if fresh {
+		g = &pollGroup{key: p.key, waiters: map[*parked]struct{}{}}
 		l.groups[p.key] = g
-		go l.run(g)
 	}
 	g.waiters[p] = struct{}{}
+	gen := g.gen
 	l.mu.Unlock()
+	if fresh {
+		l.step(g, gen)
+	}
 }
 
-// remove takes p out of its group; an empty group ends.
+// remove takes p out of its group. An empty group stays until the
+// service's next change (its wait is in force: a long-poll arriving
+// meanwhile joins it).
 func (l *lot) remove(p *parked) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	g := l.groups[p.key]
-	if g == nil {
+	if g := l.groups[p.key]; g != nil {
+		delete(g.waiters, p)
+	}
+}
+
+// step is a group's wait ending (call gen of AfterRevision, or its
+// start): unless the group is empty (it then ends), it waits for the next
+// change and answers the long-polls whose index is no longer the service's
+// revision (all of them when the service is gone, and the group ends).
+func (l *lot) step(g *pollGroup, gen uint64) {
+	l.mu.Lock()
+	if l.closed || g.gen != gen || l.groups[g.key] != g {
+		l.mu.Unlock() // a stale call, or the group has ended
 		return
 	}
-	delete(g.waiters, p)
 	if len(g.waiters) == 0 {
-		l.end(g)
+		delete(l.groups, g.key)
+		l.mu.Unlock()
+		return
 	}
-}
-
-// end stops g. Caller holds l.mu.
-func (l *lot) end(g *pollGroup) {
-	if !g.dead {
-		g.dead = true
-		close(g.stop)
-		if l.groups[g.key] == g {
-			delete(l.groups, g.key)
-		}
-	}
-}
-
-// run waits on the group's service and, at each change, answers the
-// long-polls whose index is no longer the service's revision (all of them
-// when the service is gone).
-func (l *lot) run(g *pollGroup) {
-	for {
-		ch := l.step(g)
-		if ch == nil {
-			return // the group ended
-		}
-		select {
-		case <-ch:
-		case <-g.stop:
-			return
-		}
-	}
-}
-
-// step answers the long-polls of g that are due and returns the channel
-// closed at the service's next change, nil when the group has ended.
-func (l *lot) step(g *pollGroup) <-chan struct{} {
-	rev, ch, err := l.src.WatchRevision(g.key.cell, g.key.ns, g.key.svc, g.key.owner)
-	due := g.due[:0]
+	g.gen++
+	next := g.gen
+	l.mu.Unlock()
+	rev, err := l.src.AfterRevision(g.key.cell, g.key.ns, g.key.svc, g.key.owner, func() { go l.step(g, next) })
+	var due []*parked
 	l.mu.Lock()
 	for p := range g.waiters {
 		if (err != nil || p.index != rev) && p.done.CompareAndSwap(false, true) {
@@ -198,21 +194,11 @@ func (l *lot) step(g *pollGroup) <-chan struct{} {
 			delete(g.waiters, p)
 		}
 	}
-	if err != nil || len(g.waiters) == 0 {
-		l.end(g) // the next long-poll of the service starts a new group
+	if err != nil && l.groups[g.key] == g {
+		delete(l.groups, g.key) // no wait in force: the next long-poll starts a new group
 	}
-	dead := g.dead
 	l.mu.Unlock()
 	spread(due, (*parked).answerNow)
-	clear(due) // hold no answered request
-	if cap(due) > 2*len(due)+64 {
-		due = nil
-	}
-	g.due = due
-	if dead || ch == nil {
-		return nil
-	}
-	return ch
 }
 
 // close answers every parked long-poll (the server is shutting down).

@@ -37,6 +37,21 @@ func (f *fakeRevision) WatchRevision(_ cloudmap.Cell, ns, svc, owner string) (in
 	return f.rev, f.ch, nil
 }
 
+func (f *fakeRevision) AfterRevision(cell cloudmap.Cell, ns, svc, owner string, fn func()) (int64, error) {
+	return afterRevision(f.WatchRevision, cell, ns, svc, owner, fn)
+}
+
+// afterRevision is AfterRevision over WatchRevision: fn is called when
+// the channel closes.
+func afterRevision(watch func(cloudmap.Cell, string, string, string) (int64, <-chan struct{}, error),
+	cell cloudmap.Cell, ns, svc, owner string, fn func()) (int64, error) {
+	rev, ch, err := watch(cell, ns, svc, owner)
+	if err == nil {
+		go func() { <-ch; fn() }()
+	}
+	return rev, err
+}
+
 func (f *fakeRevision) WaitRevision(ctx context.Context, ns, svc, owner string, index int64) error {
 	panic("a parked long-poll must not wait in the handler")
 }
@@ -191,6 +206,10 @@ func (f *flipRevision) WatchRevision(_ cloudmap.Cell, ns, svc, owner string) (in
 	}
 	f.watched <- struct{}{}
 	return rev, f.ch, nil
+}
+
+func (f *flipRevision) AfterRevision(cell cloudmap.Cell, ns, svc, owner string, fn func()) (int64, error) {
+	return afterRevision(f.WatchRevision, cell, ns, svc, owner, fn)
 }
 
 func (f *flipRevision) WaitRevision(context.Context, string, string, string, int64) error {

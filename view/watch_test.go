@@ -136,3 +136,32 @@ func TestView_WatchNamespace_WakesOnAnyServiceOfIt(t *testing.T) {
 		}
 	})
 }
+
+func TestView_AfterRevision(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := memShop(t)
+		called := make(chan struct{}, 4)
+		rev, err := f.view.AfterRevision(cloudmap.Cell{}, "shop", "cart", "", func() { called <- struct{}{} })
+		if err != nil || rev != revision(t, f.view, "shop", "cart") {
+			t.Fatalf("AfterRevision = %d, %v; want the current revision", rev, err)
+		}
+		f.commit(inst("srv-plain", "r"))
+		synctest.Wait()
+		if len(called) != 0 {
+			t.Fatal("a registration in another service called the function")
+		}
+		f.commit(inst("srv-cart", "d"))
+		synctest.Wait()
+		if len(called) != 1 {
+			t.Fatalf("the function was called %d times at its service's change, want once", len(called))
+		}
+		f.commit(inst("srv-cart", "e"))
+		synctest.Wait()
+		if len(called) != 1 {
+			t.Fatal("the function was called again at the next change: it is called once")
+		}
+		if _, err := f.view.AfterRevision(cloudmap.Cell{}, "shop", "nosuch", "", func() {}); cloudmap.ErrorCode(err) != cloudmap.ErrServiceNotFound {
+			t.Fatalf("unknown service: %v, want ServiceNotFound", err)
+		}
+	})
+}
