@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"os"
 	"runtime"
-	"slices"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -19,8 +18,9 @@ import (
 // Change streams on HTTP/1.x give their connection up to the handler
 // (http.Hijacker), like parked long-polls (park.go): a stream is then its
 // connection and the last state it sent (a cursor), grouped by what it
-// watches. One goroutine per group waits on the view and beats the
-// heartbeat. At a change it reads the new state once, encodes the events
+// watches. A group waits on the view with a function the view calls at
+// the next change (no goroutine per group; one goroutine for the lot beats
+// the heartbeat). At a change the group reads the new state once, encodes the events
 // from the group's last state to it once, and writes those same bytes to
 // every stream that is at that last state, without waiting: one write(2)
 // per socket, which takes what fits in the socket's buffer, from a few
@@ -48,14 +48,19 @@ type streamLot struct {
 	mu        sync.Mutex
 	groups    map[streamKey]*streamGroup
 	closed    bool
+	beating   bool // the heartbeat goroutine runs (while there are groups)
 }
 
+// streamGroup is the streams of one key. It waits for the next change
+// with one call of AfterService or AfterNamespace in force (gen numbers
+// the calls: a call of an older one is stale), so a group costs no
+// goroutine. It ends at a change that finds it empty.
 type streamGroup struct {
 	key     streamKey
 	members map[*adopted]struct{}
-	stop    chan struct{}
-	dead    bool
-	scratch []*adopted // the members of one delivery; only run uses it
+	gen     uint64
+	last    *cursor // the state its streams were last given; nil before the first read
+	gone    bool    // what it watches is gone: no wait in force, the heartbeat looks again
 }
 
 // adopted is a stream on a connection handed over.
@@ -118,6 +123,8 @@ func (l *streamLot) adopt(w http.ResponseWriter, s *stream, reqID, id string, sn
 	return true
 }
 
+// add puts a in the group of its key; the first member of a group starts
+// its wait, the first group the heartbeat.
 func (l *streamLot) add(a *adopted) {
 	key := streamKey{a.s.cell, a.s.ns, a.s.svc}
 	l.mu.Lock()
@@ -127,107 +134,130 @@ func (l *streamLot) add(a *adopted) {
 		return
 	}
 	g := l.groups[key]
-	if g == nil {
-		g = &streamGroup{key: key, members: map[*adopted]struct{}{}, stop: make(chan struct{})}
+	fresh := g == nil
+	if fresh {
+		g = &streamGroup{key: key, members: map[*adopted]struct{}{}}
 		l.groups[key] = g
-		go l.run(g)
 	}
 	g.members[a] = struct{}{}
+	gen, beat := g.gen, !l.beating
+	l.beating = true
 	l.mu.Unlock()
+	if beat {
+		go l.beat()
+	}
+	if fresh {
+		l.step(g, gen)
+	}
 	a.kick() // a change between its snapshot and now
 }
 
+// remove takes a out of its group. An empty group stays until the next
+// change (its wait is in force: a stream arriving meanwhile joins it).
 func (l *streamLot) remove(a *adopted) {
-	key := streamKey{a.s.cell, a.s.ns, a.s.svc}
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	g := l.groups[key]
-	if g == nil {
+	if g := l.groups[streamKey{a.s.cell, a.s.ns, a.s.svc}]; g != nil {
+		delete(g.members, a)
+	}
+}
+
+// step is a group's wait ending (call gen, or its start): unless the
+// group is empty (it then ends), it waits for the next change, computes
+// the events from the group's last state to the current one once, and
+// gives them to the streams. When what the group watches is gone, every
+// stream sends its last events and ends on its own.
+func (l *streamLot) step(g *streamGroup, gen uint64) {
+	l.mu.Lock()
+	if l.closed || g.gen != gen || l.groups[g.key] != g {
+		l.mu.Unlock() // a stale call, or the group has ended
 		return
 	}
-	delete(g.members, a)
-	if len(g.members) == 0 && !g.dead {
-		g.dead = true
-		close(g.stop)
-		delete(l.groups, key)
+	if len(g.members) == 0 {
+		delete(l.groups, g.key)
+		l.mu.Unlock()
+		return
 	}
-}
-
-// members returns g's streams in g.scratch (reused from one delivery to
-// the next).
-func (l *streamLot) members(g *streamGroup) []*adopted {
+	g.gen++
+	next, from := g.gen, g.last
+	l.mu.Unlock()
+	notify := func() { go l.step(g, next) }
+	var ev []byte
+	to, alive := from, true
+	if from == nil {
+		to, alive = l.load(g.key, notify)
+	} else {
+		ev, to, _, alive = advance(l.src, g.key, from, nil, notify)
+	}
 	l.mu.Lock()
-	defer l.mu.Unlock()
-	out := g.scratch[:0]
+	if g.gen == next { // no later step has begun
+		g.last, g.gone = to, !alive
+		if !alive {
+			g.last = nil
+		}
+	}
+	ms := make([]*adopted, 0, len(g.members))
 	for a := range g.members {
-		out = append(out, a)
+		ms = append(ms, a)
 	}
-	if cap(out) > 2*len(out)+64 { // the group shrank: do not keep a large array
-		out = slices.Clip(out)
-	}
-	g.scratch = out
-	return out
-}
-
-// run delivers the changes of what the group watches to its streams and
-// beats their heartbeat.
-func (l *streamLot) run(g *streamGroup) {
-	tick := time.NewTicker(l.heartbeat)
-	defer tick.Stop()
-	var last *cursor // the state the group's streams were last given
-	for {
-		var ev []byte
-		to, ch, alive := last, (<-chan struct{})(nil), true
-		if last == nil {
-			var err error
-			to, ch, err = l.load(g.key)
-			alive = err == nil
-		} else {
-			ev, to, ch, alive = advance(l.src, g.key, last, nil)
-		}
-		if !alive { // gone: every stream sends its last events and ends
-			spread(l.members(g), func(a *adopted) { a.kick() })
-			last = nil
-			select {
-			case <-g.stop:
-				return
-			case <-tick.C: // members end on their own; look again
-			}
-			continue
-		}
-		if last != nil && to != last {
-			from := last
-			spread(l.members(g), func(a *adopted) { a.deliver(from, to, ev) })
-		}
-		last = to
-		select {
-		case <-ch:
-		case <-tick.C:
-			spread(l.members(g), (*adopted).beat)
-		case <-g.stop:
-			return
-		}
+	l.mu.Unlock()
+	switch {
+	case !alive:
+		spread(ms, (*adopted).kick)
+	case from != nil && to != from:
+		spread(ms, func(a *adopted) { a.deliver(from, to, ev) })
 	}
 }
 
-// load reads the state a group starts from.
-func (l *streamLot) load(k streamKey) (*cursor, <-chan struct{}, error) {
+// load reads the state a group starts from, and waits for its next change.
+func (l *streamLot) load(k streamKey, notify func()) (*cursor, bool) {
 	if k.svc != "" {
-		e, ch, err := l.src.WatchService(k.cell, k.ns, k.svc)
+		e, _, err := readService(l.src, k, notify)
 		if err != nil {
-			return nil, nil, err
+			return nil, false
 		}
-		return &cursor{one: e}, ch, nil
+		return &cursor{one: e}, true
 	}
-	_, entries, _, ch, err := l.src.WatchNamespace(k.cell, k.ns)
+	_, entries, _, _, err := readNamespace(l.src, k, notify)
 	if err != nil {
-		return nil, nil, err
+		return nil, false
 	}
 	c := &cursor{many: make(map[string]*cloudmap.ServiceEntry, len(entries))}
 	for _, e := range entries {
 		c.many[e.Service.Id] = e
 	}
-	return c, ch, nil
+	return c, true
+}
+
+// beat beats every stream's heartbeat, and looks again at what the gone
+// groups watch, every heartbeat period while there are groups.
+func (l *streamLot) beat() {
+	tick := time.NewTicker(l.heartbeat)
+	defer tick.Stop()
+	for range tick.C {
+		var ms []*adopted
+		var gone []*streamGroup
+		var gens []uint64
+		l.mu.Lock()
+		if l.closed || len(l.groups) == 0 {
+			l.beating = false
+			l.mu.Unlock()
+			return
+		}
+		for _, g := range l.groups {
+			for a := range g.members {
+				ms = append(ms, a)
+			}
+			if g.gone {
+				gone, gens = append(gone, g), append(gens, g.gen)
+			}
+		}
+		l.mu.Unlock()
+		spread(ms, (*adopted).beat)
+		for i, g := range gone {
+			l.step(g, gens[i])
+		}
+	}
 }
 
 // close ends every stream (the server is shutting down).

@@ -27,6 +27,15 @@ func (o *oneService) WatchService(cloudmap.Cell, string, string) (*cloudmap.Serv
 	return o.entry, make(chan struct{}), nil
 }
 
+func (o *oneService) AfterService(c cloudmap.Cell, ns, svc string, f func()) (*cloudmap.ServiceEntry, error) {
+	e, _, err := o.WatchService(c, ns, svc)
+	return e, err // never changes by itself
+}
+
+func (o *oneService) AfterNamespace(cloudmap.Cell, string, func()) (*cloudmap.Namespace, []*cloudmap.ServiceEntry, uint32, error) {
+	panic("not used")
+}
+
 func (o *oneService) WatchNamespace(cloudmap.Cell, string) (*cloudmap.Namespace, []*cloudmap.ServiceEntry, uint32, <-chan struct{}, error) {
 	panic("not used")
 }

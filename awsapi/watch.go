@@ -46,6 +46,12 @@ type WatchSource interface {
 	// WatchNamespace returns a namespace, its services' entries, its serial
 	// and a channel closed at the next change in it.
 	WatchNamespace(cell cloudmap.Cell, nsName string) (*cloudmap.Namespace, []*cloudmap.ServiceEntry, uint32, <-chan struct{}, error)
+	// AfterService and AfterNamespace are WatchService and WatchNamespace
+	// calling f (which must not block) once at the next change, or without
+	// one (the caller looks again), instead of closing a channel: a group
+	// of streams on connections handed over waits so, without a goroutine.
+	AfterService(cell cloudmap.Cell, nsName, svcName string, f func()) (*cloudmap.ServiceEntry, error)
+	AfterNamespace(cell cloudmap.Cell, nsName string, f func()) (*cloudmap.Namespace, []*cloudmap.ServiceEntry, uint32, error)
 }
 
 // watchInstance is an instance as DiscoverInstances reports it.
@@ -292,7 +298,7 @@ func (s *stream) failed(err error) error {
 // service or namespace is gone).
 func (s *stream) next() bool {
 	var more bool
-	s.buf, s.cur, s.wake, more = advance(s.h.ext.watch, streamKey{s.cell, s.ns, s.svc}, s.cur, s.buf)
+	s.buf, s.cur, s.wake, more = advance(s.h.ext.watch, streamKey{s.cell, s.ns, s.svc}, s.cur, s.buf, nil)
 	return more
 }
 
@@ -300,10 +306,11 @@ func (s *stream) next() bool {
 // the events from the state from to it. It returns the new state (from
 // itself when nothing changed), the channel closed at the next change,
 // and false when the service or namespace is gone (the events then say so
-// and the stream ends).
-func advance(src WatchSource, k streamKey, from *cursor, buf []byte) ([]byte, *cursor, <-chan struct{}, bool) {
+// and the stream ends). With notify set, no channel: notify is called at
+// the next change (WatchSource.AfterService, AfterNamespace).
+func advance(src WatchSource, k streamKey, from *cursor, buf []byte, notify func()) ([]byte, *cursor, <-chan struct{}, bool) {
 	if k.svc != "" {
-		e, ch, err := src.WatchService(k.cell, k.ns, k.svc)
+		e, ch, err := readService(src, k, notify)
 		if err != nil || e.Service.Id != from.one.Service.Id {
 			gone := diffService(from.one, nil)
 			return appendEvent(buf, strconv.FormatInt(from.one.Revision, 10), "change", gone), from, nil, false
@@ -316,7 +323,7 @@ func advance(src WatchSource, k streamKey, from *cursor, buf []byte) ([]byte, *c
 		}
 		return buf, &cursor{one: e}, ch, true
 	}
-	ns, entries, serial, ch, err := src.WatchNamespace(k.cell, k.ns)
+	ns, entries, serial, ch, err := readNamespace(src, k, notify)
 	id := strconv.FormatUint(uint64(serial), 10)
 	alive := err == nil && ns != nil
 	to := &cursor{many: make(map[string]*cloudmap.ServiceEntry, len(entries))}
@@ -338,6 +345,25 @@ func advance(src WatchSource, k streamKey, from *cursor, buf []byte) ([]byte, *c
 		to = from
 	}
 	return buf, to, ch, alive
+}
+
+// readService reads k's service and waits for its next change on a
+// channel, or with notify when set.
+func readService(src WatchSource, k streamKey, notify func()) (*cloudmap.ServiceEntry, <-chan struct{}, error) {
+	if notify == nil {
+		return src.WatchService(k.cell, k.ns, k.svc)
+	}
+	e, err := src.AfterService(k.cell, k.ns, k.svc, notify)
+	return e, nil, err
+}
+
+// readNamespace is readService of a namespace.
+func readNamespace(src WatchSource, k streamKey, notify func()) (*cloudmap.Namespace, []*cloudmap.ServiceEntry, uint32, <-chan struct{}, error) {
+	if notify == nil {
+		return src.WatchNamespace(k.cell, k.ns)
+	}
+	ns, entries, serial, err := src.AfterNamespace(k.cell, k.ns, notify)
+	return ns, entries, serial, nil, err
 }
 
 // appendEvent appends one SSE event whose data is v as JSON (one line).

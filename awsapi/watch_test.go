@@ -24,6 +24,16 @@ type fakeWatch struct {
 	mu    sync.Mutex
 	entry *cloudmap.ServiceEntry
 	ch    chan struct{}
+	gone  bool // the service is deleted
+}
+
+// remove deletes the service.
+func (f *fakeWatch) remove() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.gone = true
+	close(f.ch)
+	f.ch = make(chan struct{})
 }
 
 func newFakeWatch() *fakeWatch {
@@ -49,6 +59,9 @@ func (f *fakeWatch) set(rev int64, value string) {
 func (f *fakeWatch) WatchService(_ cloudmap.Cell, ns, svc string) (*cloudmap.ServiceEntry, <-chan struct{}, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if f.gone {
+		return nil, nil, cloudmap.Errorf(cloudmap.ErrServiceNotFound, "no service %s", svc)
+	}
 	return f.entry, f.ch, nil
 }
 
@@ -56,6 +69,22 @@ func (f *fakeWatch) WatchNamespace(_ cloudmap.Cell, ns string) (*cloudmap.Namesp
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return f.entry.Namespace, []*cloudmap.ServiceEntry{f.entry}, uint32(f.entry.Revision), f.ch, nil
+}
+
+func (f *fakeWatch) AfterService(cell cloudmap.Cell, ns, svc string, fn func()) (*cloudmap.ServiceEntry, error) {
+	e, ch, err := f.WatchService(cell, ns, svc)
+	if err == nil {
+		go func() { <-ch; fn() }()
+	}
+	return e, err
+}
+
+func (f *fakeWatch) AfterNamespace(cell cloudmap.Cell, ns string, fn func()) (*cloudmap.Namespace, []*cloudmap.ServiceEntry, uint32, error) {
+	n, es, serial, ch, err := f.WatchNamespace(cell, ns)
+	if err == nil {
+		go func() { <-ch; fn() }()
+	}
+	return n, es, serial, err
 }
 
 // logLines is a slog handler sending every message to a channel.
@@ -221,4 +250,27 @@ func TestWatch_EveryStreamGetsEachChangeWithItsID(t *testing.T) {
 	// the resumed stream's first event is the change: it got no snapshot
 	expect("service", append(append(slices.Clone(svcs), resumed), stale), 3, "three")
 	expect("namespace", nss, 3, "three")
+}
+
+// Streams of a service that is deleted get its last event (Deleted) and
+// end; the group's wait ends with them.
+func TestWatch_StreamsEndWhenTheServiceIsDeleted(t *testing.T) {
+	src := newFakeWatch()
+	srv := httptest.NewServer(awsapi.NewHandler(&fakeAPI{}, awsapi.Config{Watch: src}))
+	t.Cleanup(srv.Close)
+	var rs []*bufio.Reader
+	for range 3 {
+		r := openWatch(t, srv.URL, "namespace=ns&service=web", "")
+		readEvent(t, r) // snapshot
+		rs = append(rs, r)
+	}
+	src.remove()
+	for i, r := range rs {
+		if ev := readEvent(t, r); !strings.HasPrefix(ev, "id: 1\nevent: change\n") || !strings.Contains(ev, `"Deleted":true`) {
+			t.Fatalf("stream %d got %q, want the deletion of the service", i, ev)
+		}
+		if _, err := r.ReadByte(); err == nil {
+			t.Fatalf("stream %d goes on after the deletion", i)
+		}
+	}
 }

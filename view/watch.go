@@ -262,3 +262,39 @@ func (v *View) AfterRevision(cell cloudmap.Cell, nsName, svcName, owner string, 
 	}
 	return 0, err
 }
+
+// AfterService is WatchService with a function instead of a channel: it
+// returns the current entry of a service and calls f (which must not
+// block) once at the service's next change, or without one (see
+// AfterRevision).
+func (v *View) AfterService(cell cloudmap.Cell, nsName, svcName string, f func()) (*cloudmap.ServiceEntry, error) {
+	st, err := v.lookup(cell, nsName, svcName, "")
+	for err == nil {
+		v.hub.after(svcKey(st.entry.Service.Id), f)
+		again, err2 := v.lookup(cell, nsName, svcName, "")
+		if err2 != nil {
+			return nil, err2
+		}
+		if again.entry.Service.Id == st.entry.Service.Id {
+			return again.entry, nil
+		}
+		st = again
+	}
+	return nil, err
+}
+
+// AfterNamespace is WatchNamespace with a function instead of a channel:
+// f (which must not block) is called once at the next change in the
+// namespace, or without one (see AfterRevision).
+func (v *View) AfterNamespace(cell cloudmap.Cell, nsName string, f func()) (*cloudmap.Namespace, []*cloudmap.ServiceEntry, uint32, error) {
+	ns, _, _ := v.namespaceServices(cell, nsName)
+	for ns != nil {
+		v.hub.after(nsKey(ns.Id), f)
+		again, entries, serial := v.namespaceServices(cell, nsName)
+		if again != nil && again.Id == ns.Id {
+			return again, entries, serial, nil
+		}
+		ns = again
+	}
+	return nil, nil, 0, cloudmap.Errorf(cloudmap.ErrNamespaceNotFound, "No namespace found with name %s", nsName)
+}
