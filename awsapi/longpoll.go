@@ -42,11 +42,12 @@ type extensions struct {
 	shutdown     context.Context
 	heartbeat    time.Duration
 	writeTimeout time.Duration
+	resumer      *Resumer
 }
 
 func newExtensions(cfg Config) extensions {
 	x := extensions{waiter: cfg.Waiter, watch: cfg.Watch, shutdown: cfg.Shutdown,
-		heartbeat: cfg.WatchHeartbeat, writeTimeout: cfg.WatchWriteTimeout}
+		heartbeat: cfg.WatchHeartbeat, writeTimeout: cfg.WatchWriteTimeout, resumer: cfg.Resumer}
 	if rw, ok := cfg.Waiter.(RevisionWatcher); ok {
 		x.lot = newLot(rw, cfg.Shutdown)
 	}

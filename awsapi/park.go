@@ -272,7 +272,11 @@ func (p *parked) answer(now bool) {
 	b = time.Now().UTC().AppendFormat(b, http.TimeFormat)
 	b = append(b, "\r\nContent-Length: "...)
 	b = strconv.AppendInt(b, int64(len(body)), 10)
-	b = append(b, "\r\nConnection: close\r\n\r\n"...)
+	if p.keepAlive() {
+		b = append(b, "\r\n\r\n"...)
+	} else {
+		b = append(b, "\r\nConnection: close\r\n\r\n"...)
+	}
 	b = append(b, body...)
 	*out = body
 	p.h.putOut(out)
@@ -295,15 +299,31 @@ func (p *parked) answer(now bool) {
 func (p *parked) write(b []byte) {
 	p.conn.SetWriteDeadline(time.Now().Add(p.h.ext.writeTimeout))
 	_, err := p.conn.Write(b)
+	if err == nil {
+		p.conn.SetWriteDeadline(time.Time{}) // the connection may serve another request
+	}
 	p.written(err)
 }
 
-// written closes the connection of an answer written (or failed: err).
+// written gives the connection of an answer written back to the server
+// for the client's next request, or closes it (not kept alive, or the
+// write failed: err).
 func (p *parked) written(err error) {
 	if err != nil {
 		p.h.log.Debug("awsapi: answering a long-poll failed", "request_id", p.reqID, "err", err)
 	}
+	if err == nil && p.keepAlive() && p.h.ext.resumer.resume(p.conn) {
+		return
+	}
 	p.conn.Close()
+}
+
+// keepAlive reports whether p's connection serves the client's next
+// request after the answer: with a Resumer, for an HTTP/1.1 request that
+// did not ask to close, and when no bytes of a next request were read
+// with this one (they are in net/http's buffer, gone with it).
+func (p *parked) keepAlive() bool {
+	return p.h.ext.resumer != nil && p.rw == nil && !p.req.Close && p.req.ProtoAtLeast(1, 1)
 }
 
 // headerWriter collects the headers errorBody sets.

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/http/httptrace"
 	"strings"
 	"sync"
 	"testing"
@@ -258,5 +259,56 @@ func TestLongPoll_ChangeWhileParkingIsNotLost(t *testing.T) {
 	case got := <-first:
 		t.Fatalf("the first long-poll was answered (%s) although nobody woke its group", got)
 	default:
+	}
+}
+
+// With a Resumer, the connection of an answered long-poll is given back
+// to the server: the answer does not close it, and the client's next
+// long-poll goes on the same connection, parks and is answered again.
+func TestLongPoll_ResumerKeepsTheConnection(t *testing.T) {
+	src := &fakeRevision{rev: 7, ch: make(chan struct{}), watched: make(chan struct{}, 64)}
+	api := &fakeAPI{Fn: func(ctx context.Context, op string, in any) (any, error) {
+		src.mu.Lock()
+		defer src.mu.Unlock()
+		return &cloudmap.DiscoverInstancesRevisionOutput{InstancesRevision: src.rev}, nil
+	}}
+	res := awsapi.NewResumer()
+	srv := httptest.NewUnstartedServer(awsapi.NewHandler(api, awsapi.Config{Waiter: src, Resumer: res}))
+	srv.Listener = res.Listener(srv.Listener)
+	srv.Config.ConnState = res.ConnState
+	srv.Start()
+	t.Cleanup(srv.Close)
+	c := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 1}}
+	t.Cleanup(c.CloseIdleConnections)
+
+	for i, index := range []int64{7, 8} {
+		reused := make(chan bool, 1)
+		done := make(chan string, 1)
+		go func() {
+			trace := &httptrace.ClientTrace{GotConn: func(info httptrace.GotConnInfo) { reused <- info.Reused }}
+			req, _ := http.NewRequestWithContext(httptrace.WithClientTrace(context.Background(), trace),
+				http.MethodPost, srv.URL, strings.NewReader(`{"NamespaceName":"ns","ServiceName":"web"}`))
+			req.Header.Set("X-Amz-Target", targetPrefix+"DiscoverInstancesRevision")
+			req.Header.Set("X-Cloudmap-Index", fmt.Sprint(index))
+			req.Header.Set("X-Cloudmap-Wait", "10m")
+			resp, err := c.Do(req)
+			if err != nil {
+				done <- err.Error()
+				return
+			}
+			defer resp.Body.Close()
+			b, _ := io.ReadAll(resp.Body)
+			done <- fmt.Sprint(resp.StatusCode, " ", string(b), " close=", resp.Close)
+		}()
+		if r := <-reused; r != (i == 1) {
+			t.Fatalf("long-poll %d: connection reused %v, want %v", i, r, i == 1)
+		}
+		for range 3 { // the handler's look, the group's, the look after parking
+			<-src.watched
+		}
+		src.set(index + 1)
+		if got, want := <-done, fmt.Sprintf(`200 {"InstancesRevision":%d} close=false`, index+1); got != want {
+			t.Fatalf("long-poll %d: %s, want %s", i, got, want)
+		}
 	}
 }
