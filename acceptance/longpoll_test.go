@@ -1,16 +1,24 @@
 package acceptance_test
 
 import (
+	"context"
+	"crypto/tls"
+	"fmt"
+	"net"
+	"net/http"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	sd "github.com/aws/aws-sdk-go-v2/service/servicediscovery"
 	"github.com/aws/aws-sdk-go-v2/service/servicediscovery/types"
+	"github.com/aws/smithy-go/middleware"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 
 	"github.com/cloudmap/cloudmap/acceptance"
+	"github.com/cloudmap/cloudmap/embed"
 )
 
 // longPoll is the per-call option of the README: the two headers, added by
@@ -120,4 +128,65 @@ func TestLongPoll_ShutdownAnswersWaiters(t *testing.T) {
 		t.Fatalf("Close with a long-poll waiting: %v", err)
 	}
 	<-done
+}
+
+// A long-poll's connection stays open after its answer, over TLS too (the
+// connection given back to the server is the TLS one): the SDK's next
+// calls reuse it, and a client long-polling through changes opens no
+// connection per change.
+func TestLongPoll_KeepsItsConnection(t *testing.T) {
+	certFile, keyFile := selfSigned(t)
+	n := acceptance.MustStart(t, func(c *embed.Config) { c.TLSCert, c.TLSKey = certFile, keyFile })
+	var dials atomic.Int32
+	tr := &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true},
+		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+			dials.Add(1)
+			return (&net.Dialer{}).DialContext(ctx, network, addr)
+		}}
+	t.Cleanup(tr.CloseIdleConnections)
+	c := sd.New(sd.Options{Region: "us-east-1", BaseEndpoint: aws.String(n.APIURL()), HTTPClient: &http.Client{Transport: tr},
+		Credentials: aws.AnonymousCredentials{}, APIOptions: []func(*middleware.Stack) error{acceptance.DisableHostPrefix}})
+	op, err := c.CreateHttpNamespace(ctx, &sd.CreateHttpNamespaceInput{Name: aws.String("shop")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := c.GetOperation(ctx, &sd.GetOperationInput{OperationId: op.OperationId})
+	if err != nil || got.Operation.Status != types.OperationStatusSuccess {
+		t.Fatalf("CreateHttpNamespace: %v %v", got, err)
+	}
+	svc, err := c.CreateService(ctx, &sd.CreateServiceInput{Name: aws.String("cart"),
+		NamespaceId: aws.String(got.Operation.Targets[string(types.OperationTargetTypeNamespace)])})
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := &sd.DiscoverInstancesRevisionInput{NamespaceName: aws.String("shop"), ServiceName: aws.String("cart")}
+	first, err := c.DiscoverInstancesRevision(ctx, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rev := *first.InstancesRevision
+	for i := range 3 {
+		done := make(chan *sd.DiscoverInstancesRevisionOutput, 1)
+		go func() {
+			out, err := c.DiscoverInstancesRevision(ctx, in, longPoll(rev, "10m"))
+			if err != nil {
+				t.Error(err)
+			}
+			done <- out
+		}()
+		// on a second connection while the long-poll holds the first
+		_, err := c.RegisterInstance(ctx, &sd.RegisterInstanceInput{ServiceId: svc.Service.Id, InstanceId: aws.String(fmt.Sprint("i-", i)),
+			Attributes: map[string]string{"AWS_INSTANCE_IPV4": "10.0.0.1"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := <-done
+		if out == nil || *out.InstancesRevision == rev {
+			t.Fatalf("long-poll %d: %v, want a revision after %d", i, out, rev)
+		}
+		rev = *out.InstancesRevision
+	}
+	if d := dials.Load(); d != 2 {
+		t.Fatalf("the client opened %d connections for 3 long-polls answered at changes and 3 registrations, want 2 (kept open)", d)
+	}
 }
