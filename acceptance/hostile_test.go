@@ -87,6 +87,33 @@ func TestHostile_AuthorizationCheckedBeforeBody(t *testing.T) {
 	}
 }
 
+// TestHostile_Route53AuthorizationCheckedBeforeBody (finding 1, the
+// Route 53 API on the same listener): a request with an unknown key that
+// declares a 1 MiB body is answered InvalidClientTokenId after its
+// headers, and the connection is closed, without the body.
+func TestHostile_Route53AuthorizationCheckedBeforeBody(t *testing.T) {
+	n := acceptance.MustStart(t, withCredentials(t))
+	c := dialAPI(t, n)
+	now := time.Now().UTC()
+	fmt.Fprintf(c, "POST /2013-04-01/hostedzone HTTP/1.1\r\nHost: %s\r\nX-Amz-Date: %s\r\n"+
+		"Authorization: AWS4-HMAC-SHA256 Credential=AKIDNOBODY/%s/us-east-1/route53/aws4_request, "+
+		"SignedHeaders=host;x-amz-date, Signature=%s\r\nContent-Length: 1048576\r\n\r\n<CreateHostedZoneRequest",
+		strings.TrimPrefix(n.APIURL(), "http://"), now.Format("20060102T150405Z"), now.Format("20060102"),
+		strings.Repeat("0", 64))
+	resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+	if err != nil {
+		t.Fatalf("no answer before the body was sent: %v", err)
+	}
+	defer resp.Body.Close()
+	if !resp.Close {
+		t.Error("the connection is kept open after refusing a request whose body was not read")
+	}
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != 403 || !strings.Contains(string(body), "<Code>InvalidClientTokenId</Code>") {
+		t.Errorf("status %d %s, want 403 InvalidClientTokenId", resp.StatusCode, body)
+	}
+}
+
 // TestHostile_ReplayAsAnotherOperation (finding 3): a signature that does
 // not sign X-Amz-Target cannot be replayed as another operation: a signed
 // GetNamespace sent as DeleteNamespace is IncompleteSignatureException and

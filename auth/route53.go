@@ -44,6 +44,21 @@ var route53Operations = []string{
 // region, and no other), or AccessDeniedException naming resource.
 type ZoneCheck = func(ns *cloudmap.Namespace, resource string) error
 
+// CheckRoute53Headers is CheckHeaders for the Route 53 API (signing name
+// route53): it checks what the headers alone decide, before the body is
+// read, so that a caller without a usable key cannot make the server wait
+// for, or hold, a body. It returns nil when authentication is off.
+func (a *Authorizer) CheckRoute53Headers(r *http.Request) error {
+	if !a.Enabled() {
+		return nil
+	}
+	if _, _, err := a.checkForm(r, a.keys.Load(), Route53Service, route53Region); err != nil {
+		a.logRejected("request rejected", "", r, err)
+		return err
+	}
+	return nil
+}
+
 // AuthorizeRoute53 checks one Route 53 request: its SigV4 signature for
 // the signing name route53 (when keys are configured), the rate limit of
 // its key or client, and the key's allowed_actions for

@@ -115,3 +115,27 @@ func TestAuthorizer_signingKeyPerService(t *testing.T) {
 		}
 	}
 }
+
+// CheckRoute53Headers decides from the headers alone, before any body:
+// a known key scoped to route53 passes (its signature is checked later,
+// with the body), an unknown key is UnrecognizedClientException, a scope
+// naming another service InvalidSignatureException naming route53, and
+// with authentication off everything passes.
+func TestAuthorizer_CheckRoute53Headers(t *testing.T) {
+	a := newAuthorizer([]auth.Key{admin})
+	if err := a.CheckRoute53Headers(signRoute53(t, admin, "us-east-1", "route53")); err != nil {
+		t.Errorf("known key scoped to route53: %v", err)
+	}
+	nobody := auth.Key{AccessKeyID: "AKIDNOBODY", SecretAccessKey: "x"}
+	if err := a.CheckRoute53Headers(signRoute53(t, nobody, "us-east-1", "route53")); cloudmap.ErrorCode(err) != cloudmap.ErrUnrecognizedClient {
+		t.Errorf("unknown key: %v, want UnrecognizedClientException", err)
+	}
+	err := a.CheckRoute53Headers(signRoute53(t, admin, "us-east-1", "servicediscovery"))
+	if cloudmap.ErrorCode(err) != cloudmap.ErrInvalidSignature || !strings.Contains(cloudmap.ErrorMessage(err), "'route53'") {
+		t.Errorf("scope of another service: %v, want InvalidSignatureException naming route53", err)
+	}
+	off := newAuthorizer(nil)
+	if err := off.CheckRoute53Headers(httptest.NewRequest(http.MethodPost, "/2013-04-01/hostedzone", nil)); err != nil {
+		t.Errorf("authentication off: %v, want nil", err)
+	}
+}

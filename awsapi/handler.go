@@ -50,6 +50,16 @@ type Config struct {
 	// it (0 = 10 s).
 	WatchHeartbeat    time.Duration
 	WatchWriteTimeout time.Duration
+	// BodyGrace is how long a request body may take to arrive in the
+	// handler (0 = DefaultBodyGrace, negative: only what arrived with the
+	// headers); a body still arriving after it is read on its connection
+	// taken over from net/http, which costs a few kilobytes instead of
+	// net/http's per-connection buffers and goroutine (slowbody.go).
+	// BodyTimeout is how long the whole body may take from the end of its
+	// headers (0 = DefaultBodyTimeout, negative: bodies are always read in
+	// the handler, within the server's read timeout).
+	BodyGrace   time.Duration
+	BodyTimeout time.Duration
 	// Shutdown, when done, ends every long-poll at once (they answer the
 	// current state) and every change stream; nil means never.
 	Shutdown context.Context
@@ -177,6 +187,9 @@ func (h *handler) serve(w http.ResponseWriter, r *http.Request, c *Call, out []b
 	if buf != nil {
 		defer h.putBuf(buf)
 	}
+	if err == errBodyHeld {
+		return statusParked, nil // the connection was handed over (slowbody.go)
+	}
 	if err == nil {
 		var parked bool
 		if parked, err = h.longPoll(ctx, w, r, o, c.Input, c.RequestID); parked && err == nil {
@@ -227,34 +240,50 @@ func (h *handler) prepare(w http.ResponseWriter, r *http.Request, c *Call) (*ope
 			return h.knownOp(r), nil, ctx, err
 		}
 	}
+	start := time.Now()
 	buf, err := h.readBody(w, r)
+	if err == errBodyHeld {
+		if h.holdBody(w, r, c.RequestID, buf, start) {
+			return nil, buf, ctx, errBodyHeld
+		}
+		err = h.readRest(w, r, buf, start)
+	}
 	if err != nil {
 		return h.knownOp(r), buf, ctx, err
 	}
-	body := buf.Bytes()
+	o, actx, err := h.decodeAndAuthorize(r, c, buf.Bytes())
+	if actx != nil {
+		ctx = actx
+	}
+	return o, buf, ctx, err
+}
+
+// decodeAndAuthorize finds the operation of a request whose body has been
+// read, decodes its input and authorizes it. It returns the operation (nil
+// when unknown), the context of the caller's identity when authorized (nil
+// without an authorizer) and the error that rejects the request; c.Input
+// is set once authorized.
+func (h *handler) decodeAndAuthorize(r *http.Request, c *Call, body []byte) (*operation, context.Context, error) {
 	target := r.Header.Get("X-Amz-Target")
 	o := h.table.lookup(target)
 	if o == nil {
-		return nil, buf, ctx, h.reject(r, body, opName(target), h.unknownOperation(target))
+		return nil, nil, h.reject(r, body, opName(target), h.unknownOperation(target))
 	}
 	in := o.newInput()
 	dec := h.getDecoder()
-	err = dec.decodeInput(o.input, body, o.name, in)
+	err := dec.decodeInput(o.input, body, o.name, in)
 	h.putDecoder(dec)
 	if err != nil {
-		return o, buf, ctx, h.reject(r, body, o.name, err)
+		return o, nil, h.reject(r, body, o.name, err)
 	}
+	var ctx context.Context
 	if h.auth != nil {
-		actx, err := h.auth.Authorize(r, body, o.name, in)
-		if err != nil {
-			return o, buf, ctx, err
-		}
-		if actx != nil {
-			ctx = actx
+		if ctx, err = h.auth.Authorize(r, body, o.name, in); err != nil {
+			return o, nil, err
 		}
 	}
 	c.Input = in
-	return o, buf, ctx, nil
+	return o, ctx, nil
 }
 
 // knownOp is the operation of the request's target, or nil.
@@ -319,16 +348,30 @@ func tooLarge(limit int64) error {
 // The buffer grows with the bytes actually received: a declared
 // Content-Length is checked against the limit (before) but never used to
 // size anything, so a client that declares 1 MiB and sends 150 bytes costs
-// about 150 bytes.
+// about 150 bytes. A body still arriving after the grace (slowbody.go) is
+// errBodyHeld, with what arrived in the buffer.
 func (h *handler) readBody(w http.ResponseWriter, r *http.Request) (*bytes.Buffer, error) {
 	buf := h.getBuf()
 	if r.Body == nil || r.Body == http.NoBody {
 		return buf, nil
 	}
+	if read, err := h.graceRead(w, r, buf); read {
+		return buf, err
+	}
 	if _, err := buf.ReadFrom(http.MaxBytesReader(w, r.Body, h.maxBody)); err != nil {
 		return buf, readError(err, h.maxBody)
 	}
 	return buf, nil
+}
+
+// readRest reads the rest of a body that outlived its grace in the
+// handler, when its connection could not be held after all.
+func (h *handler) readRest(w http.ResponseWriter, r *http.Request, buf *bytes.Buffer, start time.Time) error {
+	http.NewResponseController(w).SetReadDeadline(start.Add(h.ext.bodyTimeout))
+	if _, err := buf.ReadFrom(http.MaxBytesReader(w, r.Body, h.maxBody-int64(buf.Len()))); err != nil {
+		return readError(err, h.maxBody)
+	}
+	return nil
 }
 
 func readError(err error, limit int64) error {

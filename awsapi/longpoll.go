@@ -1,9 +1,11 @@
 package awsapi
 
 import (
+	"cmp"
 	"context"
 	"log/slog"
 	"math/rand/v2"
+	"net"
 	"net/http"
 	"strconv"
 	"strings"
@@ -38,6 +40,9 @@ type extensions struct {
 	waiter       RevisionWaiter
 	lot          *lot // parked long-polls, when waiter is also a RevisionWatcher
 	streams      *streamLot
+	bodies       *holding[struct{}, *heldBody] // slow bodies (slowbody.go)
+	bodyGrace    time.Duration
+	bodyTimeout  time.Duration
 	watch        WatchSource
 	shutdown     context.Context
 	heartbeat    time.Duration
@@ -47,7 +52,12 @@ type extensions struct {
 
 func newExtensions(cfg Config) extensions {
 	x := extensions{waiter: cfg.Waiter, watch: cfg.Watch, shutdown: cfg.Shutdown,
-		heartbeat: cfg.WatchHeartbeat, writeTimeout: cfg.WatchWriteTimeout, resumer: cfg.Resumer}
+		heartbeat: cfg.WatchHeartbeat, writeTimeout: cfg.WatchWriteTimeout, resumer: cfg.Resumer,
+		bodyGrace: cmp.Or(cfg.BodyGrace, DefaultBodyGrace), bodyTimeout: cmp.Or(cfg.BodyTimeout, DefaultBodyTimeout)}
+	if x.bodyTimeout > 0 {
+		x.bodies = newHolding[struct{}, *heldBody](nil)
+		x.bodies.onShutdown(cfg.Shutdown, (*heldBody).end)
+	}
 	if rw, ok := cfg.Waiter.(RevisionWatcher); ok {
 		x.lot = newLot(rw, cfg.Shutdown)
 	}
@@ -75,24 +85,12 @@ const statusParked = -1
 // parks the request (park.go), or else waits here. It returns InvalidInput
 // naming the header for a bad header; the end of the wait is not an error.
 func (h *handler) longPoll(ctx context.Context, w http.ResponseWriter, r *http.Request, o *operation, in any, reqID string) (parked bool, err error) {
-	var key pollKey
-	switch in := in.(type) {
-	case *cloudmap.DiscoverInstancesInput:
-		key = pollKey{ns: in.NamespaceName, svc: in.ServiceName, owner: in.OwnerAccount}
-	case *cloudmap.DiscoverInstancesRevisionInput:
-		key = pollKey{ns: in.NamespaceName, svc: in.ServiceName, owner: in.OwnerAccount}
-	default:
-		return false, nil
-	}
-	key.cell, _ = cloudmap.CellFrom(ctx)
-	index, wait, ok, err := parseLongPoll(r.Header)
-	if err != nil || !ok || h.ext.waiter == nil {
+	key, index, wait, ok, err := h.pollPlan(ctx, r, in)
+	if err != nil || !ok {
 		return false, err
 	}
-	wait += rand.N(wait/16 + 1)
 	if h.ext.lot != nil {
-		rev, _, err := h.ext.lot.src.WatchRevision(key.cell, key.ns, key.svc, key.owner)
-		if err != nil || rev != index {
+		if !h.stillCurrent(key, index) {
 			return false, nil // answer at once
 		}
 		if h.park(w, r, o, in, reqID, key, index, wait) {
@@ -104,15 +102,64 @@ func (h *handler) longPoll(ctx context.Context, w http.ResponseWriter, r *http.R
 	rc, end := http.NewResponseController(w), time.Now().Add(wait+30*time.Second)
 	rc.SetWriteDeadline(end)
 	rc.SetReadDeadline(end)
+	if err := h.waitRevision(ctx, key, index, wait); err != nil && r.Context().Err() != nil {
+		return false, err // the client went away
+	}
+	return false, nil
+}
+
+// longPollHeld is longPoll for a request whose connection is already held
+// (slowbody.go): it parks the request with its connection, or waits in
+// the caller's goroutine.
+func (h *handler) longPollHeld(ctx context.Context, conn net.Conn, r *http.Request, o *operation, in any, reqID string) (parked bool, err error) {
+	key, index, wait, ok, err := h.pollPlan(ctx, r, in)
+	if err != nil || !ok {
+		return false, err
+	}
+	if h.ext.lot != nil {
+		return h.stillCurrent(key, index) && h.parkConn(conn, r, o, in, reqID, key, index, wait), nil
+	}
+	h.waitRevision(ctx, key, index, wait)
+	return false, nil
+}
+
+// pollPlan reads what a discovery request's long-poll headers ask: the
+// service to wait on, the index the client has and the wait (with its
+// jitter); ok is false when the request does not wait.
+func (h *handler) pollPlan(ctx context.Context, r *http.Request, in any) (key pollKey, index int64, wait time.Duration, ok bool, err error) {
+	switch in := in.(type) {
+	case *cloudmap.DiscoverInstancesInput:
+		key = pollKey{ns: in.NamespaceName, svc: in.ServiceName, owner: in.OwnerAccount}
+	case *cloudmap.DiscoverInstancesRevisionInput:
+		key = pollKey{ns: in.NamespaceName, svc: in.ServiceName, owner: in.OwnerAccount}
+	default:
+		return key, 0, 0, false, nil
+	}
+	key.cell, _ = cloudmap.CellFrom(ctx)
+	index, wait, ok, err = parseLongPoll(r.Header)
+	if err != nil || !ok || h.ext.waiter == nil {
+		return key, 0, 0, false, err
+	}
+	return key, index, wait + rand.N(wait/16+1), true, nil
+}
+
+// stillCurrent reports whether index is the service's revision (the
+// long-poll must wait); a service that is gone answers at once.
+func (h *handler) stillCurrent(key pollKey, index int64) bool {
+	rev, _, err := h.ext.lot.src.WatchRevision(key.cell, key.ns, key.svc, key.owner)
+	return err == nil && rev == index
+}
+
+// waitRevision waits in the caller's goroutine until the service's
+// revision differs from index, the wait ends, ctx ends or the server
+// shuts down.
+func (h *handler) waitRevision(ctx context.Context, key pollKey, index int64, wait time.Duration) error {
 	ctx, cancel := context.WithTimeout(ctx, wait) // ctx carries the caller's cell
 	defer cancel()
 	if h.ext.shutdown != nil {
 		defer context.AfterFunc(h.ext.shutdown, cancel)()
 	}
-	if err := h.ext.waiter.WaitRevision(ctx, key.ns, key.svc, key.owner, index); err != nil && r.Context().Err() != nil {
-		return false, err // the client went away
-	}
-	return false, nil
+	return h.ext.waiter.WaitRevision(ctx, key.ns, key.svc, key.owner, index)
 }
 
 // parseLongPoll reads the long-poll headers; ok is false when the request

@@ -1,12 +1,10 @@
 package awsapi
 
 import (
-	"bufio"
 	"context"
 	"net"
 	"net/http"
 	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -15,7 +13,7 @@ import (
 )
 
 // Parked long-polls. A long-poll that must wait gives its connection up
-// to the handler (http.Hijacker) instead of holding a goroutine and
+// to the handler (hold.go) instead of holding a goroutine and
 // net/http's buffers for the whole wait: it is then a parked request (the
 // connection, the decoded input and a timer, about a kilobyte), grouped by
 // the service it waits on. A group waits on the view with a function the
@@ -74,11 +72,11 @@ type parked struct {
 	o     *operation
 	in    any
 	reqID string
-	req   http.Request // for the hooks: a copy without the body (its connection is the lot's)
+	req   *http.Request // for the hooks (heldRequest: its connection is the lot's)
 	key   pollKey
 	index int64
 	conn  net.Conn
-	rw    *bufio.ReadWriter
+	close bool // the answer closes the connection (bytes of a next request were read with this one)
 	done  atomic.Bool
 	timer atomic.Pointer[time.Timer]
 }
@@ -97,40 +95,45 @@ func (h *handler) park(w http.ResponseWriter, r *http.Request, o *operation, in 
 	if h.ext.lot == nil {
 		return false
 	}
-	hj, ok := w.(http.Hijacker)
-	if !ok {
+	conn, rw := takeOver(w)
+	if conn == nil {
 		return false
 	}
-	conn, rw, err := hj.Hijack()
-	if err != nil {
-		return false
-	}
-	conn.SetDeadline(time.Time{}) // the server's read and write timeouts no longer apply
-	// Nothing parked may hold net/http's state of the connection (its 4 KB
-	// read buffer among it) for the whole wait: the hooks read the
-	// request's method, URL, headers and addresses, not its body (which
-	// holds that state), and reqID is copied out of the handler's
-	// per-request allocation (which holds the request).
-	// Nor its context, which ended with the handler: the copy's is
-	// Background (the answer's context carries the caller's cell).
-	p := &parked{h: h, o: o, in: in, reqID: strings.Clone(reqID), req: *r.WithContext(context.Background()), key: key, index: index, conn: conn}
-	p.req.Body, p.req.GetBody = http.NoBody, nil
-	if rw.Reader.Buffered() > 0 {
-		p.rw = rw // a pipelined request follows: answer now, then close
+	p := &parked{h: h, o: o, in: in, reqID: heldID(reqID), req: heldRequest(r), key: key, index: index, conn: conn}
+	if rw.Reader.Buffered() > 0 { // a pipelined request follows: answer now, then close
+		p.close = true
 		p.finish()
 		return true
 	}
-	h.ext.lot.add(p)
-	p.timer.Store(time.AfterFunc(wait, p.finish))
+	p.wait(wait)
+	return true
+}
+
+// parkConn parks a long-poll whose connection is already held (its body
+// arrived slowly, slowbody.go); false when there is no lot. Its answer
+// closes the connection.
+func (h *handler) parkConn(conn net.Conn, r *http.Request, o *operation, in any, reqID string, key pollKey, index int64, wait time.Duration) bool {
+	if h.ext.lot == nil {
+		return false
+	}
+	p := &parked{h: h, o: o, in: in, reqID: reqID, req: r, key: key, index: index, conn: conn, close: true}
+	p.wait(wait)
+	return true
+}
+
+// wait parks p in the group of its service for at most d.
+func (p *parked) wait(d time.Duration) {
+	l := p.h.ext.lot
+	l.add(p)
+	p.timer.Store(time.AfterFunc(d, p.finish))
 	if p.done.Load() { // finished before its timer was stored
 		p.timer.Load().Stop()
 	}
 	// A change between the caller's look at the revision and the add may
 	// have been taken by the group before p was in it: look again.
-	if rev, _, err := h.ext.lot.src.WatchRevision(key.cell, key.ns, key.svc, key.owner); err != nil || rev != index {
+	if !p.h.stillCurrent(p.key, p.index) {
 		p.finish()
 	}
-	return true
 }
 
 // add parks p in the group of its service; the first member of a group
@@ -247,6 +250,7 @@ func (p *parked) stopTimer() {
 // then closes it. With now set it writes only what the socket takes at
 // once and leaves the rest to a goroutine of its own.
 func (p *parked) answer(now bool) {
+	defer p.h.recoverHeld(p.conn, p.reqID)
 	ctx := context.Background()
 	if p.key.cell != (cloudmap.Cell{}) {
 		ctx = cloudmap.WithCell(ctx, p.key.cell) // answered in the caller's cell
@@ -254,7 +258,7 @@ func (p *parked) answer(now bool) {
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	hw := headerWriter{}
 	out := p.h.getOut()
-	c := &Call{RequestID: p.reqID, Request: &p.req, Input: p.in}
+	c := &Call{RequestID: p.reqID, Request: p.req, Input: p.in}
 	status, body := p.h.invoke(ctx, hw, c, p.o, (*out)[:0])
 	cancel()
 	b := make([]byte, 0, 256+len(body))
@@ -323,13 +327,5 @@ func (p *parked) written(err error) {
 // did not ask to close, and when no bytes of a next request were read
 // with this one (they are in net/http's buffer, gone with it).
 func (p *parked) keepAlive() bool {
-	return p.h.ext.resumer != nil && p.rw == nil && !p.req.Close && p.req.ProtoAtLeast(1, 1)
+	return p.h.ext.resumer != nil && !p.close && !p.req.Close && p.req.ProtoAtLeast(1, 1)
 }
-
-// headerWriter collects the headers errorBody sets.
-type headerWriter http.Header
-
-func (h headerWriter) Header() http.Header         { return http.Header(h) }
-func (h headerWriter) Write(b []byte) (int, error) { return len(b), nil }
-func (h headerWriter) WriteHeader(int)             {}
-func (h headerWriter) Get(k string) string         { return http.Header(h).Get(k) }

@@ -16,7 +16,7 @@ import (
 )
 
 // Change streams on HTTP/1.x give their connection up to the handler
-// (http.Hijacker), like parked long-polls (park.go): a stream is then its
+// (hold.go), like parked long-polls (park.go): a stream is then its
 // connection and the last state it sent (a cursor), grouped by what it
 // watches. A group waits on the view with a function the view calls at
 // the next change (no goroutine per group; one goroutine for the lot beats
@@ -100,15 +100,10 @@ func newStreamLot(src WatchSource, heartbeat time.Duration, log func(string, ...
 // the snapshot, and adds the stream to its group; false when the
 // connection cannot be taken over (the caller serves the stream itself).
 func (l *streamLot) adopt(w http.ResponseWriter, s *stream, reqID, id string, snap *watchSnapshot) bool {
-	hj, ok := w.(http.Hijacker)
-	if !ok {
+	conn, _ := takeOver(w)
+	if conn == nil {
 		return false
 	}
-	conn, _, err := hj.Hijack()
-	if err != nil {
-		return false
-	}
-	conn.SetDeadline(time.Time{})
 	a := &adopted{s: s, conn: conn, raw: rawConn(conn), lot: l}
 	s.out = connSink{conn}
 	s.buf = append(s.buf, "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-cache\r\n"+

@@ -244,9 +244,9 @@ func (l *Limiter) oldestIdle() []*conn {
 // go through c.
 func (c *conn) NetConn() net.Conn { return c.Conn }
 
-// Close closes the connection and releases its place.
+// Close releases the connection's place and closes it: in that order, so
+// that once its peer sees the close, the counts no longer include it.
 func (c *conn) Close() error {
-	err := c.Conn.Close()
 	l := c.l
 	l.mu.Lock()
 	if !c.released {
@@ -266,7 +266,7 @@ func (c *conn) Close() error {
 		}
 	}
 	l.mu.Unlock()
-	return err
+	return c.Conn.Close()
 }
 
 // ConnState follows the connections' states; set it as

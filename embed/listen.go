@@ -80,7 +80,7 @@ func (s *Server) startAPI() error {
 	s.resumer = awsapi.NewResumer()                               // answered long-polls keep their connection (listenAPI wraps the listener)
 	handler := awsapi.NewHandler(api{renewing{s.reg, s.lease}, s.view}, awsapi.Config{
 		Logger: s.log.With("component", "api"), Authorizer: s.auth,
-		Waiter: s.view, Watch: s.view, Shutdown: waitCtx, Resumer: s.resumer,
+		Waiter: s.view, Watch: s.view, Shutdown: waitCtx, BodyTimeout: apiReadTimeout, Resumer: s.resumer,
 		Hooks: append(s.apiHooks(), g.hook),
 	})
 	if err := s.listenAPI(handler, endWaits); err != nil {
@@ -89,6 +89,10 @@ func (s *Server) startAPI() error {
 	}
 	return nil
 }
+
+// apiReadTimeout bounds the time to read a request (its headers and body);
+// a slow body read off net/http (awsapi's BodyTimeout) has the same bound.
+const apiReadTimeout = 30 * time.Second
 
 // listenAPI binds the API listener and serves handler on it; endWaits is
 // called when the server shuts down.
@@ -103,7 +107,7 @@ func (s *Server) listenAPI(handler http.Handler, endWaits func()) error {
 	s.api = &http.Server{
 		Handler:           admitted(s.conns, s.withRoute53(handler)),
 		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       30 * time.Second,
+		ReadTimeout:       apiReadTimeout,
 		WriteTimeout:      30 * time.Second,
 		IdleTimeout:       120 * time.Second,
 		MaxHeaderBytes:    64 << 10,

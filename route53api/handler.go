@@ -47,6 +47,16 @@ type Authorizer interface {
 	AuthorizeRoute53(r *http.Request, body []byte, operation, resource string) (ZoneCheck, error)
 }
 
+// HeaderChecker is an optional interface of an Authorizer.
+// CheckRoute53Headers is called before the body is read and gets only the
+// request's headers (and URL); an error rejects the request at once,
+// without reading the body and with the connection closed after the
+// answer, so that a caller without a usable key cannot make the server
+// hold a body for it.
+type HeaderChecker interface {
+	CheckRoute53Headers(r *http.Request) error
+}
+
 // Config configures a Handler.
 type Config struct {
 	// Region is the VPCRegion reported for the VPC of a private zone.
@@ -91,6 +101,13 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			h.writeError(w, reqID, errors.New("panic"))
 		}
 	}()
+	if hc, ok := h.auth.(HeaderChecker); ok {
+		if err := hc.CheckRoute53Headers(r); err != nil {
+			w.Header().Set("Connection", "close") // do not wait for the unread body
+			h.writeError(w, reqID, err)
+			return
+		}
+	}
 	out, err := h.serve(r)
 	if err != nil {
 		h.writeError(w, reqID, err)
