@@ -23,10 +23,11 @@ import (
 // each with a share): each answer runs the operation through the hooks
 // like any request, is written with one write(2) that does not wait (an
 // answer is a few hundred bytes, a fresh socket's buffer takes it), and
-// closes the connection (the client opens a new one for its next
-// long-poll). An answer the socket does not take at once, or on TLS, is
-// written on a goroutine of its own with the write timeout. HTTP/2
-// connections cannot be handed over: their long-polls wait in the handler.
+// gives the connection back to the HTTP server for the client's next
+// request (resume.go), or closes it. An answer the socket does not take at
+// once, or on TLS, is written on a goroutine of its own with the write
+// timeout. HTTP/2 connections cannot be handed over: their long-polls wait
+// in the handler.
 
 // RevisionWatcher is what parked long-polls wait on (the view implements
 // it).
@@ -221,7 +222,7 @@ func (l *lot) close() {
 }
 
 // finish answers p once: at the end of its wait, or at shutdown (a
-// change answers through run).
+// change answers through step).
 func (p *parked) finish() {
 	if !p.done.CompareAndSwap(false, true) {
 		return
@@ -247,8 +248,9 @@ func (p *parked) stopTimer() {
 }
 
 // answer runs the operation and writes its response on the connection,
-// then closes it. With now set it writes only what the socket takes at
-// once and leaves the rest to a goroutine of its own.
+// then gives the connection back or closes it (written). With now set it
+// writes only what the socket takes at once and leaves the rest to a
+// goroutine of its own.
 func (p *parked) answer(now bool) {
 	defer p.h.recoverHeld(p.conn, p.reqID)
 	ctx := context.Background()
