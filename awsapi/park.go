@@ -1,6 +1,7 @@
 package awsapi
 
 import (
+	"container/heap"
 	"context"
 	"net"
 	"net/http"
@@ -15,7 +16,7 @@ import (
 // Parked long-polls. A long-poll that must wait gives its connection up
 // to the handler (hold.go) instead of holding a goroutine and
 // net/http's buffers for the whole wait: it is then a parked request (the
-// connection, the decoded input and a timer, about a kilobyte), grouped by
+// connection, the decoded input and the end of its wait), grouped by
 // the service it waits on. A group waits on the view with a function the
 // view calls at the service's next change (no goroutine per service):
 // that step takes the requests whose index is no longer current out of
@@ -54,6 +55,34 @@ type lot struct {
 	mu     sync.Mutex
 	groups map[pollKey]*pollGroup
 	closed bool
+	// The ends of the waits: one timer for the lot, at the earliest end,
+	// instead of one per long-poll (a quarter of a kilobyte each).
+	ends  endHeap
+	timer *time.Timer
+}
+
+// endHeap is the parked long-polls by the end of their wait (a min-heap;
+// each knows its index, -1 when out).
+type endHeap []*parked
+
+func (e endHeap) Len() int           { return len(e) }
+func (e endHeap) Less(i, j int) bool { return e[i].end.Before(e[j].end) }
+func (e endHeap) Swap(i, j int) {
+	e[i], e[j] = e[j], e[i]
+	e[i].at, e[j].at = i, j
+}
+func (e *endHeap) Push(x any) {
+	p := x.(*parked)
+	p.at = len(*e)
+	*e = append(*e, p)
+}
+func (e *endHeap) Pop() any {
+	old := *e
+	p := old[len(old)-1]
+	old[len(old)-1] = nil
+	*e = old[:len(old)-1]
+	p.at = -1
+	return p
 }
 
 // pollGroup is the parked long-polls of one service. It waits for the
@@ -79,7 +108,8 @@ type parked struct {
 	conn  net.Conn
 	close bool // the answer closes the connection (bytes of a next request were read with this one)
 	done  atomic.Bool
-	timer atomic.Pointer[time.Timer]
+	end   time.Time // the end of its wait
+	at    int       // its index in lot.ends, -1 when out; guarded by lot.mu
 }
 
 func newLot(src RevisionWatcher, shutdown context.Context) *lot {
@@ -100,7 +130,7 @@ func (h *handler) park(w http.ResponseWriter, r *http.Request, o *operation, in 
 	if conn == nil {
 		return false
 	}
-	p := &parked{h: h, o: o, in: in, reqID: heldID(reqID), req: heldRequest(r), key: key, index: index, conn: conn}
+	p := &parked{h: h, o: o, in: in, reqID: heldID(reqID), req: heldRequest(r), key: key, index: index, conn: conn, at: -1}
 	if rw.Reader.Buffered() > 0 { // a pipelined request follows: answer now, then close
 		p.close = true
 		p.finish()
@@ -117,7 +147,7 @@ func (h *handler) parkConn(conn net.Conn, r *http.Request, o *operation, in any,
 	if h.ext.lot == nil {
 		return false
 	}
-	p := &parked{h: h, o: o, in: in, reqID: reqID, req: r, key: key, index: index, conn: conn, close: true}
+	p := &parked{h: h, o: o, in: in, reqID: reqID, req: r, key: key, index: index, conn: conn, close: true, at: -1}
 	p.wait(wait)
 	return true
 }
@@ -125,11 +155,8 @@ func (h *handler) parkConn(conn net.Conn, r *http.Request, o *operation, in any,
 // wait parks p in the group of its service for at most d.
 func (p *parked) wait(d time.Duration) {
 	l := p.h.ext.lot
+	p.end = time.Now().Add(d)
 	l.add(p)
-	p.timer.Store(time.AfterFunc(d, p.finish))
-	if p.done.Load() { // finished before its timer was stored
-		p.timer.Load().Stop()
-	}
 	// A change between the caller's look at the revision and the add may
 	// have been taken by the group before p was in it: look again.
 	if !p.h.stillCurrent(p.key, p.index) {
@@ -153,10 +180,46 @@ func (l *lot) add(p *parked) {
 		l.groups[p.key] = g
 	}
 	g.waiters[p] = struct{}{}
+	heap.Push(&l.ends, p)
+	if l.ends[0] == p { // the earliest end
+		if l.timer == nil {
+			l.timer = time.AfterFunc(time.Until(p.end), l.expire)
+		} else {
+			l.timer.Reset(time.Until(p.end))
+		}
+	}
 	gen := g.gen
 	l.mu.Unlock()
 	if fresh {
 		l.step(g, gen)
+	}
+}
+
+// expire answers the long-polls whose wait has ended and sets the timer
+// to the next end.
+func (l *lot) expire() {
+	var due []*parked
+	now := time.Now()
+	l.mu.Lock()
+	for len(l.ends) > 0 && !l.ends[0].end.After(now) {
+		due = append(due, heap.Pop(&l.ends).(*parked))
+	}
+	if len(l.ends) > 0 {
+		l.timer.Reset(time.Until(l.ends[0].end))
+	}
+	l.mu.Unlock()
+	for _, p := range due {
+		p.finish()
+	}
+}
+
+// unpark takes p out of its group and of the ends. Caller holds l.mu.
+func (l *lot) unpark(g *pollGroup, p *parked) {
+	if g != nil {
+		delete(g.waiters, p)
+	}
+	if p.at >= 0 {
+		heap.Remove(&l.ends, p.at)
 	}
 }
 
@@ -166,9 +229,7 @@ func (l *lot) add(p *parked) {
 func (l *lot) remove(p *parked) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if g := l.groups[p.key]; g != nil {
-		delete(g.waiters, p)
-	}
+	l.unpark(l.groups[p.key], p)
 }
 
 // step is a group's wait ending (call gen of AfterRevision, or its
@@ -195,7 +256,7 @@ func (l *lot) step(g *pollGroup, gen uint64) {
 	for p := range g.waiters {
 		if (err != nil || p.index != rev) && p.done.CompareAndSwap(false, true) {
 			due = append(due, p)
-			delete(g.waiters, p)
+			l.unpark(g, p)
 		}
 	}
 	if err != nil && l.groups[g.key] == g {
@@ -230,22 +291,12 @@ func (p *parked) finish() {
 	if p.h.ext.lot != nil {
 		p.h.ext.lot.remove(p)
 	}
-	p.stopTimer()
 	go p.answer(false)
 }
 
 // answerNow answers p, whose done flag its caller set, in the caller's
 // goroutine as far as the socket takes the answer at once.
-func (p *parked) answerNow() {
-	p.stopTimer()
-	p.answer(true)
-}
-
-func (p *parked) stopTimer() {
-	if t := p.timer.Load(); t != nil {
-		t.Stop()
-	}
-}
+func (p *parked) answerNow() { p.answer(true) }
 
 // answer runs the operation and writes its response on the connection,
 // then gives the connection back or closes it (written). With now set it
