@@ -132,20 +132,29 @@ func TestLongPoll_ShutdownAnswersWaiters(t *testing.T) {
 
 // A long-poll's connection stays open after its answer, over TLS too (the
 // connection given back to the server is the TLS one): the SDK's next
-// calls reuse it, and a client long-polling through changes opens no
-// connection per change.
+// long-poll goes on it, and a client long-polling through changes opens
+// no connection per change. (Go's transport itself drops a connection now
+// and then, when a response arrives before it has noted the request
+// written: one more connection is allowed; closing after each answer
+// would take six.)
 func TestLongPoll_KeepsItsConnection(t *testing.T) {
 	certFile, keyFile := selfSigned(t)
 	n := acceptance.MustStart(t, func(c *embed.Config) { c.TLSCert, c.TLSKey = certFile, keyFile })
-	var dials atomic.Int32
-	tr := &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true},
-		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
-			dials.Add(1)
-			return (&net.Dialer{}).DialContext(ctx, network, addr)
-		}}
-	t.Cleanup(tr.CloseIdleConnections)
-	c := sd.New(sd.Options{Region: "us-east-1", BaseEndpoint: aws.String(n.APIURL()), HTTPClient: &http.Client{Transport: tr},
-		Credentials: aws.AnonymousCredentials{}, APIOptions: []func(*middleware.Stack) error{acceptance.DisableHostPrefix}})
+	// client makes an SDK client with at most one connection (a call waits
+	// for it rather than opening another), counting the connections it
+	// opens.
+	client := func(dials *atomic.Int32) *sd.Client {
+		tr := &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}, MaxConnsPerHost: 1,
+			DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+				dials.Add(1)
+				return (&net.Dialer{}).DialContext(ctx, network, addr)
+			}}
+		t.Cleanup(tr.CloseIdleConnections)
+		return sd.New(sd.Options{Region: "us-east-1", BaseEndpoint: aws.String(n.APIURL()), HTTPClient: &http.Client{Transport: tr},
+			Credentials: aws.AnonymousCredentials{}, APIOptions: []func(*middleware.Stack) error{acceptance.DisableHostPrefix}})
+	}
+	var pollDials, otherDials atomic.Int32
+	poller, c := client(&pollDials), client(&otherDials)
 	op, err := c.CreateHttpNamespace(ctx, &sd.CreateHttpNamespaceInput{Name: aws.String("shop")})
 	if err != nil {
 		t.Fatal(err)
@@ -160,21 +169,20 @@ func TestLongPoll_KeepsItsConnection(t *testing.T) {
 		t.Fatal(err)
 	}
 	in := &sd.DiscoverInstancesRevisionInput{NamespaceName: aws.String("shop"), ServiceName: aws.String("cart")}
-	first, err := c.DiscoverInstancesRevision(ctx, in)
+	first, err := poller.DiscoverInstancesRevision(ctx, in)
 	if err != nil {
 		t.Fatal(err)
 	}
 	rev := *first.InstancesRevision
-	for i := range 3 {
+	for i := range 6 {
 		done := make(chan *sd.DiscoverInstancesRevisionOutput, 1)
 		go func() {
-			out, err := c.DiscoverInstancesRevision(ctx, in, longPoll(rev, "10m"))
+			out, err := poller.DiscoverInstancesRevision(ctx, in, longPoll(rev, "10m"))
 			if err != nil {
 				t.Error(err)
 			}
 			done <- out
 		}()
-		// on a second connection while the long-poll holds the first
 		_, err := c.RegisterInstance(ctx, &sd.RegisterInstanceInput{ServiceId: svc.Service.Id, InstanceId: aws.String(fmt.Sprint("i-", i)),
 			Attributes: map[string]string{"AWS_INSTANCE_IPV4": "10.0.0.1"}})
 		if err != nil {
@@ -186,7 +194,7 @@ func TestLongPoll_KeepsItsConnection(t *testing.T) {
 		}
 		rev = *out.InstancesRevision
 	}
-	if d := dials.Load(); d != 2 {
-		t.Fatalf("the client opened %d connections for 3 long-polls answered at changes and 3 registrations, want 2 (kept open)", d)
+	if d := pollDials.Load(); d > 2 {
+		t.Fatalf("the poller opened %d connections for a call and 6 long-polls answered at changes, want 1 (kept open)", d)
 	}
 }

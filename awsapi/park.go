@@ -142,12 +142,14 @@ func (h *handler) park(w http.ResponseWriter, r *http.Request, o *operation, in 
 
 // parkConn parks a long-poll whose connection is already held (its body
 // arrived slowly, slowbody.go); false when there is no lot. Its answer
-// closes the connection.
-func (h *handler) parkConn(conn net.Conn, r *http.Request, o *operation, in any, reqID string, key pollKey, index int64, wait time.Duration) bool {
+// closes the connection unless clean (nothing past the body was read
+// from it).
+func (h *handler) parkConn(conn net.Conn, r *http.Request, o *operation, in any, reqID string, key pollKey, index int64, wait time.Duration, clean bool) bool {
 	if h.ext.lot == nil {
 		return false
 	}
-	p := &parked{h: h, o: o, in: in, reqID: reqID, req: r, key: key, index: index, conn: conn, close: true, at: -1}
+	conn.SetReadDeadline(time.Time{}) // the body's: the body is read
+	p := &parked{h: h, o: o, in: in, reqID: reqID, req: r, key: key, index: index, conn: conn, close: !clean, at: -1}
 	p.wait(wait)
 	return true
 }

@@ -5,9 +5,9 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
-	"net/http/httptrace"
 	"strings"
 	"sync"
 	"testing"
@@ -264,7 +264,7 @@ func TestLongPoll_ChangeWhileParkingIsNotLost(t *testing.T) {
 
 // With a Resumer, the connection of an answered long-poll is given back
 // to the server: the answer does not close it, and the client's next
-// long-poll goes on the same connection, parks and is answered again.
+// long-poll, sent on the same connection, parks and is answered again.
 func TestLongPoll_ResumerKeepsTheConnection(t *testing.T) {
 	src := &fakeRevision{rev: 7, ch: make(chan struct{}), watched: make(chan struct{}, 64)}
 	api := &fakeAPI{Fn: func(ctx context.Context, op string, in any) (any, error) {
@@ -278,36 +278,26 @@ func TestLongPoll_ResumerKeepsTheConnection(t *testing.T) {
 	srv.Config.ConnState = res.ConnState
 	srv.Start()
 	t.Cleanup(srv.Close)
-	c := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 1}}
-	t.Cleanup(c.CloseIdleConnections)
-
+	c, err := net.Dial("tcp", srv.Listener.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	r := bufio.NewReader(c)
 	for i, index := range []int64{7, 8} {
-		reused := make(chan bool, 1)
-		done := make(chan string, 1)
-		go func() {
-			trace := &httptrace.ClientTrace{GotConn: func(info httptrace.GotConnInfo) { reused <- info.Reused }}
-			req, _ := http.NewRequestWithContext(httptrace.WithClientTrace(context.Background(), trace),
-				http.MethodPost, srv.URL, strings.NewReader(`{"NamespaceName":"ns","ServiceName":"web"}`))
-			req.Header.Set("X-Amz-Target", targetPrefix+"DiscoverInstancesRevision")
-			req.Header.Set("X-Cloudmap-Index", fmt.Sprint(index))
-			req.Header.Set("X-Cloudmap-Wait", "10m")
-			resp, err := c.Do(req)
-			if err != nil {
-				done <- err.Error()
-				return
-			}
-			defer resp.Body.Close()
-			b, _ := io.ReadAll(resp.Body)
-			done <- fmt.Sprint(resp.StatusCode, " ", string(b), " close=", resp.Close)
-		}()
-		if r := <-reused; r != (i == 1) {
-			t.Fatalf("long-poll %d: connection reused %v, want %v", i, r, i == 1)
-		}
-		for range 3 { // the handler's look, the group's, the look after parking
+		body := `{"NamespaceName":"ns","ServiceName":"web"}`
+		fmt.Fprintf(c, "POST / HTTP/1.1\r\nHost: x\r\nX-Amz-Target: %sDiscoverInstancesRevision\r\n"+
+			"X-Cloudmap-Index: %d\r\nX-Cloudmap-Wait: 10m\r\nContent-Length: %d\r\n\r\n%s", targetPrefix, index, len(body), body)
+		for range 2 { // the handler's look; the group's, or the look after parking
 			<-src.watched
 		}
 		src.set(index + 1)
-		if got, want := <-done, fmt.Sprintf(`200 {"InstancesRevision":%d} close=false`, index+1); got != want {
+		resp, err := http.ReadResponse(r, nil)
+		if err != nil {
+			t.Fatalf("long-poll %d on the same connection: %v", i, err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		if got, want := fmt.Sprint(resp.StatusCode, " ", string(b), " close=", resp.Close), fmt.Sprintf(`200 {"InstancesRevision":%d} close=false`, index+1); got != want {
 			t.Fatalf("long-poll %d: %s, want %s", i, got, want)
 		}
 	}
