@@ -19,6 +19,7 @@ import (
 	"github.com/cloudmap/cloudmap/acceptance"
 	"github.com/cloudmap/cloudmap/embed"
 	"github.com/cloudmap/cloudmap/etcd/etcdtest"
+	"github.com/cloudmap/cloudmap/storetest/teststore"
 )
 
 // queryFrom asks n's DNS server over UDP from the loopback address from.
@@ -225,6 +226,7 @@ func TestCells_Route53ZonesPerAccount(t *testing.T) {
 // The same views on etcd: namespaces written through one node, DNS asked
 // of the other.
 func TestCells_Etcd_DNSViewsByVPC(t *testing.T) {
+	teststore.Once(t) // etcd members of its own, not the chosen store
 	vpcs := func(c *embed.Config) {
 		c.VPCs = map[string][]netip.Prefix{
 			"vpc-a": {netip.MustParsePrefix("127.0.0.2/32")},

@@ -40,7 +40,10 @@ func countKeys(t *testing.T, n *acceptance.Node, prefix string) int {
 // (vpc-legacy) with the A-record service api and the instance i-legacy
 // (10.1.0.1, release=v1), and the HTTP namespace legacy-http tagged
 // team=core. It opens and serves unchanged, in the default cell.
+//
+// Pinned to bolt: the release's data is a bbolt file.
 func TestCells_ReleaseDataDirServesUnchanged(t *testing.T) {
+	onBolt := acceptance.OnBolt(t)
 	dir := t.TempDir()
 	b, err := os.ReadFile(filepath.Join("testdata", "release-datadir", bolt.FileName))
 	if err != nil {
@@ -49,7 +52,7 @@ func TestCells_ReleaseDataDirServesUnchanged(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, bolt.FileName), b, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	n := acceptance.MustStart(t, func(c *embed.Config) { c.DataDir = dir })
+	n := acceptance.MustStart(t, onBolt, func(c *embed.Config) { c.DataDir = dir })
 	check := func(n *acceptance.Node) {
 		t.Helper()
 		nss, err := n.Client.ListNamespaces(ctx, &sd.ListNamespacesInput{})

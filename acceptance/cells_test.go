@@ -16,6 +16,7 @@ import (
 	"github.com/cloudmap/cloudmap/acceptance"
 	"github.com/cloudmap/cloudmap/embed"
 	"github.com/cloudmap/cloudmap/etcd/etcdtest"
+	"github.com/cloudmap/cloudmap/storetest/teststore"
 )
 
 // A cell is one (account, region). Without keys (loopback), the region
@@ -184,6 +185,7 @@ func TestCells_IsolatedAndKeptOverRestart(t *testing.T) {
 }
 
 func TestCells_Etcd_TwoNodes(t *testing.T) {
+	teststore.Once(t) // etcd members of its own, not the chosen store
 	nodes := startNodes(t, 2, etcdtest.Start(t))
 	cells := sixCells()
 	populate(t, nodes[0], cells)
@@ -344,6 +346,7 @@ func TestCells_WorkerAndCheckerCoverEveryCell(t *testing.T) {
 // On etcd one elected node runs the operations of every cell, whichever
 // node accepted them.
 func TestCells_Etcd_OneWorkerForEveryCell(t *testing.T) {
+	teststore.Once(t) // etcd members of its own, not the chosen store
 	nodes := startNodes(t, 2, etcdtest.Start(t), func(c *embed.Config) { c.OperationDelay = 20 * time.Millisecond })
 	for i, n := range nodes {
 		for _, c := range sixCells()[:3] {

@@ -16,6 +16,7 @@ import (
 	"github.com/cloudmap/cloudmap/acceptance"
 	"github.com/cloudmap/cloudmap/embed"
 	"github.com/cloudmap/cloudmap/etcd/etcdtest"
+	"github.com/cloudmap/cloudmap/storetest/teststore"
 )
 
 // logBuffer is an io.Writer safe for concurrent log lines.
@@ -42,6 +43,7 @@ func (b *logBuffer) String() string {
 // view keeps serving what it had and keeps following new writes, the bad
 // records are logged, and a node started on top of them serves too.
 func TestCluster_ForeignKeys(t *testing.T) {
+	teststore.Once(t) // etcd members of its own, not the chosen store
 	endpoints := etcdtest.Start(t)
 	logs := &logBuffer{}
 	nodes := startNodes(t, 2, endpoints, func(c *embed.Config) {

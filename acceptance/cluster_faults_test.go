@@ -16,6 +16,7 @@ import (
 
 	"github.com/cloudmap/cloudmap/acceptance"
 	"github.com/cloudmap/cloudmap/etcd/etcdtest"
+	"github.com/cloudmap/cloudmap/storetest/teststore"
 )
 
 // noRetry makes one SDK call without the client's retries.
@@ -27,6 +28,7 @@ func noRetry(o *sd.Options) { o.RetryMaxAttempts = 1 }
 // the old leader left SUBMITTED or PENDING and those submitted after the
 // cut. Once the network heals, the old node follows again.
 func TestCluster_LeaderFailover(t *testing.T) {
+	teststore.Once(t) // etcd members of its own, not the chosen store
 	endpoints := etcdtest.Start(t)
 	proxies := make([]*proxy, 3)
 	nodes := make([]*acceptance.Node, 3)
@@ -142,6 +144,7 @@ func TestCluster_LeaderFailover(t *testing.T) {
 // 503 ServiceUnavailable, and everything recovers by itself when etcd is
 // back.
 func TestCluster_EtcdOutage(t *testing.T) {
+	teststore.Once(t) // etcd members of its own, not the chosen store
 	c := etcdtest.StartCluster(t, 1)
 	nodes := startNodes(t, 2, c.Endpoints())
 	svcID := dnsService(t, nodes[0], "outage.local", "db")
@@ -216,6 +219,7 @@ func TestCluster_EtcdOutage(t *testing.T) {
 // registration (an operation id returned, then SUCCESS) is there afterwards
 // on both nodes, and the API keeps working.
 func TestCluster_MemberLossUnderLoad(t *testing.T) {
+	teststore.Once(t) // etcd members of its own, not the chosen store
 	c := etcdtest.StartCluster(t, 3)
 	nodes := startNodes(t, 2, c.Endpoints())
 	svcID := dnsService(t, nodes[0], "loss.local", "q")

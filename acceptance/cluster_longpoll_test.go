@@ -12,11 +12,13 @@ import (
 	"github.com/cloudmap/cloudmap/acceptance"
 	"github.com/cloudmap/cloudmap/embed"
 	"github.com/cloudmap/cloudmap/etcd/etcdtest"
+	"github.com/cloudmap/cloudmap/storetest/teststore"
 )
 
 // Every node serves long-polls from its own view: a registration on one
 // node ends a long-poll waiting on another.
 func TestCluster_LongPollOnEveryNode(t *testing.T) {
+	teststore.Once(t) // etcd members of its own, not the chosen store
 	nodes := startNodes(t, 2, etcdtest.Start(t))
 	svcID := dnsService(t, nodes[0], "cluster.local", "web")
 	in := &sd.DiscoverInstancesInput{NamespaceName: aws.String("cluster.local"), ServiceName: aws.String("web")}
@@ -49,6 +51,7 @@ func TestCluster_LongPollOnEveryNode(t *testing.T) {
 // Renewals sent to a node that does not lead reach the leader's keeper:
 // b, renewed only through the follower, outlives a, never renewed.
 func TestCluster_LeaseRenewedThroughAFollower(t *testing.T) {
+	teststore.Once(t) // etcd members of its own, not the chosen store
 	// A leader change restarts every lease (grace): a longer leader TTL
 	// keeps a loaded machine from moving the leadership mid-test.
 	nodes := startNodes(t, 2, etcdtest.Start(t), func(c *embed.Config) { c.LeaderTTL = 10 * time.Second })

@@ -18,6 +18,7 @@ import (
 	"github.com/cloudmap/cloudmap/etcd"
 	"github.com/cloudmap/cloudmap/etcd/etcdtest"
 	"github.com/cloudmap/cloudmap/internal/testkit"
+	"github.com/cloudmap/cloudmap/storetest/teststore"
 )
 
 // clusterTimeout bounds every wait of the cluster tests.
@@ -155,6 +156,7 @@ func dnsService(t *testing.T, n *acceptance.Node, zone, name string) string {
 // (read-your-writes), the other nodes see it in discovery and DNS shortly
 // after, deregistrations too.
 func TestCluster_CrossNodeVisibility(t *testing.T) {
+	teststore.Once(t) // etcd members of its own, not the chosen store
 	nodes := startNodes(t, 3, etcdtest.Start(t))
 	svcID := dnsService(t, nodes[0], "cluster.local", "web")
 	for i, w := range nodes {
@@ -216,6 +218,7 @@ func leaders(nodes []*acceptance.Node) []int {
 // TestCluster_NodeRestartRebuildsView stops a node, writes on another, and
 // starts the first again: once Start returns it serves everything from etcd.
 func TestCluster_NodeRestartRebuildsView(t *testing.T) {
+	teststore.Once(t) // etcd members of its own, not the chosen store
 	nodes := startNodes(t, 2, etcdtest.Start(t))
 	svcID := dnsService(t, nodes[0], "restart.local", "api")
 	register(t, nodes[0], svcID, "before", map[string]string{"AWS_INSTANCE_IPV4": "10.1.0.1"})
@@ -251,6 +254,7 @@ func TestCluster_NodeRestartRebuildsView(t *testing.T) {
 // CreateService retry) completes, because the feed reports progress without
 // events and the view advances on it.
 func TestCluster_CommitsOutsideThePrefix(t *testing.T) {
+	teststore.Once(t) // etcd members of its own, not the chosen store
 	endpoints := etcdtest.Start(t)
 	nodes := startNodes(t, 2, endpoints)
 	other, err := etcd.Open(ctx, etcd.Config{Endpoints: endpoints, Prefix: "/someone-else/"})

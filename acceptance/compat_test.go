@@ -16,6 +16,7 @@ import (
 	"github.com/cloudmap/cloudmap/acceptance"
 	"github.com/cloudmap/cloudmap/embed"
 	"github.com/cloudmap/cloudmap/etcd/etcdtest"
+	"github.com/cloudmap/cloudmap/storetest/teststore"
 )
 
 // records is a DnsConfig with the record types (TTL 10) and the routing
@@ -317,6 +318,7 @@ func TestCompat_MotoStyle(t *testing.T) {
 // etcd, each run on one node, alternating: every node gives the guarantee
 // for the writes it takes.
 func TestCompat_MotoStyleCluster(t *testing.T) {
+	teststore.Once(t) // etcd members of its own, not the chosen store
 	nodes := startNodes(t, 2, etcdtest.Start(t))
 	for i := range motoRuns {
 		if misses := motoStyle(nodes[i%2].Client, i); len(misses) > 0 {

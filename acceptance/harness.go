@@ -60,6 +60,21 @@ func TestConfig(t testing.TB) embed.Config {
 	return cfg
 }
 
+// OnBolt is the MustStart option of a test pinned to the embedded store,
+// for what only bbolt has (a data dir to read, its commit counter,
+// /backup): the server keeps its data in t.TempDir() whatever store the
+// run chooses. The test then does not take the chosen store, so it runs
+// once (teststore.Once) when several are chosen.
+func OnBolt(t testing.TB) func(*embed.Config) {
+	t.Helper()
+	teststore.Once(t)
+	dir := t.TempDir()
+	return func(c *embed.Config) {
+		c.DataDir = dir
+		c.EtcdEndpoints = nil
+	}
+}
+
 func testLogger() *slog.Logger {
 	if os.Getenv("CLOUDMAP_TEST_LOG") != "" {
 		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))

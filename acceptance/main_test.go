@@ -6,12 +6,12 @@ import (
 	"github.com/cloudmap/cloudmap/storetest/teststore"
 )
 
-// TestMain runs the tests on bolt whatever CLOUDMAP_TEST_STORE says (a
-// server has no in-memory store). acceptance.TestConfig puts single nodes
-// on etcd when a run chooses it, and every test passes there except three
-// that need the embedded store (TestCells_ReleaseDataDirServesUnchanged
-// reads a bolt data dir, TestAdmin_MetricsCountWhatTheServerDid counts
-// bolt commits, TestAdmin_Token backs up over /backup): once they pin bolt,
-// MainOn(m, "bolt", "etcd") runs the suite on both. The cluster tests run
-// on etcd members of their own either way.
-func TestMain(m *testing.M) { teststore.MainOn(m, "bolt") }
+// TestMain runs the tests on the stores CLOUDMAP_TEST_STORE chooses among
+// the two a server has: bolt (a data dir in t.TempDir()) and etcd (a
+// prefix of one embedded member, acceptance.TestConfig). A server has no
+// in-memory store, so mem, the quick default, runs them on bolt. Three
+// tests need what only bolt has and pin it (acceptance.OnBolt: a release's
+// data dir, the commit counter, /backup); the cluster tests start etcd
+// members of their own. Neither takes the chosen store: with several
+// chosen, they run in the first store's run only (teststore.Once).
+func TestMain(m *testing.M) { teststore.MainOn(m, "bolt", "etcd") }

@@ -25,6 +25,7 @@ import (
 	"github.com/cloudmap/cloudmap/acceptance"
 	"github.com/cloudmap/cloudmap/embed"
 	"github.com/cloudmap/cloudmap/etcd/etcdtest"
+	"github.com/cloudmap/cloudmap/storetest/teststore"
 )
 
 // adminGet sends GET path to the node's admin listener with the bearer
@@ -72,8 +73,11 @@ func metricValue(t *testing.T, exposition, series string) float64 {
 
 func withAdmin(cfg *embed.Config) { cfg.AdminAddr = "127.0.0.1:0" }
 
+// Pinned to bolt: cloudmap_store_commits_total counts the embedded store's
+// group commits (an etcd server has no such counter); every other series
+// here is the same on etcd.
 func TestAdmin_MetricsCountWhatTheServerDid(t *testing.T) {
-	n := acceptance.MustStart(t, withAdmin)
+	n := acceptance.MustStart(t, acceptance.OnBolt(t), withAdmin)
 	nsID := createPrivateNamespace(t, n, "metrics.local", 60)
 	svc := createService(t, n, &sd.CreateServiceInput{Name: aws.String("web"), NamespaceId: &nsID,
 		DnsConfig: &types.DnsConfig{DnsRecords: []types.DnsRecord{{Type: types.RecordTypeA, TTL: aws.Int64(60)}}}})
@@ -154,6 +158,7 @@ func TestAdmin_HealthAndReadiness(t *testing.T) {
 // /readyz answers 503 with one line per failing check (the store, etcd's
 // leader) while /healthz stays 200; readiness comes back with etcd.
 func TestAdmin_ReadyzNamesEveryFailingCheckWhenEtcdIsDown(t *testing.T) {
+	teststore.Once(t) // etcd members of its own, not the chosen store
 	c := etcdtest.StartCluster(t, 1)
 	n := acceptance.MustStart(t, withAdmin, func(cfg *embed.Config) {
 		cfg.EtcdEndpoints = c.Endpoints()
@@ -191,7 +196,9 @@ func TestAdmin_Token(t *testing.T) {
 		}
 	})
 	t.Run("token required but on probes", func(t *testing.T) {
-		n := acceptance.MustStart(t, withAdmin, func(c *embed.Config) { c.AdminToken = "s3cret" })
+		// Pinned to bolt: /backup serves the embedded store's file (on
+		// etcd it answers 501 and names etcdctl snapshot).
+		n := acceptance.MustStart(t, acceptance.OnBolt(t), withAdmin, func(c *embed.Config) { c.AdminToken = "s3cret" })
 		for _, path := range []string{"/metrics", "/backup"} {
 			if status, _ := adminGet(t, n, path, ""); status != http.StatusUnauthorized {
 				t.Errorf("%s without token: %d, want 401", path, status)

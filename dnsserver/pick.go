@@ -4,6 +4,7 @@ import (
 	"math/rand/v2"
 	"net/netip"
 	"slices"
+	"strings"
 
 	"github.com/miekg/dns"
 
@@ -160,9 +161,13 @@ func addRecords(m *dns.Msg, e *cloudmap.ServiceEntry, name string, rec cloudmap.
 // srvTarget is the SRV target of an instance:
 // <instance-id>.<service-name>.<namespace-name>.
 func srvTarget(e *cloudmap.ServiceEntry, id string) string {
-	ns := e.Namespace.Name
-	if len(ns) > 0 && ns[len(ns)-1] == '.' {
-		ns = ns[:len(ns)-1]
-	}
-	return id + "." + e.Service.Name + "." + ns + "."
+	return id + "." + e.Service.Name + "." + zoneName(e) + "."
 }
+
+// srvTargetLen is the length of srvTarget(e, id) without its final dot.
+func srvTargetLen(e *cloudmap.ServiceEntry, id string) int {
+	return len(id) + len(e.Service.Name) + len(zoneName(e)) + 2
+}
+
+// zoneName is the name of the service's namespace without a final dot.
+func zoneName(e *cloudmap.ServiceEntry) string { return strings.TrimSuffix(e.Namespace.Name, ".") }

@@ -109,6 +109,10 @@ func hasValue(e *cloudmap.ServiceEntry, in *cloudmap.InstanceEntry, t cloudmap.R
 	return ok
 }
 
+// maxNameLen is the longest name in presentation format, without its final
+// dot: 253 bytes are 255 on the wire (RFC 1035 section 3.1).
+const maxNameLen = 253
+
 // value reports whether the instance provides a valid value for a record
 // of type t, and returns the address for A and AAAA.
 func value(e *cloudmap.ServiceEntry, in *cloudmap.InstanceEntry, t cloudmap.RecordType) (netip.Addr, bool) {
@@ -120,10 +124,10 @@ func value(e *cloudmap.ServiceEntry, in *cloudmap.InstanceEntry, t cloudmap.Reco
 		return ipv6(attrs)
 	case cloudmap.RecordSRV:
 		_, ok := port(attrs)
-		return netip.Addr{}, ok && validLabels(in.Instance.Id) && len(in.Instance.Id)+len(e.Service.Name)+len(e.Namespace.Name) < 250
+		return netip.Addr{}, ok && validLabels(in.Instance.Id) && srvTargetLen(e, in.Instance.Id) <= maxNameLen
 	case cloudmap.RecordCNAME:
-		v, ok := attrs[cloudmap.AttrCNAME]
-		return netip.Addr{}, ok && v != "" && v != "." && len(v) < 254 && validLabels(strings.TrimSuffix(v, "."))
+		v := strings.TrimSuffix(attrs[cloudmap.AttrCNAME], ".")
+		return netip.Addr{}, len(v) <= maxNameLen && validLabels(v)
 	}
 	return netip.Addr{}, false
 }

@@ -6,17 +6,15 @@ import (
 	"time"
 
 	"github.com/cloudmap/cloudmap"
-	"github.com/cloudmap/cloudmap/bolt"
+	"github.com/cloudmap/cloudmap/storetest/teststore"
 )
 
 // A follower's renewals reach the leader's keeper through the store, once,
 // and leave nothing behind.
+func TestMain(m *testing.M) { teststore.Main(m) }
+
 func TestKeeper_ForwardedRenewals(t *testing.T) {
-	store, err := bolt.Open(t.TempDir(), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer store.Close()
+	store := teststore.New(t)
 	ctx := context.Background()
 	follower := New(nil, nil, Config{Store: store})
 	leader := New(nil, nil, Config{Store: store})

@@ -11,7 +11,9 @@
 // MainOn with the stores a server has (bolt, etcd) and Etcd for a server
 // on etcd. With several stores chosen, Main runs the
 // package's test binary once per store, with the same flags, and fails
-// when any run fails; its output names the store before each run.
+// when any run fails; its output names the store before each run. A test
+// that does not take the chosen store (it makes its own) calls Once, so
+// that it runs in one of those runs only.
 package teststore
 
 import (
@@ -37,6 +39,10 @@ import (
 
 // Env is the environment variable that chooses the stores.
 const Env = "CLOUDMAP_TEST_STORE"
+
+// firstEnv tells the runs of a binary run once per store which store runs
+// first: the run that runs the tests calling Once.
+const firstEnv = "CLOUDMAP_TEST_STORE_FIRST"
 
 // Stores are the names Env takes besides "all", in the order "all" runs them.
 var Stores = []string{"mem", "bolt", "etcd"}
@@ -134,7 +140,7 @@ func runEach(names []string) int {
 	for _, n := range names {
 		fmt.Printf("=== %s=%s\n", Env, n)
 		cmd := exec.Command(os.Args[0], args...)
-		cmd.Env = append(os.Environ(), Env+"="+n)
+		cmd.Env = append(os.Environ(), Env+"="+n, firstEnv+"="+names[0])
 		cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
 		if err := cmd.Run(); err != nil {
 			fmt.Printf("--- FAIL: %s=%s: %v\n", Env, n, err)
@@ -142,6 +148,18 @@ func runEach(names []string) int {
 		}
 	}
 	return code
+}
+
+// Once marks a test that does not run on the chosen store: it starts a
+// store of its own (etcd members for a cluster, the bolt file a test needs
+// to read), so running it once per chosen store would only repeat it.
+// With several stores chosen it runs in the first store's run and is
+// skipped, saying where it ran, in the others; with one store it runs.
+func Once(t testing.TB) {
+	t.Helper()
+	if first := os.Getenv(firstEnv); first != "" && first != current {
+		t.Skipf("does not take the chosen store: run once, in the %s=%s run", Env, first)
+	}
 }
 
 // New returns a fresh, empty store of the chosen backend, closed when the
