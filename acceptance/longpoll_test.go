@@ -1,16 +1,24 @@
 package acceptance_test
 
 import (
+	"context"
+	"crypto/tls"
+	"fmt"
+	"net"
+	"net/http"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	sd "github.com/aws/aws-sdk-go-v2/service/servicediscovery"
 	"github.com/aws/aws-sdk-go-v2/service/servicediscovery/types"
+	"github.com/aws/smithy-go/middleware"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 
 	"github.com/cloudmap/cloudmap/acceptance"
+	"github.com/cloudmap/cloudmap/embed"
 )
 
 // longPoll is the per-call option of the README: the two headers, added by
@@ -120,4 +128,73 @@ func TestLongPoll_ShutdownAnswersWaiters(t *testing.T) {
 		t.Fatalf("Close with a long-poll waiting: %v", err)
 	}
 	<-done
+}
+
+// A long-poll's connection stays open after its answer, over TLS too (the
+// connection given back to the server is the TLS one): the SDK's next
+// long-poll goes on it, and a client long-polling through changes opens
+// no connection per change. (Go's transport itself drops a connection now
+// and then, when a response arrives before it has noted the request
+// written: one more connection is allowed; closing after each answer
+// would take six.)
+func TestLongPoll_KeepsItsConnection(t *testing.T) {
+	certFile, keyFile := selfSigned(t)
+	n := acceptance.MustStart(t, func(c *embed.Config) { c.TLSCert, c.TLSKey = certFile, keyFile })
+	// client makes an SDK client with at most one connection (a call waits
+	// for it rather than opening another), counting the connections it
+	// opens.
+	client := func(dials *atomic.Int32) *sd.Client {
+		tr := &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}, MaxConnsPerHost: 1,
+			DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+				dials.Add(1)
+				return (&net.Dialer{}).DialContext(ctx, network, addr)
+			}}
+		t.Cleanup(tr.CloseIdleConnections)
+		return sd.New(sd.Options{Region: "us-east-1", BaseEndpoint: aws.String(n.APIURL()), HTTPClient: &http.Client{Transport: tr},
+			Credentials: aws.AnonymousCredentials{}, APIOptions: []func(*middleware.Stack) error{acceptance.DisableHostPrefix}})
+	}
+	var pollDials, otherDials atomic.Int32
+	poller, c := client(&pollDials), client(&otherDials)
+	op, err := c.CreateHttpNamespace(ctx, &sd.CreateHttpNamespaceInput{Name: aws.String("shop")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := c.GetOperation(ctx, &sd.GetOperationInput{OperationId: op.OperationId})
+	if err != nil || got.Operation.Status != types.OperationStatusSuccess {
+		t.Fatalf("CreateHttpNamespace: %v %v", got, err)
+	}
+	svc, err := c.CreateService(ctx, &sd.CreateServiceInput{Name: aws.String("cart"),
+		NamespaceId: aws.String(got.Operation.Targets[string(types.OperationTargetTypeNamespace)])})
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := &sd.DiscoverInstancesRevisionInput{NamespaceName: aws.String("shop"), ServiceName: aws.String("cart")}
+	first, err := poller.DiscoverInstancesRevision(ctx, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rev := *first.InstancesRevision
+	for i := range 6 {
+		done := make(chan *sd.DiscoverInstancesRevisionOutput, 1)
+		go func() {
+			out, err := poller.DiscoverInstancesRevision(ctx, in, longPoll(rev, "10m"))
+			if err != nil {
+				t.Error(err)
+			}
+			done <- out
+		}()
+		_, err := c.RegisterInstance(ctx, &sd.RegisterInstanceInput{ServiceId: svc.Service.Id, InstanceId: aws.String(fmt.Sprint("i-", i)),
+			Attributes: map[string]string{"AWS_INSTANCE_IPV4": "10.0.0.1"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := <-done
+		if out == nil || *out.InstancesRevision == rev {
+			t.Fatalf("long-poll %d: %v, want a revision after %d", i, out, rev)
+		}
+		rev = *out.InstancesRevision
+	}
+	if d := pollDials.Load(); d > 2 {
+		t.Fatalf("the poller opened %d connections for a call and 6 long-polls answered at changes, want 1 (kept open)", d)
+	}
 }

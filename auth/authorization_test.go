@@ -48,12 +48,22 @@ func TestParseAuthorization_Errors(t *testing.T) {
 		{"empty key", "AWS4-HMAC-SHA256 Credential=/20261124/us-east-1/servicediscovery/aws4_request" + sh, "empty access key ID"},
 		{"bad terminator", "AWS4-HMAC-SHA256 Credential=A/20261124/us-east-1/servicediscovery/aws5" + sh, "valid terminator: 'aws4_request', not 'aws5'"},
 		{"bad date", "AWS4-HMAC-SHA256 Credential=A/2026-11-24/us-east-1/servicediscovery/aws4_request" + sh, "not of the form YYYYMMDD"},
+		{"date with a letter", "AWS4-HMAC-SHA256 Credential=A/2026112a/us-east-1/servicediscovery/aws4_request" + sh, "date \"2026112a\" is not of the form YYYYMMDD"},
+		{"date with ':' (after '9')", "AWS4-HMAC-SHA256 Credential=A/2026112:/us-east-1/servicediscovery/aws4_request" + sh, "date \"2026112:\" is not of the form YYYYMMDD"},
+		{"date with '.' (before '0')", "AWS4-HMAC-SHA256 Credential=A/2026112./us-east-1/servicediscovery/aws4_request" + sh, "date \"2026112.\" is not of the form YYYYMMDD"},
+		{"header name over 128 bytes", "AWS4-HMAC-SHA256 " + goodCred + ", SignedHeaders=host;" + strings.Repeat("x", 129) + ", Signature=" + goodSig, "invalid header name \"xxxx"},
 		{"host not signed", "AWS4-HMAC-SHA256 " + goodCred + ", SignedHeaders=x-amz-date, Signature=" + goodSig, "'Host' must be a 'SignedHeader'"},
 		{"upper-case header", "AWS4-HMAC-SHA256 " + goodCred + ", SignedHeaders=Host, Signature=" + goodSig, "invalid header name \"Host\""},
 		{"empty header name", "AWS4-HMAC-SHA256 " + goodCred + ", SignedHeaders=host;;x, Signature=" + goodSig, "invalid header name \"\""},
 		{"repeated header", "AWS4-HMAC-SHA256 " + goodCred + ", SignedHeaders=host;host, Signature=" + goodSig, "lists \"host\" twice"},
 		{"short signature", "AWS4-HMAC-SHA256 " + goodCred + ", SignedHeaders=host, Signature=abc", "64 hexadecimal"},
 		{"non-hex signature", "AWS4-HMAC-SHA256 " + goodCred + ", SignedHeaders=host, Signature=" + strings.Repeat("g", 64), "64 hexadecimal"},
+		{"signature with / (before '0')", "AWS4-HMAC-SHA256 " + goodCred + ", SignedHeaders=host, Signature=/" + goodSig[1:], "64 hexadecimal"},
+		{"signature with : (after '9')", "AWS4-HMAC-SHA256 " + goodCred + ", SignedHeaders=host, Signature=:" + goodSig[1:], "64 hexadecimal"},
+		{"signature with @ (before 'A')", "AWS4-HMAC-SHA256 " + goodCred + ", SignedHeaders=host, Signature=@" + goodSig[1:], "64 hexadecimal"},
+		{"signature with G (after 'F')", "AWS4-HMAC-SHA256 " + goodCred + ", SignedHeaders=host, Signature=G" + goodSig[1:], "64 hexadecimal"},
+		{"signature with ` (before 'a')", "AWS4-HMAC-SHA256 " + goodCred + ", SignedHeaders=host, Signature=`" + goodSig[1:], "64 hexadecimal"},
+		{"signature with g (after 'f')", "AWS4-HMAC-SHA256 " + goodCred + ", SignedHeaders=host, Signature=g" + goodSig[1:], "64 hexadecimal"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

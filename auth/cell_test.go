@@ -52,3 +52,24 @@ func TestAuthorizer_CellWithoutKeys(t *testing.T) {
 		})
 	}
 }
+
+// TestAuthorizer_AnyWellFormedRegion: without a region list any
+// well-formed region is served, and a scope naming an ill-formed one is
+// refused with a message saying so ("any region", no empty list).
+func TestAuthorizer_AnyWellFormedRegion(t *testing.T) {
+	a := auth.New(auth.Config{Region: "us-east-1", AccountID: account})
+	header := func(region string) string {
+		return "AWS4-HMAC-SHA256 Credential=AKID/20260101/" + region + "/servicediscovery/aws4_request, SignedHeaders=host, Signature=" + strings.Repeat("0", 64)
+	}
+	for _, tc := range []struct {
+		region, code, msg string
+	}{
+		{"ap-south-1", "", ""},
+		{"Not_A_Region", cloudmap.ErrInvalidSignature, "Credential should be scoped to a valid region, not 'Not_A_Region'; this endpoint serves any region."},
+	} {
+		r := httptest.NewRequest("POST", "/", strings.NewReader("{}"))
+		r.Header.Set("Authorization", header(tc.region))
+		_, err := a.Authorize(r, []byte("{}"), "ListNamespaces", &cloudmap.ListInput{})
+		checkErr(t, err, tc.code, tc.msg)
+	}
+}

@@ -138,6 +138,9 @@ func TestAuthorizer_RejectionLogSampled(t *testing.T) {
 	if n := strings.Count(buf.String(), "level=INFO"); n != 1 {
 		t.Fatalf("1000 refusals in one second wrote %d INFO lines, want 1:\n%s", n, buf.String())
 	}
+	if strings.Contains(buf.String(), "suppressed") {
+		t.Errorf("the first INFO line counts suppressed refusals, with none before it: %s", buf.String())
+	}
 	clock = clock.Add(auth.RejectLogInterval)
 	authorize(a, bad, nil, "ListNamespaces", nil)
 	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")

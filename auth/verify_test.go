@@ -115,18 +115,23 @@ func TestAuthorizer_Signature(t *testing.T) {
 	}
 }
 
+// presignAt returns a GET presigned by admin at at, valid for expires
+// seconds, as the server would receive it.
+func presignAt(t *testing.T, expires string, at time.Time) *http.Request {
+	t.Helper()
+	r := httptest.NewRequest(http.MethodGet, "http://127.0.0.1:8080/?X-Amz-Expires="+expires, nil)
+	u, _, err := v4.NewSigner().PresignHTTP(context.Background(),
+		aws.Credentials{AccessKeyID: admin.AccessKeyID, SecretAccessKey: admin.SecretAccessKey},
+		r, hashHex(""), service, region, at)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return httptest.NewRequest(http.MethodGet, u, nil)
+}
+
 func TestAuthorizer_Presigned(t *testing.T) {
 	a := newAuthorizer([]auth.Key{admin})
-	presign := func(t *testing.T, expires string, at time.Time) *http.Request {
-		r := httptest.NewRequest(http.MethodGet, "http://127.0.0.1:8080/?X-Amz-Expires="+expires, nil)
-		u, _, err := v4.NewSigner().PresignHTTP(context.Background(),
-			aws.Credentials{AccessKeyID: admin.AccessKeyID, SecretAccessKey: admin.SecretAccessKey},
-			r, hashHex(""), service, region, at)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return httptest.NewRequest(http.MethodGet, u, nil)
-	}
+	presign := presignAt
 	tests := []struct {
 		name, expires string
 		at            time.Time

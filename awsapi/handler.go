@@ -63,6 +63,10 @@ type Config struct {
 	// Shutdown, when done, ends every long-poll at once (they answer the
 	// current state) and every change stream; nil means never.
 	Shutdown context.Context
+	// Resumer, when set (with its Listener wrapping the API listener),
+	// keeps the connection of an answered long-poll open for the client's
+	// next request; nil closes it (Connection: close).
+	Resumer *Resumer
 }
 
 // Authorizer authenticates and authorizes a request.

@@ -18,8 +18,10 @@ import (
 // net/http's goroutine and buffers while they wait: long-polls that must
 // wait (park.go), change streams (streamlot.go) and bodies that arrive
 // slowly (slowbody.go). This file is what they share: taking a connection
-// over, the groups that hold the connections taken over, and the
-// HTTP/1.1 answer that closes the connection. HTTP/2 connections cannot be
+// over, the groups that hold the connections taken over (slow bodies;
+// long-polls and streams group theirs by what they wait on, and those
+// groups wait on the view without a goroutine: park.go, streamlot.go), and
+// the HTTP/1.1 answer that closes the connection. HTTP/2 connections cannot be
 // taken over: those requests are served in the handler.
 
 // takeOver hijacks the connection of w and clears the server's deadlines

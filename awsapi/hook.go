@@ -17,9 +17,11 @@ type Call struct {
 	Operation string
 	// RequestID is the x-amzn-RequestId of the answer.
 	RequestID string
-	// Request is the HTTP request; its body has been read (and, for a
-	// long-poll answered after its connection was handed over, the
-	// connection is no longer the server's).
+	// Request is the HTTP request; its body has been read. For a
+	// long-poll answered after its connection was handed over, it is a
+	// copy with the method, URL, headers and addresses, without the body,
+	// and with a background context (the request's own ended with the
+	// handler).
 	Request *http.Request
 	// Input is the decoded input, a pointer to the operation's input struct
 	// (e.g. *cloudmap.DiscoverInstancesInput), or nil when Rejected is set.

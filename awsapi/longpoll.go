@@ -47,11 +47,12 @@ type extensions struct {
 	shutdown     context.Context
 	heartbeat    time.Duration
 	writeTimeout time.Duration
+	resumer      *Resumer
 }
 
 func newExtensions(cfg Config) extensions {
 	x := extensions{waiter: cfg.Waiter, watch: cfg.Watch, shutdown: cfg.Shutdown,
-		heartbeat: cfg.WatchHeartbeat, writeTimeout: cfg.WatchWriteTimeout,
+		heartbeat: cfg.WatchHeartbeat, writeTimeout: cfg.WatchWriteTimeout, resumer: cfg.Resumer,
 		bodyGrace: cmp.Or(cfg.BodyGrace, DefaultBodyGrace), bodyTimeout: cmp.Or(cfg.BodyTimeout, DefaultBodyTimeout)}
 	if x.bodyTimeout > 0 {
 		x.bodies = newHolding[struct{}, *heldBody](nil)
@@ -110,13 +111,13 @@ func (h *handler) longPoll(ctx context.Context, w http.ResponseWriter, r *http.R
 // longPollHeld is longPoll for a request whose connection is already held
 // (slowbody.go): it parks the request with its connection, or waits in
 // the caller's goroutine.
-func (h *handler) longPollHeld(ctx context.Context, conn net.Conn, r *http.Request, o *operation, in any, reqID string) (parked bool, err error) {
+func (h *handler) longPollHeld(ctx context.Context, conn net.Conn, r *http.Request, o *operation, in any, reqID string, clean bool) (parked bool, err error) {
 	key, index, wait, ok, err := h.pollPlan(ctx, r, in)
 	if err != nil || !ok {
 		return false, err
 	}
 	if h.ext.lot != nil {
-		return h.stillCurrent(key, index) && h.parkConn(conn, r, o, in, reqID, key, index, wait), nil
+		return h.stillCurrent(key, index) && h.parkConn(conn, r, o, in, reqID, key, index, wait, clean), nil
 	}
 	h.waitRevision(ctx, key, index, wait)
 	return false, nil

@@ -79,3 +79,11 @@ func (noWatch) WatchService(cloudmap.Cell, string, string) (*cloudmap.ServiceEnt
 func (noWatch) WatchNamespace(cloudmap.Cell, string) (*cloudmap.Namespace, []*cloudmap.ServiceEntry, uint32, <-chan struct{}, error) {
 	return nil, nil, 0, nil, cloudmap.Errorf(cloudmap.ErrNamespaceNotFound, "none")
 }
+
+func (noWatch) AfterService(cloudmap.Cell, string, string, func()) (*cloudmap.ServiceEntry, error) {
+	return nil, cloudmap.Errorf(cloudmap.ErrServiceNotFound, "none")
+}
+
+func (noWatch) AfterNamespace(cloudmap.Cell, string, func()) (*cloudmap.Namespace, []*cloudmap.ServiceEntry, uint32, error) {
+	return nil, nil, 0, cloudmap.Errorf(cloudmap.ErrNamespaceNotFound, "none")
+}

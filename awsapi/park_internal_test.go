@@ -2,115 +2,81 @@ package awsapi
 
 import (
 	"context"
-	"fmt"
 	"io"
 	"net"
 	"net/http/httptest"
-	"strings"
-	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/cloudmap/cloudmap"
 )
 
-// oneRevision is a RevisionWatcher of services at revision 7 until moved.
-type oneRevision struct {
-	mu      sync.Mutex
-	rev     int64
-	ch      chan struct{}
-	watched chan struct{}
+// quietRevision is a RevisionWatcher of a service that never changes.
+type quietRevision struct{}
+
+func (quietRevision) WatchRevision(cloudmap.Cell, string, string, string) (int64, <-chan struct{}, error) {
+	return 7, nil, nil
 }
 
-func (s *oneRevision) WatchRevision(cloudmap.Cell, string, string, string) (int64, <-chan struct{}, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	select {
-	case s.watched <- struct{}{}:
-	default: // nobody waits for it
-	}
-	return s.rev, s.ch, nil
+func (quietRevision) AfterRevision(cloudmap.Cell, string, string, string, func()) (int64, error) {
+	return 7, nil
 }
 
-func (s *oneRevision) WaitRevision(context.Context, string, string, string, int64) error {
-	panic("a parked long-poll must not wait in the handler")
+func (quietRevision) WaitRevision(context.Context, string, string, string, int64) error {
+	panic("parked long-polls do not wait in the handler")
 }
 
+// revisionAPI answers DiscoverInstancesRevision (the other methods are
+// not called).
 type revisionAPI struct{ cloudmap.API }
 
 func (revisionAPI) DiscoverInstancesRevision(context.Context, *cloudmap.DiscoverInstancesRevisionInput) (*cloudmap.DiscoverInstancesRevisionOutput, error) {
-	return &cloudmap.DiscoverInstancesRevisionOutput{InstancesRevision: 8}, nil
+	return &cloudmap.DiscoverInstancesRevisionOutput{InstancesRevision: 7}, nil
 }
 
-// TestLot_GroupEndsWithItsLastLongPoll: once the last long-poll parked on
-// a service is answered, the lot holds no group (and no goroutine) for it.
-func TestLot_GroupEndsWithItsLastLongPoll(t *testing.T) {
-	src := &oneRevision{rev: 7, ch: make(chan struct{}), watched: make(chan struct{}, 16)}
-	h := NewHandler(revisionAPI{}, Config{Waiter: src}).(*handler)
-	srv := httptest.NewServer(h)
-	t.Cleanup(srv.Close)
-	var conns []net.Conn
-	for range 2 {
-		conn, err := net.Dial("tcp", srv.Listener.Addr().String())
-		if err != nil {
-			t.Fatal(err)
+// The lot keeps one timer for all waits: each long-poll is answered at
+// the end of its own wait, in the order of the ends, also when another
+// leaves the lot before its end.
+func TestLot_EachWaitEndsAtItsEnd(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		h := NewHandler(revisionAPI{}, Config{Waiter: quietRevision{}}).(*handler)
+		o := h.table.lookup("Route53AutoNaming_v20170314.DiscoverInstancesRevision")
+		park := func(wait time.Duration) *parked {
+			server, client := net.Pipe()
+			go io.Copy(io.Discard, client) // the client reads its answer
+			t.Cleanup(func() { client.Close() })
+			p := &parked{h: h, o: o, in: &cloudmap.DiscoverInstancesRevisionInput{NamespaceName: "ns", ServiceName: "web"},
+				reqID: "r", req: httptest.NewRequest("POST", "/", nil), key: pollKey{ns: "ns", svc: "web"}, index: 7,
+				conn: server, close: true, at: -1}
+			p.wait(wait)
+			return p
 		}
-		defer conn.Close()
-		body := `{"NamespaceName":"ns","ServiceName":"web"}`
-		fmt.Fprintf(conn, "POST / HTTP/1.1\r\nHost: x\r\nConnection: close\r\nX-Amz-Target: %sDiscoverInstancesRevision\r\n%s: 7\r\n"+
-			"Content-Length: %d\r\n\r\n%s", defaultTable.prefix, IndexHeader, len(body), body)
-		conns = append(conns, conn)
-	}
-	<-src.watched // the handler checked the revision of the first
-	<-src.watched // and of the second (or the group started)
-	<-src.watched // the group watches the service
-	h.ext.lot.mu.Lock()
-	groups := len(h.ext.lot.groups)
-	h.ext.lot.mu.Unlock()
-	src.mu.Lock()
-	src.rev = 8
-	close(src.ch)
-	src.ch = make(chan struct{})
-	src.mu.Unlock()
-	for _, conn := range conns {
-		if _, err := io.ReadAll(conn); err != nil {
-			t.Fatal(err)
+		late, early, gone, middle := park(3*time.Second), park(time.Second), park(1500*time.Millisecond), park(2*time.Second)
+		gone.finish() // leaves before its end (as at a change)
+		answered := func() (n []bool) {
+			synctest.Wait()
+			for _, p := range []*parked{early, middle, late} {
+				n = append(n, p.done.Load())
+			}
+			return n
 		}
-	}
-	h.ext.lot.mu.Lock()
-	defer h.ext.lot.mu.Unlock()
-	if groups != 1 || len(h.ext.lot.groups) != 0 {
-		t.Errorf("%d groups while two long-polls waited on one service, %d after both were answered; want 1 and 0",
-			groups, len(h.ext.lot.groups))
-	}
-}
-
-// TestLot_ChangeBeforeJoiningAnsweredAtOnce: a long-poll that joins its
-// service's group after the group read a change it has not seen (the
-// change came between the handler's check and the parking) is answered at
-// once, not at the next change.
-func TestLot_ChangeBeforeJoiningAnsweredAtOnce(t *testing.T) {
-	src := &oneRevision{rev: 8, ch: make(chan struct{}), watched: make(chan struct{}, 16)}
-	h := NewHandler(revisionAPI{}, Config{Waiter: src}).(*handler)
-	key := pollKey{ns: "ns", svc: "web"}
-	// The group already answered the long-polls of revision 7 and waits
-	// for the next change with one long-poll of revision 8.
-	current := &parked{h: h, key: key, index: 8}
-	h.ext.lot.mu.Lock()
-	h.ext.lot.groups[key] = &holdGroup[pollKey, *parked]{key: key, members: map[*parked]struct{}{current: {}}, stop: make(chan struct{})}
-	h.ext.lot.mu.Unlock()
-
-	client, conn := net.Pipe()
-	defer client.Close()
-	p := &parked{h: h, o: defaultTable.lookup(defaultTable.prefix + "DiscoverInstancesRevision"),
-		in: &cloudmap.DiscoverInstancesRevisionInput{NamespaceName: "ns", ServiceName: "web"}, reqID: "req-1",
-		req: httptest.NewRequest("POST", "/", nil), key: key, index: 7, conn: conn}
-	p.wait(time.Hour)
-	if !p.done.Load() {
-		t.Fatal("a long-poll of revision 7 parked at revision 8 waits for the next change")
-	}
-	answer, err := io.ReadAll(client)
-	if err != nil || !strings.Contains(string(answer), `{"InstancesRevision":8}`) {
-		t.Errorf("answered %q (%v), want revision 8", answer, err)
-	}
+		for i, step := range []struct {
+			sleep time.Duration
+			want  [3]bool
+		}{
+			{999 * time.Millisecond, [3]bool{false, false, false}},
+			{time.Millisecond, [3]bool{true, false, false}},
+			{time.Second, [3]bool{true, true, false}},
+			{time.Second, [3]bool{true, true, true}},
+		} {
+			time.Sleep(step.sleep)
+			if got := answered(); [3]bool(got) != step.want {
+				t.Fatalf("step %d: answered (early, middle, late) %v, want %v", i, got, step.want)
+			}
+		}
+		if n := len(h.ext.lot.ends); n != 0 {
+			t.Fatalf("%d waits left in the lot", n)
+		}
+	})
 }

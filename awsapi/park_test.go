@@ -3,7 +3,9 @@ package awsapi_test
 import (
 	"bufio"
 	"context"
+	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -36,6 +38,21 @@ func (f *fakeRevision) WatchRevision(_ cloudmap.Cell, ns, svc, owner string) (in
 	return f.rev, f.ch, nil
 }
 
+func (f *fakeRevision) AfterRevision(cell cloudmap.Cell, ns, svc, owner string, fn func()) (int64, error) {
+	return afterRevision(f.WatchRevision, cell, ns, svc, owner, fn)
+}
+
+// afterRevision is AfterRevision over WatchRevision: fn is called when
+// the channel closes.
+func afterRevision(watch func(cloudmap.Cell, string, string, string) (int64, <-chan struct{}, error),
+	cell cloudmap.Cell, ns, svc, owner string, fn func()) (int64, error) {
+	rev, ch, err := watch(cell, ns, svc, owner)
+	if err == nil {
+		go func() { <-ch; fn() }()
+	}
+	return rev, err
+}
+
 func (f *fakeRevision) WaitRevision(ctx context.Context, ns, svc, owner string, index int64) error {
 	panic("a parked long-poll must not wait in the handler")
 }
@@ -55,7 +72,16 @@ func TestLongPoll_ParkedAnswersAtTheChange(t *testing.T) {
 		defer src.mu.Unlock()
 		return &cloudmap.DiscoverInstancesRevisionOutput{InstancesRevision: src.rev}, nil
 	}}
-	srv := httptest.NewServer(awsapi.NewHandler(api, awsapi.Config{Waiter: src}))
+	// The hooks of the answer see the request (its headers and address,
+	// not its body, which the lot does not keep).
+	seen := make(chan string, 4)
+	hook := func(op string, next awsapi.Invoker) awsapi.Invoker {
+		return func(ctx context.Context, c *awsapi.Call) (any, error) {
+			seen <- c.Request.Header.Get("X-Cloudmap-Index") + " " + fmt.Sprint(c.Request.RemoteAddr != "")
+			return next(ctx, c)
+		}
+	}
+	srv := httptest.NewServer(awsapi.NewHandler(api, awsapi.Config{Waiter: src, Hooks: []awsapi.Hook{hook}}))
 	t.Cleanup(srv.Close)
 
 	done := make(chan *http.Response, 1)
@@ -84,6 +110,9 @@ func TestLongPoll_ParkedAnswersAtTheChange(t *testing.T) {
 	}
 	if resp.Header.Get("X-Amzn-Requestid") == "" || resp.Header.Get("Content-Type") != "application/x-amz-json-1.1" {
 		t.Fatalf("headers %v", resp.Header)
+	}
+	if got := <-seen; got != "7 true" {
+		t.Fatalf("the hook saw index and address %q, want the request's (7 true)", got)
 	}
 }
 
@@ -155,5 +184,121 @@ func TestExtensions_HTTP2(t *testing.T) {
 	streams.set(2, "changed")
 	if ev := readEvent(t, r); !strings.Contains(ev, "id: 2\nevent: change") || !strings.Contains(ev, "changed") {
 		t.Fatalf("stream over HTTP/2: %q, want the change of revision 2", ev)
+	}
+}
+
+// flipRevision is a RevisionWatcher whose revision moves, when flip is
+// set, right after the next look at it, without waking anybody: a change
+// the group of parked long-polls has already taken.
+type flipRevision struct {
+	mu      sync.Mutex
+	rev     int64
+	flip    bool
+	ch      chan struct{}
+	watched chan struct{}
+}
+
+func (f *flipRevision) WatchRevision(_ cloudmap.Cell, ns, svc, owner string) (int64, <-chan struct{}, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	rev := f.rev
+	if f.flip {
+		f.flip, f.rev = false, f.rev+1
+	}
+	f.watched <- struct{}{}
+	return rev, f.ch, nil
+}
+
+func (f *flipRevision) AfterRevision(cell cloudmap.Cell, ns, svc, owner string, fn func()) (int64, error) {
+	return afterRevision(f.WatchRevision, cell, ns, svc, owner, fn)
+}
+
+func (f *flipRevision) WaitRevision(context.Context, string, string, string, int64) error {
+	panic("a parked long-poll must not wait in the handler")
+}
+
+// A change between the handler's look at the revision and the parking of
+// the request is not lost: the request is answered at once.
+func TestLongPoll_ChangeWhileParkingIsNotLost(t *testing.T) {
+	src := &flipRevision{rev: 5, ch: make(chan struct{}), watched: make(chan struct{}, 64)}
+	api := &fakeAPI{Fn: func(ctx context.Context, op string, in any) (any, error) {
+		src.mu.Lock()
+		defer src.mu.Unlock()
+		return &cloudmap.DiscoverInstancesRevisionOutput{InstancesRevision: src.rev}, nil
+	}}
+	srv := httptest.NewServer(awsapi.NewHandler(api, awsapi.Config{Waiter: src}))
+	t.Cleanup(srv.Close)
+	poll := func(done chan<- string) {
+		req, _ := http.NewRequest(http.MethodPost, srv.URL, strings.NewReader(`{"NamespaceName":"ns","ServiceName":"web"}`))
+		req.Header.Set("X-Amz-Target", targetPrefix+"DiscoverInstancesRevision")
+		req.Header.Set("X-Cloudmap-Index", "5")
+		req.Header.Set("X-Cloudmap-Wait", "10m")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			done <- err.Error()
+			return
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		done <- string(b)
+	}
+	first := make(chan string, 1)
+	go poll(first) // parks; its group waits on the revision
+	for range 3 {  // the handler's look, the group's, the look after parking
+		<-src.watched
+	}
+	src.mu.Lock()
+	src.flip = true
+	src.mu.Unlock()
+	second := make(chan string, 1)
+	go poll(second)
+	if got := <-second; got != `{"InstancesRevision":6}` {
+		t.Fatalf("long-poll parked across a change got %s, want revision 6 at once", got)
+	}
+	select {
+	case got := <-first:
+		t.Fatalf("the first long-poll was answered (%s) although nobody woke its group", got)
+	default:
+	}
+}
+
+// With a Resumer, the connection of an answered long-poll is given back
+// to the server: the answer does not close it, and the client's next
+// long-poll, sent on the same connection, parks and is answered again.
+func TestLongPoll_ResumerKeepsTheConnection(t *testing.T) {
+	src := &fakeRevision{rev: 7, ch: make(chan struct{}), watched: make(chan struct{}, 64)}
+	api := &fakeAPI{Fn: func(ctx context.Context, op string, in any) (any, error) {
+		src.mu.Lock()
+		defer src.mu.Unlock()
+		return &cloudmap.DiscoverInstancesRevisionOutput{InstancesRevision: src.rev}, nil
+	}}
+	res := awsapi.NewResumer()
+	srv := httptest.NewUnstartedServer(awsapi.NewHandler(api, awsapi.Config{Waiter: src, Resumer: res}))
+	srv.Listener = res.Listener(srv.Listener)
+	srv.Config.ConnState = res.ConnState
+	srv.Start()
+	t.Cleanup(srv.Close)
+	c, err := net.Dial("tcp", srv.Listener.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	r := bufio.NewReader(c)
+	for i, index := range []int64{7, 8} {
+		body := `{"NamespaceName":"ns","ServiceName":"web"}`
+		fmt.Fprintf(c, "POST / HTTP/1.1\r\nHost: x\r\nX-Amz-Target: %sDiscoverInstancesRevision\r\n"+
+			"X-Cloudmap-Index: %d\r\nX-Cloudmap-Wait: 10m\r\nContent-Length: %d\r\n\r\n%s", targetPrefix, index, len(body), body)
+		for range 2 { // the handler's look; the group's, or the look after parking
+			<-src.watched
+		}
+		src.set(index + 1)
+		resp, err := http.ReadResponse(r, nil)
+		if err != nil {
+			t.Fatalf("long-poll %d on the same connection: %v", i, err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		if got, want := fmt.Sprint(resp.StatusCode, " ", string(b), " close=", resp.Close), fmt.Sprintf(`200 {"InstancesRevision":%d} close=false`, index+1); got != want {
+			t.Fatalf("long-poll %d: %s, want %s", i, got, want)
+		}
 	}
 }

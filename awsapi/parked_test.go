@@ -41,6 +41,10 @@ func (s *revisionSource) WatchRevision(cloudmap.Cell, string, string, string) (i
 	return s.rev, s.ch, nil
 }
 
+func (s *revisionSource) AfterRevision(cell cloudmap.Cell, ns, svc, owner string, fn func()) (int64, error) {
+	return afterRevision(s.WatchRevision, cell, ns, svc, owner, fn)
+}
+
 func (s *revisionSource) WaitRevision(context.Context, string, string, string, int64) error {
 	panic("a parked long-poll must not wait in the handler")
 }

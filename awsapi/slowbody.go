@@ -53,6 +53,7 @@ type heldBody struct {
 	src      io.Reader // the rest of the body
 	deadline time.Time
 	shutdown atomic.Bool
+	clean    bool // nothing past the body was read: the connection may serve a next request
 }
 
 // graceRead reads the body into buf while it arrives within the grace;
@@ -100,6 +101,7 @@ func (h *handler) holdBody(w http.ResponseWriter, r *http.Request, reqID string,
 		n := min(int64(len(ahead)), rest)
 		b.body = append(b.body, ahead[:n]...)
 		b.src = io.LimitReader(conn, rest-n)
+		b.clean = int64(len(ahead)) <= rest
 	} else {
 		if expect {
 			conn.SetWriteDeadline(time.Now().Add(h.ext.writeTimeout))
@@ -184,8 +186,8 @@ func (b *heldBody) answer(readErr error) (parked bool) {
 		o = h.knownOp(b.r)
 	}
 	if err == nil {
-		if parked, err = h.longPollHeld(ctx, b.conn, b.r, o, c.Input, b.reqID); parked && err == nil {
-			return true // the lot answers and closes the connection
+		if parked, err = h.longPollHeld(ctx, b.conn, b.r, o, c.Input, b.reqID, b.clean); parked && err == nil {
+			return true // the lot answers, then keeps or closes the connection
 		}
 	}
 	if err != nil {

@@ -46,6 +46,12 @@ type WatchSource interface {
 	// WatchNamespace returns a namespace, its services' entries, its serial
 	// and a channel closed at the next change in it.
 	WatchNamespace(cell cloudmap.Cell, nsName string) (*cloudmap.Namespace, []*cloudmap.ServiceEntry, uint32, <-chan struct{}, error)
+	// AfterService and AfterNamespace are WatchService and WatchNamespace
+	// calling f (which must not block) once at the next change, or without
+	// one (the caller looks again), instead of closing a channel: a group
+	// of streams on connections handed over waits so, without a goroutine.
+	AfterService(cell cloudmap.Cell, nsName, svcName string, f func()) (*cloudmap.ServiceEntry, error)
+	AfterNamespace(cell cloudmap.Cell, nsName string, f func()) (*cloudmap.Namespace, []*cloudmap.ServiceEntry, uint32, error)
 }
 
 // watchInstance is an instance as DiscoverInstances reports it.
@@ -156,10 +162,39 @@ type stream struct {
 	ns, svc string
 	lastID  string
 	wake    <-chan struct{}
-	// what the client has: one service, or the services of the namespace
+	cur     *cursor // what the client has
+	buf     []byte
+}
+
+// cursor is the state a stream has sent: the entry of its service (one)
+// or the entries of its namespace's services by id (many). A cursor is
+// never modified once made, so the streams of a group share one, and the
+// events from one cursor to the next are encoded once for all of them
+// (streamlot.go).
+type cursor struct {
 	one  *cloudmap.ServiceEntry
 	many map[string]*cloudmap.ServiceEntry
-	buf  []byte
+}
+
+// same reports whether c and o hold the same state (entries are immutable:
+// a change is a new pointer).
+func (c *cursor) same(o *cursor) bool {
+	switch {
+	case c == o:
+		return true
+	case c == nil || o == nil:
+		return false
+	case c.one != nil || o.one != nil:
+		return c.one == o.one
+	case len(c.many) != len(o.many):
+		return false
+	}
+	for id, e := range c.many {
+		if o.many[id] != e {
+			return false
+		}
+	}
+	return true
 }
 
 // sink is where a stream's bytes go: the ResponseWriter, or the connection
@@ -191,7 +226,7 @@ func (s *stream) load() (string, *watchSnapshot, error) {
 		if err != nil {
 			return "", nil, err
 		}
-		s.one, s.wake = e, ch
+		s.cur, s.wake = &cursor{one: e}, ch
 		snap := &watchSnapshot{Namespace: e.Namespace.HttpName(), Services: []watchState{fullService(e)}}
 		return strconv.FormatInt(e.Revision, 10), snap, nil
 	}
@@ -199,19 +234,20 @@ func (s *stream) load() (string, *watchSnapshot, error) {
 	if err != nil {
 		return "", nil, err
 	}
-	s.many, s.wake = make(map[string]*cloudmap.ServiceEntry, len(entries)), ch
+	many := make(map[string]*cloudmap.ServiceEntry, len(entries))
 	snap := &watchSnapshot{Namespace: ns.HttpName(), Services: make([]watchState, 0, len(entries))}
 	for _, e := range entries {
-		s.many[e.Service.Id] = e
+		many[e.Service.Id] = e
 		snap.Services = append(snap.Services, fullService(e))
 	}
+	s.cur, s.wake = &cursor{many: many}, ch
 	return strconv.FormatUint(uint64(serial), 10), snap, nil
 }
 
 // open sends the snapshot unless the client resumes at the current id.
 func (s *stream) open(id string, snap *watchSnapshot) error {
 	if s.lastID == "" || s.lastID != id {
-		s.event(id, "snapshot", snap)
+		s.buf = appendEvent(s.buf, id, "snapshot", snap)
 	}
 	return s.flush()
 }
@@ -234,7 +270,7 @@ func (s *stream) run(r *http.Request) error {
 				return s.failed(err)
 			}
 		case <-tick.C:
-			s.buf = append(s.buf, ": heartbeat\n\n"...)
+			s.buf = append(s.buf, heartbeat...)
 			if err := s.flush(); err != nil {
 				return s.failed(err)
 			}
@@ -245,6 +281,9 @@ func (s *stream) run(r *http.Request) error {
 		}
 	}
 }
+
+// heartbeat is the comment an idle stream sends every WatchHeartbeat.
+const heartbeat = ": heartbeat\n\n"
 
 // failed is err when the write timed out (the reader is too slow), nil
 // when the client went away by itself.
@@ -258,64 +297,97 @@ func (s *stream) failed(err error) error {
 // next buffers the events of a wake-up; false ends the stream (the
 // service or namespace is gone).
 func (s *stream) next() bool {
-	if s.one != nil {
-		e, ch, err := s.h.ext.watch.WatchService(s.cell, s.ns, s.svc)
-		if err != nil || e.Service.Id != s.one.Service.Id {
-			gone := diffService(s.one, nil)
-			s.event(strconv.FormatInt(s.one.Revision, 10), "change", gone)
-			return false
-		}
-		if e.Revision != s.one.Revision || !sameInstances(s.one, e) {
-			s.event(strconv.FormatInt(e.Revision, 10), "change", diffService(s.one, e))
-		}
-		s.one, s.wake = e, ch
-		return true
-	}
-	ns, entries, serial, ch, err := s.h.ext.watch.WatchNamespace(s.cell, s.ns)
-	id := strconv.FormatUint(uint64(serial), 10)
-	alive := err == nil && ns != nil
-	seen := make(map[string]bool, len(entries))
-	if alive {
-		for _, e := range entries {
-			seen[e.Service.Id] = true
-			old := s.many[e.Service.Id]
-			if old == nil || old.Revision != e.Revision || !sameInstances(old, e) {
-				s.event(id, "change", diffService(old, e))
-			}
-			s.many[e.Service.Id] = e
-		}
-		s.wake = ch
-	}
-	for sid, old := range s.many {
-		if !seen[sid] {
-			s.event(id, "change", diffService(old, nil))
-			delete(s.many, sid)
-		}
-	}
-	return alive
+	var more bool
+	s.buf, s.cur, s.wake, more = advance(s.h.ext.watch, streamKey{s.cell, s.ns, s.svc}, s.cur, s.buf, nil)
+	return more
 }
 
-// event appends one SSE event whose data is v as JSON (one line).
-func (s *stream) event(id, name string, v any) {
-	data, err := json.Marshal(v)
-	if err != nil { // our own types: cannot happen
-		s.h.log.Error("awsapi: encoding a watch event", "err", err)
-		return
+// advance reads the current state of what k watches and appends to buf
+// the events from the state from to it. It returns the new state (from
+// itself when nothing changed), the channel closed at the next change,
+// and false when the service or namespace is gone (the events then say so
+// and the stream ends). With notify set, no channel: notify is called at
+// the next change (WatchSource.AfterService, AfterNamespace).
+func advance(src WatchSource, k streamKey, from *cursor, buf []byte, notify func()) ([]byte, *cursor, <-chan struct{}, bool) {
+	if k.svc != "" {
+		e, ch, err := readService(src, k, notify)
+		if err != nil || e.Service.Id != from.one.Service.Id {
+			gone := diffService(from.one, nil)
+			return appendEvent(buf, strconv.FormatInt(from.one.Revision, 10), "change", gone), from, nil, false
+		}
+		if e == from.one {
+			return buf, from, ch, true
+		}
+		if e.Revision != from.one.Revision || !sameInstances(from.one, e) {
+			buf = appendEvent(buf, strconv.FormatInt(e.Revision, 10), "change", diffService(from.one, e))
+		}
+		return buf, &cursor{one: e}, ch, true
 	}
-	s.buf = append(s.buf, "id: "...)
-	s.buf = append(s.buf, id...)
-	s.buf = append(s.buf, "\nevent: "...)
-	s.buf = append(s.buf, name...)
-	s.buf = append(s.buf, "\ndata: "...)
-	s.buf = append(s.buf, data...)
-	s.buf = append(s.buf, "\n\n"...)
+	ns, entries, serial, ch, err := readNamespace(src, k, notify)
+	id := strconv.FormatUint(uint64(serial), 10)
+	alive := err == nil && ns != nil
+	to := &cursor{many: make(map[string]*cloudmap.ServiceEntry, len(entries))}
+	if alive {
+		for _, e := range entries {
+			to.many[e.Service.Id] = e
+			old := from.many[e.Service.Id]
+			if old == nil || old.Revision != e.Revision || !sameInstances(old, e) {
+				buf = appendEvent(buf, id, "change", diffService(old, e))
+			}
+		}
+	}
+	for sid, old := range from.many {
+		if to.many[sid] == nil {
+			buf = appendEvent(buf, id, "change", diffService(old, nil))
+		}
+	}
+	if to.same(from) {
+		to = from
+	}
+	return buf, to, ch, alive
+}
+
+// readService reads k's service and waits for its next change on a
+// channel, or with notify when set.
+func readService(src WatchSource, k streamKey, notify func()) (*cloudmap.ServiceEntry, <-chan struct{}, error) {
+	if notify == nil {
+		return src.WatchService(k.cell, k.ns, k.svc)
+	}
+	e, err := src.AfterService(k.cell, k.ns, k.svc, notify)
+	return e, nil, err
+}
+
+// readNamespace is readService of a namespace.
+func readNamespace(src WatchSource, k streamKey, notify func()) (*cloudmap.Namespace, []*cloudmap.ServiceEntry, uint32, <-chan struct{}, error) {
+	if notify == nil {
+		return src.WatchNamespace(k.cell, k.ns)
+	}
+	ns, entries, serial, err := src.AfterNamespace(k.cell, k.ns, notify)
+	return ns, entries, serial, nil, err
+}
+
+// appendEvent appends one SSE event whose data is v as JSON (one line).
+func appendEvent(buf []byte, id, name string, v any) []byte {
+	data, err := json.Marshal(v)
+	if err != nil { // our own types of strings, numbers and maps: cannot happen
+		return buf
+	}
+	buf = append(buf, "id: "...)
+	buf = append(buf, id...)
+	buf = append(buf, "\nevent: "...)
+	buf = append(buf, name...)
+	buf = append(buf, "\ndata: "...)
+	buf = append(buf, data...)
+	return append(buf, "\n\n"...)
 }
 
 // flush writes the buffered events within the write timeout. A large
-// buffer (a snapshot) is not kept.
+// buffer (a snapshot) is not kept, nor the buffer of a stream on a
+// connection handed over (its events are mostly written from the group's
+// shared bytes: 10,000 idle buffers would be megabytes).
 func (s *stream) flush() error {
 	err := s.out.write(s.buf, time.Now().Add(s.h.ext.writeTimeout))
-	if cap(s.buf) > 4096 {
+	if _, adopted := s.out.(connSink); adopted || cap(s.buf) > 4096 {
 		s.buf = nil
 	} else {
 		s.buf = s.buf[:0]

@@ -24,13 +24,12 @@ type serialWatch struct {
 	entry *cloudmap.ServiceEntry
 	ch    chan struct{}
 	gone  bool
-	// the calls of each kind; serviceCalled receives each WatchService
+	// the calls of each kind
 	serviceCalls, namespaceCalls atomic.Int32
-	serviceCalled                chan struct{}
 }
 
 func newSerialWatch(rev int64) *serialWatch {
-	w := &serialWatch{ch: make(chan struct{}), serviceCalled: make(chan struct{}, 64)}
+	w := &serialWatch{ch: make(chan struct{})}
 	w.set(rev)
 	return w
 }
@@ -47,8 +46,7 @@ func (w *serialWatch) set(rev int64) {
 	w.ch = make(chan struct{})
 }
 
-// wake closes the change channel without a change; gone deletes the
-// service.
+// wake closes the change channel; gone deletes the service.
 func (w *serialWatch) wake(gone bool) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -59,10 +57,6 @@ func (w *serialWatch) wake(gone bool) {
 
 func (w *serialWatch) WatchService(_ cloudmap.Cell, _, _ string) (*cloudmap.ServiceEntry, <-chan struct{}, error) {
 	w.serviceCalls.Add(1)
-	select {
-	case w.serviceCalled <- struct{}{}:
-	default:
-	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if w.gone {
@@ -337,24 +331,17 @@ func TestWatch_NamespaceStreamEvents(t *testing.T) {
 	}
 }
 
-// TestWatch_ServiceStreamEnds: a service stream sends nothing for a
-// wake-up without a change, the change after it, and when the service is
-// gone a deletion, then ends.
+// TestWatch_ServiceStreamEnds: a service stream sends its changes, and
+// when the service is gone a deletion, then ends.
 func TestWatch_ServiceStreamEnds(t *testing.T) {
 	src := newSerialWatch(7)
 	srv := httptest.NewServer(awsapi.NewHandler(&fakeAPI{}, awsapi.Config{Watch: src}))
 	t.Cleanup(srv.Close)
 	r := stream(t, srv.URL, "namespace=ns&service=web", "")
 	readEvent(t, r) // snapshot
-	for range 3 { // the stream's first look, its group's watch, the look after joining the group
-		<-src.serviceCalled
-	}
-	src.wake(false)
-	<-src.serviceCalled // the group watches again
-	<-src.serviceCalled // and the stream looked at the service
 	src.set(8)
 	if got := firstLines(readEvent(t, r)); got != "id: 8\nevent: change" {
-		t.Fatalf("after a wake-up without a change and a change: event %q, want the change to 8", got)
+		t.Fatalf("event %q, want the change to 8", got)
 	}
 	src.wake(true)
 	ev := readEvent(t, r)
@@ -364,4 +351,40 @@ func TestWatch_ServiceStreamEnds(t *testing.T) {
 	if rest, err := r.ReadString('\n'); err == nil {
 		t.Errorf("the stream went on after the deletion: %q", rest)
 	}
+}
+
+// afterService and afterNamespace are the After* methods of a WatchSource
+// over its Watch* methods: f is called when the channel closes.
+func afterService(watch func(cloudmap.Cell, string, string) (*cloudmap.ServiceEntry, <-chan struct{}, error),
+	cell cloudmap.Cell, ns, svc string, f func()) (*cloudmap.ServiceEntry, error) {
+	e, ch, err := watch(cell, ns, svc)
+	if err == nil {
+		go func() { <-ch; f() }()
+	}
+	return e, err
+}
+
+func afterNamespace(watch func(cloudmap.Cell, string) (*cloudmap.Namespace, []*cloudmap.ServiceEntry, uint32, <-chan struct{}, error),
+	cell cloudmap.Cell, ns string, f func()) (*cloudmap.Namespace, []*cloudmap.ServiceEntry, uint32, error) {
+	n, es, serial, ch, err := watch(cell, ns)
+	if err == nil {
+		go func() { <-ch; f() }()
+	}
+	return n, es, serial, err
+}
+
+func (w *serialWatch) AfterService(cell cloudmap.Cell, ns, svc string, f func()) (*cloudmap.ServiceEntry, error) {
+	return afterService(w.WatchService, cell, ns, svc, f)
+}
+
+func (w *serialWatch) AfterNamespace(cell cloudmap.Cell, ns string, f func()) (*cloudmap.Namespace, []*cloudmap.ServiceEntry, uint32, error) {
+	return afterNamespace(w.WatchNamespace, cell, ns, f)
+}
+
+func (w *nsWatch) AfterService(cell cloudmap.Cell, ns, svc string, f func()) (*cloudmap.ServiceEntry, error) {
+	return afterService(w.WatchService, cell, ns, svc, f)
+}
+
+func (w *nsWatch) AfterNamespace(cell cloudmap.Cell, ns string, f func()) (*cloudmap.Namespace, []*cloudmap.ServiceEntry, uint32, error) {
+	return afterNamespace(w.WatchNamespace, cell, ns, f)
 }

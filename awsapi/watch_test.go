@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -23,6 +24,16 @@ type fakeWatch struct {
 	mu    sync.Mutex
 	entry *cloudmap.ServiceEntry
 	ch    chan struct{}
+	gone  bool // the service is deleted
+}
+
+// remove deletes the service.
+func (f *fakeWatch) remove() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.gone = true
+	close(f.ch)
+	f.ch = make(chan struct{})
 }
 
 func newFakeWatch() *fakeWatch {
@@ -48,6 +59,9 @@ func (f *fakeWatch) set(rev int64, value string) {
 func (f *fakeWatch) WatchService(_ cloudmap.Cell, ns, svc string) (*cloudmap.ServiceEntry, <-chan struct{}, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if f.gone {
+		return nil, nil, cloudmap.Errorf(cloudmap.ErrServiceNotFound, "no service %s", svc)
+	}
 	return f.entry, f.ch, nil
 }
 
@@ -55,6 +69,22 @@ func (f *fakeWatch) WatchNamespace(_ cloudmap.Cell, ns string) (*cloudmap.Namesp
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return f.entry.Namespace, []*cloudmap.ServiceEntry{f.entry}, uint32(f.entry.Revision), f.ch, nil
+}
+
+func (f *fakeWatch) AfterService(cell cloudmap.Cell, ns, svc string, fn func()) (*cloudmap.ServiceEntry, error) {
+	e, ch, err := f.WatchService(cell, ns, svc)
+	if err == nil {
+		go func() { <-ch; fn() }()
+	}
+	return e, err
+}
+
+func (f *fakeWatch) AfterNamespace(cell cloudmap.Cell, ns string, fn func()) (*cloudmap.Namespace, []*cloudmap.ServiceEntry, uint32, error) {
+	n, es, serial, ch, err := f.WatchNamespace(cell, ns)
+	if err == nil {
+		go func() { <-ch; fn() }()
+	}
+	return n, es, serial, err
 }
 
 // logLines is a slog handler sending every message to a channel.
@@ -147,4 +177,100 @@ func TestWatch_SlowReaderIsDroppedOthersKeepUp(t *testing.T) {
 		}
 	}
 	t.Fatal("the slow watcher was never dropped")
+}
+
+// openWatch opens a stream of the query with Last-Event-ID lastID ("" for
+// none).
+func openWatch(t *testing.T, url, query, lastID string) *bufio.Reader {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, url+awsapi.WatchPath+"?"+query, nil)
+	if lastID != "" {
+		req.Header.Set("Last-Event-ID", lastID)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { resp.Body.Close() })
+	if resp.StatusCode != 200 {
+		t.Fatalf("status %d", resp.StatusCode)
+	}
+	return bufio.NewReader(resp.Body)
+}
+
+// A change is encoded once per group of streams and written to all of
+// them: every stream of the service (and of its namespace) gets the same
+// event with the right id and data, a stream resuming at the current id
+// gets no snapshot and then the next change, and one resuming at an old id
+// gets a fresh snapshot.
+func TestWatch_EveryStreamGetsEachChangeWithItsID(t *testing.T) {
+	src := newFakeWatch()
+	srv := httptest.NewServer(awsapi.NewHandler(&fakeAPI{}, awsapi.Config{Watch: src}))
+	t.Cleanup(srv.Close)
+	var svcs, nss []*bufio.Reader
+	for range 40 {
+		svcs = append(svcs, openWatch(t, srv.URL, "namespace=ns&service=web", ""))
+	}
+	for range 5 {
+		nss = append(nss, openWatch(t, srv.URL, "namespace=ns", ""))
+	}
+	for _, r := range append(slices.Clone(svcs), nss...) {
+		if ev := readEvent(t, r); !strings.HasPrefix(ev, "id: 1\nevent: snapshot\n") {
+			t.Fatalf("first event %q, want the snapshot of revision 1", ev)
+		}
+	}
+	// every stream gets the change of revision rev, the same bytes for each
+	// kind of stream
+	expect := func(what string, rs []*bufio.Reader, rev int64, value string) {
+		t.Helper()
+		first := ""
+		for i, r := range rs {
+			ev := readEvent(t, r)
+			if i == 0 {
+				first = ev
+			}
+			if !strings.HasPrefix(ev, fmt.Sprintf("id: %d\nevent: change\n", rev)) ||
+				!strings.Contains(ev, `"InstancesRevision":`+fmt.Sprint(rev)) ||
+				!strings.Contains(ev, `"Changed":[{"InstanceId":"i-1"`) || !strings.Contains(ev, `"v":"`+value+`"`) || ev != first {
+				t.Fatalf("%s stream %d got %q, want the change of revision %d to %q as the first stream got it (%q)",
+					what, i, ev, rev, value, first)
+			}
+		}
+	}
+	src.set(2, "two")
+	expect("service", svcs, 2, "two")
+	expect("namespace", nss, 2, "two")
+
+	resumed := openWatch(t, srv.URL, "namespace=ns&service=web", "2") // missed nothing
+	stale := openWatch(t, srv.URL, "namespace=ns&service=web", "1")   // missed revision 2
+	if ev := readEvent(t, stale); !strings.HasPrefix(ev, "id: 2\nevent: snapshot\n") || !strings.Contains(ev, `"v":"two"`) {
+		t.Fatalf("stream resuming at an old id got %q, want a fresh snapshot of revision 2", ev)
+	}
+	src.set(3, "three")
+	// the resumed stream's first event is the change: it got no snapshot
+	expect("service", append(append(slices.Clone(svcs), resumed), stale), 3, "three")
+	expect("namespace", nss, 3, "three")
+}
+
+// Streams of a service that is deleted get its last event (Deleted) and
+// end; the group's wait ends with them.
+func TestWatch_StreamsEndWhenTheServiceIsDeleted(t *testing.T) {
+	src := newFakeWatch()
+	srv := httptest.NewServer(awsapi.NewHandler(&fakeAPI{}, awsapi.Config{Watch: src}))
+	t.Cleanup(srv.Close)
+	var rs []*bufio.Reader
+	for range 3 {
+		r := openWatch(t, srv.URL, "namespace=ns&service=web", "")
+		readEvent(t, r) // snapshot
+		rs = append(rs, r)
+	}
+	src.remove()
+	for i, r := range rs {
+		if ev := readEvent(t, r); !strings.HasPrefix(ev, "id: 1\nevent: change\n") || !strings.Contains(ev, `"Deleted":true`) {
+			t.Fatalf("stream %d got %q, want the deletion of the service", i, ev)
+		}
+		if _, err := r.ReadByte(); err == nil {
+			t.Fatalf("stream %d goes on after the deletion", i)
+		}
+	}
 }

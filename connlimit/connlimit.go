@@ -239,6 +239,11 @@ func (l *Limiter) oldestIdle() []*conn {
 	return []*conn{c}
 }
 
+// NetConn returns the connection under c (as tls.Conn.NetConn does), so
+// that a handler that took c over can reach the socket; closing must still
+// go through c.
+func (c *conn) NetConn() net.Conn { return c.Conn }
+
 // Close releases the connection's place and closes it: in that order, so
 // that once its peer sees the close, the counts no longer include it.
 func (c *conn) Close() error {

@@ -77,9 +77,10 @@ func (s *Server) startAPI() error {
 	})
 	g := &guard{store: s.store, name: s.storeKind(), log: s.log.With("component", "api")}
 	waitCtx, endWaits := context.WithCancel(context.Background()) // long-polls and watches end at shutdown
+	s.resumer = awsapi.NewResumer()                               // answered long-polls keep their connection (listenAPI wraps the listener)
 	handler := awsapi.NewHandler(api{renewing{s.reg, s.lease}, s.view}, awsapi.Config{
 		Logger: s.log.With("component", "api"), Authorizer: s.auth,
-		Waiter: s.view, Watch: s.view, Shutdown: waitCtx, BodyTimeout: apiReadTimeout,
+		Waiter: s.view, Watch: s.view, Shutdown: waitCtx, BodyTimeout: apiReadTimeout, Resumer: s.resumer,
 		Hooks: append(s.apiHooks(), g.hook),
 	})
 	if err := s.listenAPI(handler, endWaits); err != nil {
@@ -110,9 +111,12 @@ func (s *Server) listenAPI(handler http.Handler, endWaits func()) error {
 		WriteTimeout:      30 * time.Second,
 		IdleTimeout:       120 * time.Second,
 		MaxHeaderBytes:    64 << 10,
-		ConnState:         s.conns.ConnState,
-		ConnContext:       s.conns.ConnContext,
-		ErrorLog:          slog.NewLogLogger(s.log.With("component", "http").Handler(), slog.LevelDebug),
+		ConnState: func(c net.Conn, st http.ConnState) {
+			s.conns.ConnState(c, st)
+			s.resumer.ConnState(c, st)
+		},
+		ConnContext: s.conns.ConnContext,
+		ErrorLog:    slog.NewLogLogger(s.log.With("component", "http").Handler(), slog.LevelDebug),
 	}
 	s.api.RegisterOnShutdown(endWaits)
 	if s.cfg.TLSCert != "" {
@@ -124,6 +128,9 @@ func (s *Server) listenAPI(handler http.Handler, endWaits func()) error {
 		s.api.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12, GetCertificate: s.certs.GetCertificate}
 		ln = tls.NewListener(ln, s.api.TLSConfig)
 		s.scheme = "https"
+	}
+	if s.resumer != nil {
+		ln = s.resumer.Listener(ln)
 	}
 	s.apiLn = ln
 	s.apiUp.Store(true)

@@ -19,6 +19,7 @@ import (
 
 	"github.com/cloudmap/cloudmap"
 	"github.com/cloudmap/cloudmap/auth"
+	"github.com/cloudmap/cloudmap/awsapi"
 	"github.com/cloudmap/cloudmap/bolt"
 	"github.com/cloudmap/cloudmap/connlimit"
 	"github.com/cloudmap/cloudmap/dnsserver"
@@ -32,20 +33,23 @@ import (
 
 // Server is a running cloudmap node.
 type Server struct {
-	cfg    Config
-	log    *slog.Logger
-	store  cloudmap.Store
-	view   *view.View
-	reg    *registry.Registry
-	check  *health.Checker
-	lease  *lease.Keeper
-	auth   *auth.Authorizer
-	certs  *auth.CertReloader
-	api    *http.Server
-	apiLn  net.Listener
-	conns  *connlimit.Limiter
-	dns    *dnsserver.Server
-	scheme string
+	cfg   Config
+	log   *slog.Logger
+	store cloudmap.Store
+	view  *view.View
+	reg   *registry.Registry
+	check *health.Checker
+	lease *lease.Keeper
+	auth  *auth.Authorizer
+	certs *auth.CertReloader
+	api   *http.Server
+	apiLn net.Listener
+	// resumer gives the API server back the connections of answered
+	// long-polls.
+	resumer *awsapi.Resumer
+	conns   *connlimit.Limiter
+	dns     *dnsserver.Server
+	scheme  string
 
 	metrics *metrics.Metrics // nil without an admin listener
 	admin   *http.Server

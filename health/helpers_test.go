@@ -68,16 +68,21 @@ type fakeSink struct {
 	ch    chan call
 	// hook, when set, captures a value at the time of each call.
 	hook func(instanceID string) int64
-	err  error
+	// ctxHook, when set, sees the context of each call.
+	ctxHook func(ctx context.Context, instanceID string)
+	err     error
 }
 
 var _ health.Sink = (*fakeSink)(nil)
 
 func newSink() *fakeSink { return &fakeSink{ch: make(chan call, 1024)} }
 
-func (s *fakeSink) SetHealth(_ context.Context, serviceID, instanceID string, status cloudmap.HealthStatus) (bool, error) {
+func (s *fakeSink) SetHealth(ctx context.Context, serviceID, instanceID string, status cloudmap.HealthStatus) (bool, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.ctxHook != nil {
+		s.ctxHook(ctx, instanceID)
+	}
 	c := call{InstanceID: instanceID, Status: status}
 	if s.hook != nil {
 		c.Seen = s.hook(instanceID)

@@ -58,6 +58,9 @@ func TestRequestTarget(t *testing.T) {
 		{"/a b", "/a%20b"},
 		{"/a\r\nHost: evil", "/a%0D%0AHost:%20evil"},
 		{"/é", "/%C3%A9"},
+		// DEL (0x7f) is a control byte too; '~' (0x7e), the last printable
+		// one, stays as it is.
+		{"/a\x7fb~", "/a%7Fb~"},
 	}
 	for _, tt := range tests {
 		if got := requestTarget(tt.in); got != tt.want {

@@ -18,7 +18,8 @@ import (
 type hub struct {
 	mu    sync.Mutex
 	chans map[string]chan struct{} // svcKey(id) or nsKey(id)
-	n     atomic.Int64             // len(chans)
+	funcs map[string][]func()      // called at the key's change, instead of a channel
+	n     atomic.Int64             // len(chans) + len(funcs)
 	// changed is what the publish in progress changes; only the feed
 	// goroutine uses it.
 	changed []hubChange
@@ -43,9 +44,21 @@ func (h *hub) wait(key string) <-chan struct{} {
 	if ch == nil {
 		ch = make(chan struct{})
 		h.chans[key] = ch
-		h.n.Store(int64(len(h.chans)))
+		h.n.Store(int64(len(h.chans) + len(h.funcs)))
 	}
 	return ch
+}
+
+// after calls f once at the next change of key (see wake): a waiter that
+// is a function costs no goroutine waiting on a channel.
+func (h *hub) after(key string, f func()) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.funcs == nil {
+		h.funcs = map[string][]func(){}
+	}
+	h.funcs[key] = append(h.funcs[key], f)
+	h.n.Store(int64(len(h.chans) + len(h.funcs)))
 }
 
 // collect records what a publish of s changes: every dirty service, the
@@ -77,18 +90,26 @@ func (h *hub) wake(all bool) {
 	if h.n.Load() == 0 {
 		return
 	}
+	var call []func()
 	h.mu.Lock()
-	defer h.mu.Unlock()
 	if all {
 		for k, ch := range h.chans {
 			close(ch)
 			delete(h.chans, k)
+		}
+		for k, fs := range h.funcs {
+			call = append(call, fs...)
+			delete(h.funcs, k)
 		}
 	}
 	fire := func(k string) {
 		if ch, ok := h.chans[k]; ok {
 			close(ch)
 			delete(h.chans, k)
+		}
+		if fs, ok := h.funcs[k]; ok {
+			call = append(call, fs...)
+			delete(h.funcs, k)
 		}
 	}
 	for _, c := range h.changed {
@@ -103,7 +124,11 @@ func (h *hub) wake(all bool) {
 	for _, id := range h.nsIDs {
 		fire(nsKey(id))
 	}
-	h.n.Store(int64(len(h.chans)))
+	h.n.Store(int64(len(h.chans) + len(h.funcs)))
+	h.mu.Unlock()
+	for _, f := range call {
+		f()
+	}
 }
 
 // WaitRevision blocks until the InstancesRevision of the service (found as
@@ -212,4 +237,64 @@ func (v *View) WatchRevision(cell cloudmap.Cell, nsName, svcName, owner string) 
 		return 0, nil, err
 	}
 	return st.entry.Revision, ch, nil
+}
+
+// AfterRevision returns the InstancesRevision of a service of the cell
+// (found as DiscoverInstances finds it) and calls f once at the service's
+// next change (any change: the revision may stay the same), from the
+// goroutine publishing it: f must not block. f may also be called without
+// a change (when the service was replaced during the call), so callers
+// look again; after an error too. It costs no goroutine, where a waiter on
+// WatchRevision's channel costs one per service watched. Errors:
+// NamespaceNotFound, ServiceNotFound.
+func (v *View) AfterRevision(cell cloudmap.Cell, nsName, svcName, owner string, f func()) (int64, error) {
+	st, err := v.lookup(cell, nsName, svcName, owner)
+	for err == nil {
+		v.hub.after(svcKey(st.entry.Service.Id), f)
+		again, err2 := v.lookup(cell, nsName, svcName, owner)
+		if err2 != nil {
+			return 0, err2
+		}
+		if again.entry.Service.Id == st.entry.Service.Id {
+			return again.entry.Revision, nil
+		}
+		st = again
+	}
+	return 0, err
+}
+
+// AfterService is WatchService with a function instead of a channel: it
+// returns the current entry of a service and calls f (which must not
+// block) once at the service's next change, or without one (see
+// AfterRevision).
+func (v *View) AfterService(cell cloudmap.Cell, nsName, svcName string, f func()) (*cloudmap.ServiceEntry, error) {
+	st, err := v.lookup(cell, nsName, svcName, "")
+	for err == nil {
+		v.hub.after(svcKey(st.entry.Service.Id), f)
+		again, err2 := v.lookup(cell, nsName, svcName, "")
+		if err2 != nil {
+			return nil, err2
+		}
+		if again.entry.Service.Id == st.entry.Service.Id {
+			return again.entry, nil
+		}
+		st = again
+	}
+	return nil, err
+}
+
+// AfterNamespace is WatchNamespace with a function instead of a channel:
+// f (which must not block) is called once at the next change in the
+// namespace, or without one (see AfterRevision).
+func (v *View) AfterNamespace(cell cloudmap.Cell, nsName string, f func()) (*cloudmap.Namespace, []*cloudmap.ServiceEntry, uint32, error) {
+	ns, _, _ := v.namespaceServices(cell, nsName)
+	for ns != nil {
+		v.hub.after(nsKey(ns.Id), f)
+		again, entries, serial := v.namespaceServices(cell, nsName)
+		if again != nil && again.Id == ns.Id {
+			return again, entries, serial, nil
+		}
+		ns = again
+	}
+	return nil, nil, 0, cloudmap.Errorf(cloudmap.ErrNamespaceNotFound, "No namespace found with name %s", nsName)
 }

@@ -136,3 +136,60 @@ func TestView_WatchNamespace_WakesOnAnyServiceOfIt(t *testing.T) {
 		}
 	})
 }
+
+func TestView_AfterRevision(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := memShop(t)
+		called := make(chan struct{}, 4)
+		rev, err := f.view.AfterRevision(cloudmap.Cell{}, "shop", "cart", "", func() { called <- struct{}{} })
+		if err != nil || rev != revision(t, f.view, "shop", "cart") {
+			t.Fatalf("AfterRevision = %d, %v; want the current revision", rev, err)
+		}
+		f.commit(inst("srv-plain", "r"))
+		synctest.Wait()
+		if len(called) != 0 {
+			t.Fatal("a registration in another service called the function")
+		}
+		f.commit(inst("srv-cart", "d"))
+		synctest.Wait()
+		if len(called) != 1 {
+			t.Fatalf("the function was called %d times at its service's change, want once", len(called))
+		}
+		f.commit(inst("srv-cart", "e"))
+		synctest.Wait()
+		if len(called) != 1 {
+			t.Fatal("the function was called again at the next change: it is called once")
+		}
+		if _, err := f.view.AfterRevision(cloudmap.Cell{}, "shop", "nosuch", "", func() {}); cloudmap.ErrorCode(err) != cloudmap.ErrServiceNotFound {
+			t.Fatalf("unknown service: %v, want ServiceNotFound", err)
+		}
+	})
+}
+
+func TestView_AfterServiceAndNamespace(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := memShop(t)
+		svc, ns := make(chan struct{}, 4), make(chan struct{}, 4)
+		e, err := f.view.AfterService(cloudmap.Cell{}, "shop", "cart", func() { svc <- struct{}{} })
+		if err != nil || e.Service.Name != "cart" {
+			t.Fatalf("AfterService = %v, %v; want the entry of cart", e, err)
+		}
+		n, entries, _, err := f.view.AfterNamespace(cloudmap.Cell{}, "shop", func() { ns <- struct{}{} })
+		if err != nil || n == nil || len(entries) == 0 {
+			t.Fatalf("AfterNamespace = %v, %d entries, %v", n, len(entries), err)
+		}
+		f.commit(inst("srv-plain", "r")) // another service of the namespace
+		synctest.Wait()
+		if len(svc) != 0 || len(ns) != 1 {
+			t.Fatalf("a change of another service: service function called %d times (want 0), namespace function %d (want 1)", len(svc), len(ns))
+		}
+		f.commit(inst("srv-cart", "d"))
+		synctest.Wait()
+		if len(svc) != 1 || len(ns) != 1 {
+			t.Fatalf("a change of cart: service function called %d times (want 1), namespace function %d (want still 1: once)", len(svc), len(ns))
+		}
+		if _, _, _, err := f.view.AfterNamespace(cloudmap.Cell{}, "nosuch", func() {}); cloudmap.ErrorCode(err) != cloudmap.ErrNamespaceNotFound {
+			t.Fatalf("unknown namespace: %v, want NamespaceNotFound", err)
+		}
+	})
+}

@@ -17,8 +17,10 @@ func TestCompare(t *testing.T) {
 		t.Fatal(err)
 	}
 	for name, r := range map[string]benchdns.Result{"trivial": res.Trivial, "cloudmap": res.Cloudmap} {
-		if r.Received == 0 || r.Lost != 0 || r.Errors != 0 || r.Received != r.Sent {
-			t.Errorf("%s: %v", name, r)
+		// UDP on a loaded machine may drop or delay a reply past the
+		// timeout: a loss is counted, not an error, and stays rare.
+		if r.Received == 0 || r.Errors != 0 || r.Received+r.Lost != r.Sent || r.Lost*100 > r.Sent {
+			t.Errorf("%s: %v, want every query answered or counted lost (under 1%%), no errors", name, r)
 		}
 	}
 	if !res.Fresh {

@@ -2,13 +2,14 @@
 // the server, and how fast a registration reaches them: it starts a
 // cloudmap server in a child process (so that the memory measured is the
 // server's alone), holds N long-polls (DiscoverInstancesRevision with
-// X-Cloudmap-Index/X-Cloudmap-Wait) or N SSE streams (GET /v1/watch) on
-// one service, then registers instances and records, for every waiter,
-// the time from the return of RegisterInstance (and from the operation's
-// SUCCESS) to the moment the waiter has the change.
+// X-Cloudmap-Index/X-Cloudmap-Wait) or N SSE streams (GET /v1/watch) spread
+// over S services (S=1: every waiter on one service, the worst case), then
+// registers an instance in a random service per round and records, for
+// every waiter of that service, the time from the return of
+// RegisterInstance to the moment the waiter has the change.
 //
-//	go run ./bench/watch -n 10000 -mode longpoll -rounds 5
 //	go run ./bench/watch -n 10000 -mode sse -rounds 5
+//	go run ./bench/watch -n 10000 -mode longpoll -services 1000 -rounds 300
 //
 // Everything runs on 127.0.0.1 and ends after -rounds registrations or -d.
 package main
@@ -22,6 +23,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"strconv"
 	"time"
 
 	"github.com/cloudmap/cloudmap/bench/internal/child"
@@ -29,18 +31,23 @@ import (
 
 func main() {
 	child.ServeIfChild(16000)
-	n := flag.Int("n", 10000, "waiters or streams (at most 15000)")
-	mode := flag.String("mode", "longpoll", "longpoll or sse")
-	rounds := flag.Int("rounds", 5, "registrations (at most 100)")
+	var cfg Config
+	flag.IntVar(&cfg.N, "n", 10000, "waiters or streams (at most 15000)")
+	flag.StringVar(&cfg.Mode, "mode", "longpoll", "longpoll or sse")
+	flag.IntVar(&cfg.Services, "services", 1, "services the waiters are spread over (1: all on one service)")
+	flag.IntVar(&cfg.Rounds, "rounds", 5, "registrations, each in a random service (at most 1000)")
+	flag.StringVar(&cfg.CPUProfile, "cpuprofile", "", "write the server's CPU profile of the rounds to this file")
+	flag.StringVar(&cfg.HeapProfile, "heapprofile", "", "write the server's heap profile with the waiters held to this file")
 	d := flag.Duration("d", 2*time.Minute, "give up after this long (at most 10m)")
 	flag.Parse()
-	if *n < 1 || *n > 15000 || *rounds < 1 || *rounds > 100 || *d > 10*time.Minute || (*mode != "longpoll" && *mode != "sse") {
-		fmt.Fprintln(os.Stderr, "watch: -n 1..15000, -rounds 1..100, -d at most 10m, -mode longpoll|sse")
+	if cfg.N < 1 || cfg.N > 15000 || cfg.Rounds < 1 || cfg.Rounds > 1000 || cfg.Services < 1 || cfg.Services > cfg.N ||
+		*d > 10*time.Minute || (cfg.Mode != "longpoll" && cfg.Mode != "sse") {
+		fmt.Fprintln(os.Stderr, "watch: -n 1..15000, -services 1..n, -rounds 1..1000, -d at most 10m, -mode longpoll|sse")
 		os.Exit(2)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), *d)
 	defer cancel()
-	res, err := Run(ctx, *mode, *n, *rounds)
+	res, err := Run(ctx, cfg)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "watch:", err)
 		os.Exit(1)
@@ -78,19 +85,34 @@ func call(ctx context.Context, c *http.Client, url, op string, in, out any, hdr 
 	return nil
 }
 
-// setup creates namespace "bench" and service "web" and returns its id.
-func setup(ctx context.Context, c *http.Client, url string) (string, error) {
+// serviceName is the name of service i of n: "web" when there is one.
+func serviceName(i, n int) string {
+	if n == 1 {
+		return "web"
+	}
+	return "web-" + strconv.Itoa(i)
+}
+
+// setup creates namespace "bench" and n services in it and returns their ids.
+func setup(ctx context.Context, c *http.Client, url string, n int) ([]string, error) {
 	var op struct{ OperationId string }
 	if err := call(ctx, c, url, "CreateHttpNamespace", map[string]string{"Name": "bench"}, &op); err != nil {
-		return "", err
+		return nil, err
 	}
 	targets, err := waitOp(ctx, c, url, op.OperationId)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
-	var svc struct{ Service struct{ Id string } }
-	err = call(ctx, c, url, "CreateService", map[string]string{"Name": "web", "NamespaceId": targets["NAMESPACE"]}, &svc)
-	return svc.Service.Id, err
+	ids := make([]string, n)
+	for i := range ids {
+		var svc struct{ Service struct{ Id string } }
+		err := call(ctx, c, url, "CreateService", map[string]string{"Name": serviceName(i, n), "NamespaceId": targets["NAMESPACE"]}, &svc)
+		if err != nil {
+			return nil, err
+		}
+		ids[i] = svc.Service.Id
+	}
+	return ids, nil
 }
 
 func waitOp(ctx context.Context, c *http.Client, url, id string) (map[string]string, error) {

@@ -4,7 +4,10 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"net/http"
+	"net/url"
+	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -13,143 +16,227 @@ import (
 	"github.com/cloudmap/cloudmap/bench/internal/child"
 )
 
-// Result is what a run measured.
-type Result struct {
-	Mode        string
-	Waiters     int
-	Rounds      int
-	ExtraRSS    int64 // server RSS with the waiters held, minus before
-	ExtraHeap   int64
-	ExtraStack  int64
-	PerWaiter   int64   // ExtraRSS / Waiters
-	FromReturn  latency // from RegisterInstance's return to each waiter
-	FromSuccess latency // from GetOperation SUCCESS to each waiter
+// Config is one run.
+type Config struct {
+	Mode        string // longpoll or sse
+	N           int    // waiters
+	Services    int    // the waiters are spread over this many services
+	Rounds      int    // registrations, each in a random service
+	CPUProfile  string // the server's CPU profile of the rounds
+	HeapProfile string // the server's heap with the waiters held
 }
 
-type latency struct{ P50, P99, Max time.Duration }
+// Result is what a run measured.
+type Result struct {
+	Config
+	Burst      mem   // server memory with the waiters held, minus before, after one collection
+	Held       mem   // the same after two (see child.Server.Settled)
+	Rearmed    []mem // Held after every tenth round and the last (the waiters of its service re-armed)
+	Deliveries int   // waiters that had a change
+	FromReturn latency
+	ServerCPU  time.Duration // the server's CPU time over the rounds
+	Load       [2]string     // /proc/loadavg before and after
+}
+
+// mem is the server's memory, minus before the waiters.
+type mem struct{ RSS, Heap, Live, Stack int64 }
+
+type latency struct{ P50, P90, P99, Max time.Duration }
 
 func (r Result) String() string {
-	return fmt.Sprintf("%s: %d waiters, %d rounds\n"+
-		"  server memory: +%.1f MB RSS (%.1f KB per waiter), +%.1f MB heap, +%.1f MB stacks\n"+
-		"  after RegisterInstance returns: p50 %v p99 %v max %v\n"+
-		"  after its operation is SUCCESS: p50 %v p99 %v max %v",
-		r.Mode, r.Waiters, r.Rounds, mb(r.ExtraRSS), float64(r.PerWaiter)/1024, mb(r.ExtraHeap), mb(r.ExtraStack),
-		r.FromReturn.P50, r.FromReturn.P99, r.FromReturn.Max, r.FromSuccess.P50, r.FromSuccess.P99, r.FromSuccess.Max)
+	lo, hi := r.Held.RSS, r.Held.RSS
+	for _, m := range r.Rearmed {
+		lo, hi = min(lo, m.RSS), max(hi, m.RSS)
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s: %d waiters on %d service(s), %d rounds (load average %s -> %s)\n",
+		r.Mode, r.N, r.Services, r.Rounds, r.Load[0], r.Load[1])
+	fmt.Fprintf(&b, "  server memory held: +%.1f MB RSS (%.1f KB per waiter), +%.1f MB heap in use (+%.1f MB live), +%.1f MB stacks\n",
+		mb(r.Held.RSS), float64(r.Held.RSS)/1024/float64(r.N), mb(r.Held.Heap), mb(r.Held.Live), mb(r.Held.Stack))
+	fmt.Fprintf(&b, "  (after one collection only: +%.1f MB RSS, +%.1f MB live: sync.Pool's buffers of the requests that armed them)\n",
+		mb(r.Burst.RSS), mb(r.Burst.Live))
+	fmt.Fprintf(&b, "  server memory held over the run (armed, and every tenth round): +%.1f .. +%.1f MB RSS\n", mb(lo), mb(hi))
+	fmt.Fprintf(&b, "  %d deliveries after RegisterInstance returns: p50 %v p90 %v p99 %v max %v\n",
+		r.Deliveries, r.FromReturn.P50, r.FromReturn.P90, r.FromReturn.P99, r.FromReturn.Max)
+	per := time.Duration(0)
+	if r.Deliveries > 0 {
+		per = r.ServerCPU / time.Duration(r.Deliveries)
+	}
+	fmt.Fprintf(&b, "  server CPU over the rounds: %v (%v per delivery, registration included)", r.ServerCPU.Round(time.Millisecond), per)
+	return b.String()
 }
 
 func mb(b int64) float64 { return float64(b) / (1 << 20) }
 
-// Run measures one mode with n waiters over rounds registrations.
-func Run(ctx context.Context, mode string, n, rounds int) (Result, error) {
+func loadavg() string {
+	b, _ := os.ReadFile("/proc/loadavg")
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return "?"
+	}
+	return strings.Join(f[:3], " ")
+}
+
+// Run measures one mode.
+func Run(ctx context.Context, cfg Config) (Result, error) {
+	res := Result{Config: cfg}
+	res.Load[0] = loadavg()
 	srv, err := child.Start()
 	if err != nil {
-		return Result{}, err
+		return res, err
 	}
 	defer srv.Stop()
-	tr := &http.Transport{MaxIdleConnsPerHost: n + 16, DisableCompression: true}
+	tr := &http.Transport{MaxIdleConnsPerHost: cfg.N + 16, DisableCompression: true}
 	defer tr.CloseIdleConnections()
 	c := &http.Client{Transport: tr}
 	api := srv.URL + "/"
-	svcID, err := setup(ctx, c, api)
+	svcIDs, err := setup(ctx, c, api, cfg.Services)
 	if err != nil {
-		return Result{}, err
-	}
-	var rev struct{ InstancesRevision int64 }
-	if err := call(ctx, c, api, "DiscoverInstancesRevision", disc, &rev); err != nil {
-		return Result{}, err
+		return res, err
 	}
 	tr.CloseIdleConnections()
-	before := srv.Stats(true)
+	before := srv.Settled()
+	diff := func(st child.Stats) mem {
+		return mem{int64(st.RSS) - int64(before.RSS), int64(st.Heap) - int64(before.Heap), int64(st.Live) - int64(before.Live),
+			int64(st.Stack) - int64(before.Stack)}
+	}
 
-	got := make(chan time.Time, n)
-	armed := make(chan struct{}, n)
+	// Waiter i watches service i % Services and reports on got[service].
+	got := make([]chan time.Time, cfg.Services)
+	count := make([]int, cfg.Services)
+	for i := range cfg.N {
+		count[i%cfg.Services]++
+	}
+	for s := range got {
+		got[s] = make(chan time.Time, count[s])
+	}
+	armed := make(chan struct{}, cfg.N)
 	wctx, stop := context.WithCancel(ctx)
 	defer stop()
-	for range n {
-		switch mode {
+	for i := range cfg.N {
+		s := i % cfg.Services
+		name := serviceName(s, cfg.Services)
+		switch cfg.Mode {
 		case "sse":
-			go streamWaiter(wctx, c, srv.URL, got, armed)
+			go streamWaiter(wctx, c, srv.URL, name, got[s], armed)
 		default:
-			go pollWaiter(wctx, c, api, rev.InstancesRevision, got, armed)
+			go pollWaiter(wctx, c, api, name, got[s], armed)
 		}
 	}
-	held, err := waitArmed(ctx, srv, mode, n, before, armed)
-	if err != nil {
-		return Result{}, err
+	for range cfg.N { // every long-poll has its first answer, every stream its snapshot
+		select {
+		case <-armed:
+		case <-ctx.Done():
+			return res, ctx.Err()
+		}
 	}
-	res := Result{Mode: mode, Waiters: n, Rounds: rounds,
-		ExtraRSS: int64(held.RSS) - int64(before.RSS), ExtraHeap: int64(held.Heap) - int64(before.Heap),
-		ExtraStack: int64(held.Stack) - int64(before.Stack)}
-	res.PerWaiter = res.ExtraRSS / int64(n)
+	// Connections the client opened while another was on its way back to
+	// the idle pool are no waiters: idle, each costs the server a goroutine
+	// and its buffers, and their number varies from run to run.
+	tr.CloseIdleConnections()
+	held, err := waitHeld(ctx, srv, cfg, before)
+	if err != nil {
+		return res, err
+	}
+	res.Burst, res.Held = diff(held[0]), diff(held[1])
+	if cfg.HeapProfile != "" {
+		srv.HeapProfile(cfg.HeapProfile)
+	}
 
-	var fromReturn, fromSuccess []time.Duration
-	for r := range rounds {
-		var op struct{ OperationId string }
-		in := map[string]any{"ServiceId": svcID, "InstanceId": "i-" + strconv.Itoa(r),
+	var fromReturn []time.Duration
+	cpu0 := srv.Stats(false).CPU
+	if cfg.CPUProfile != "" {
+		srv.CPUProfile(cfg.CPUProfile)
+	}
+	for r := range cfg.Rounds {
+		s := rand.IntN(cfg.Services)
+		in := map[string]any{"ServiceId": svcIDs[s], "InstanceId": "i-" + strconv.Itoa(r),
 			"Attributes": map[string]string{"AWS_INSTANCE_IPV4": "10.0.0.1"}}
-		if err := call(ctx, c, api, "RegisterInstance", in, &op); err != nil {
+		if err := call(ctx, c, api, "RegisterInstance", in, nil); err != nil {
 			return res, err
 		}
 		returned := time.Now()
-		if _, err := waitOp(ctx, c, api, op.OperationId); err != nil {
-			return res, err
-		}
-		success := time.Now()
-		for range n {
+		for range count[s] {
 			select {
-			case t := <-got:
+			case t := <-got[s]:
 				fromReturn = append(fromReturn, max(0, t.Sub(returned)))
-				fromSuccess = append(fromSuccess, max(0, t.Sub(success)))
 			case <-ctx.Done():
 				return res, fmt.Errorf("round %d: %w", r, ctx.Err())
 			}
 		}
-		if _, err := waitArmed(ctx, srv, mode, n, before, nil); err != nil {
+		// Every waiter of s is held again before the next round, and
+		// every tenth round and at the last the memory is read.
+		if r%10 == 9 || r == cfg.Rounds-1 {
+			tr.CloseIdleConnections()
+			st, err := waitHeld(ctx, srv, cfg, before)
+			if err != nil {
+				return res, err
+			}
+			res.Rearmed = append(res.Rearmed, diff(st[1]))
+		} else if cfg.Mode == "sse" || cfg.Services > 1 {
+			// Streams stay held; with waiters spread, the next round is
+			// most likely on another service (its waiters are held), and
+			// counting the server's descriptors costs it milliseconds of
+			// CPU at 10,000.
+			continue
+		} else if _, err := waitHeldNoGC(ctx, srv, cfg, before); err != nil {
 			return res, err
 		}
 	}
-	res.FromReturn, res.FromSuccess = percentiles(fromReturn), percentiles(fromSuccess)
+	if cfg.CPUProfile != "" {
+		srv.CPUProfile("")
+	}
+	res.ServerCPU = srv.Stats(false).CPU - cpu0
+	res.Deliveries, res.FromReturn = len(fromReturn), percentiles(fromReturn)
+	res.Load[1] = loadavg()
 	return res, nil
 }
 
-var disc = map[string]string{"NamespaceName": "bench", "ServiceName": "web"}
-
-// waitArmed waits until every waiter is held by the server: every stream
-// has its snapshot, or the server holds a connection per long-poll again
-// and no request is in flight (base: the server without them; Linux).
-func waitArmed(ctx context.Context, srv *child.Server, mode string, n int, base child.Stats, armed chan struct{}) (child.Stats, error) {
-	if mode == "sse" && armed != nil {
-		for range n {
-			select {
-			case <-armed:
-			case <-ctx.Done():
-				return child.Stats{}, ctx.Err()
-			}
-		}
-		return srv.Stats(true), nil
+// waitHeld waits until the server holds every waiter (see waitHeldNoGC)
+// and reads its memory after one collection and after two.
+func waitHeld(ctx context.Context, srv *child.Server, cfg Config, base child.Stats) ([2]child.Stats, error) {
+	if _, err := waitHeldNoGC(ctx, srv, cfg, base); err != nil {
+		return [2]child.Stats{}, err
 	}
+	return [2]child.Stats{srv.Stats(true), srv.Settled()}, nil
+}
+
+// waitHeldNoGC waits until the server holds a connection per waiter and
+// no request is in flight: parked long-polls and adopted streams hold no
+// goroutine (a group of them, one per service, holds one); requests in
+// flight do. Linux; elsewhere it returns at once.
+func waitHeldNoGC(ctx context.Context, srv *child.Server, cfg Config, base child.Stats) (child.Stats, error) {
+	n := cfg.N
 	for {
 		st := srv.Stats(false)
-		// 1% slack: the setup's keep-alive connection and closing ones blur
-		// the count. Parked long-polls hold no goroutine: requests still in
-		// flight do.
-		if mode == "sse" || (st.FDs >= base.FDs+n-n/100 && st.Goroutines < base.Goroutines+n/100+16) {
-			return srv.Stats(true), nil
+		// 1% slack: connections closing blur the count.
+		if st.FDs == 0 || (st.FDs >= base.FDs+n-n/100 && st.Goroutines < base.Goroutines+cfg.Services+n/100+16) {
+			return st, nil
 		}
 		select {
 		case <-ctx.Done():
-			return child.Stats{}, fmt.Errorf("%d of %d waiters held: %w", st.FDs-base.FDs, n, ctx.Err())
-		case <-time.After(20 * time.Millisecond):
+			return child.Stats{}, fmt.Errorf("%d of %d waiters held (%d goroutines more than before): %w", st.FDs-base.FDs, n, st.Goroutines-base.Goroutines, ctx.Err())
+		case <-time.After(5 * time.Millisecond):
 		}
 	}
 }
 
-// pollWaiter long-polls DiscoverInstancesRevision and reports every new
-// revision.
-func pollWaiter(ctx context.Context, c *http.Client, api string, index int64, got chan<- time.Time, armed chan<- struct{}) {
+// pollWaiter long-polls DiscoverInstancesRevision of one service and
+// reports every new revision; armed gets its first answer.
+func pollWaiter(ctx context.Context, c *http.Client, api, svc string, got chan<- time.Time, armed chan<- struct{}) {
+	in := map[string]string{"NamespaceName": "bench", "ServiceName": svc}
+	var index int64
 	for ctx.Err() == nil {
 		var out struct{ InstancesRevision int64 }
-		err := call(ctx, c, api, "DiscoverInstancesRevision", disc, &out,
+		if err := call(ctx, c, api, "DiscoverInstancesRevision", in, &out); err == nil {
+			index = out.InstancesRevision
+			break
+		}
+	}
+	armed <- struct{}{}
+	for ctx.Err() == nil {
+		var out struct{ InstancesRevision int64 }
+		err := call(ctx, c, api, "DiscoverInstancesRevision", in, &out,
 			"X-Cloudmap-Index", strconv.FormatInt(index, 10), "X-Cloudmap-Wait", "10m")
 		if err != nil {
 			continue
@@ -162,8 +249,9 @@ func pollWaiter(ctx context.Context, c *http.Client, api string, index int64, go
 }
 
 // streamWaiter reads one SSE stream and reports every change event.
-func streamWaiter(ctx context.Context, c *http.Client, base string, got chan<- time.Time, armed chan<- struct{}) {
-	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, base+"/v1/watch?namespace=bench&service=web", nil)
+func streamWaiter(ctx context.Context, c *http.Client, base, svc string, got chan<- time.Time, armed chan<- struct{}) {
+	q := url.Values{"namespace": {"bench"}, "service": {svc}}
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, base+"/v1/watch?"+q.Encode(), nil)
 	resp, err := c.Do(req)
 	if err != nil {
 		return
@@ -171,18 +259,20 @@ func streamWaiter(ctx context.Context, c *http.Client, base string, got chan<- t
 	defer resp.Body.Close()
 	r := bufio.NewReaderSize(resp.Body, 512)
 	for {
-		line, err := r.ReadString('\n')
-		if err != nil {
+		line, err := r.ReadSlice('\n')
+		if err != nil && err != bufio.ErrBufferFull {
 			return
 		}
 		switch {
-		case strings.HasPrefix(line, "event: snapshot"):
+		case bytesHasPrefix(line, "event: snapshot"):
 			armed <- struct{}{}
-		case strings.HasPrefix(line, "event: change"):
+		case bytesHasPrefix(line, "event: change"):
 			got <- time.Now()
 		}
 	}
 }
+
+func bytesHasPrefix(b []byte, p string) bool { return len(b) >= len(p) && string(b[:len(p)]) == p }
 
 func percentiles(d []time.Duration) latency {
 	if len(d) == 0 {
@@ -190,5 +280,5 @@ func percentiles(d []time.Duration) latency {
 	}
 	slices.Sort(d)
 	at := func(p float64) time.Duration { return d[min(len(d)-1, int(p*float64(len(d))))] }
-	return latency{P50: at(0.50), P99: at(0.99), Max: d[len(d)-1]}
+	return latency{P50: at(0.50), P90: at(0.90), P99: at(0.99), Max: d[len(d)-1]}
 }

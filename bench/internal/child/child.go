@@ -14,6 +14,7 @@ import (
 	"os/exec"
 	"runtime"
 	"runtime/debug"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"time"
@@ -61,18 +62,47 @@ func Serve(maxConns int) error {
 	in := bufio.NewScanner(os.Stdin)
 	for in.Scan() {
 		var ms runtime.MemStats
-		if in.Text() == "gc" {
+		cmd, arg, _ := strings.Cut(in.Text(), " ")
+		switch cmd {
+		case "gc":
 			debug.FreeOSMemory() // a collection, and free pages back to the OS: RSS is what is live
+		case "settled":
+			// What sync.Pool holds moves to its victim cache at a
+			// collection and is freed at the next: after two, neither the
+			// pools' buffers of a past burst of requests nor their garbage
+			// count.
+			runtime.GC()
+			debug.FreeOSMemory()
+		case "cpu":
+			profile(arg, pprof.StartCPUProfile)
+		case "cpustop":
+			pprof.StopCPUProfile()
+		case "heap":
+			runtime.GC()
+			profile(arg, func(w io.Writer) error { return pprof.Lookup("heap").WriteTo(w, 0) })
 		}
 		runtime.ReadMemStats(&ms)
-		fmt.Println("STATS", rss(), ms.HeapInuse, ms.StackInuse, runtime.NumGoroutine(), int64(cpu()), fds())
+		fmt.Println("STATS", rss(), ms.HeapInuse, ms.StackInuse, runtime.NumGoroutine(), int64(cpu()), fds(), ms.HeapAlloc)
 	}
 	return nil
 }
 
+// profile writes a profile into a new file at path (the CPU profile is
+// closed when the process ends).
+func profile(path string, write func(io.Writer) error) {
+	f, err := os.Create(path)
+	if err == nil {
+		err = write(f)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "child: profile:", err)
+	}
+}
+
 // Stats is one reading of the child.
 type Stats struct {
-	RSS, Heap, Stack uint64
+	RSS, Heap, Stack uint64 // Heap: in use (spans holding any object)
+	Live             uint64 // bytes of the heap's objects (live ones only after a collection)
 	Goroutines       int
 	CPU              time.Duration // user + system time so far
 	FDs              int           // open file descriptors (Linux; 0 elsewhere)
@@ -122,13 +152,46 @@ func (s *Server) Stats(gc bool) Stats {
 		cmd = "gc"
 	}
 	fmt.Fprintln(s.stdin, cmd)
+	return s.read()
+}
+
+// read reads one stats line.
+func (s *Server) read() Stats {
 	var st Stats
 	var cpu int64
 	if s.out.Scan() {
-		fmt.Sscanf(s.out.Text(), "STATS %d %d %d %d %d %d", &st.RSS, &st.Heap, &st.Stack, &st.Goroutines, &cpu, &st.FDs)
+		fmt.Sscanf(s.out.Text(), "STATS %d %d %d %d %d %d %d", &st.RSS, &st.Heap, &st.Stack, &st.Goroutines, &cpu, &st.FDs, &st.Live)
 	}
 	st.CPU = time.Duration(cpu)
 	return st
+}
+
+// Settled reads the child's figures after two collections: the memory
+// still held once the buffers pooled during a burst of requests are freed
+// (sync.Pool frees them at the second collection; a server does so within
+// two GC cycles, at most about four minutes when idle).
+func (s *Server) Settled() Stats {
+	fmt.Fprintln(s.stdin, "settled")
+	return s.read()
+}
+
+// CPUProfile starts (path not empty) or stops (path empty) a CPU profile
+// of the child into path.
+func (s *Server) CPUProfile(path string) {
+	if path == "" {
+		s.command("cpustop")
+	} else {
+		s.command("cpu " + path)
+	}
+}
+
+// HeapProfile writes a heap profile of the child (after a collection) to path.
+func (s *Server) HeapProfile(path string) { s.command("heap " + path) }
+
+// command sends one command and skips its stats line.
+func (s *Server) command(cmd string) {
+	fmt.Fprintln(s.stdin, cmd)
+	s.out.Scan()
 }
 
 // Stop ends the child (it returns at the end of its stdin) and waits.

@@ -1,0 +1,148 @@
+//go:build unix
+
+package awsapi
+
+import (
+	"bufio"
+	"io"
+	"log/slog"
+	"net"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/cloudmap/cloudmap"
+)
+
+// oneService is a WatchSource of one service whose entry the test sets.
+type oneService struct {
+	mu    sync.Mutex
+	entry *cloudmap.ServiceEntry
+}
+
+func (o *oneService) WatchService(cloudmap.Cell, string, string) (*cloudmap.ServiceEntry, <-chan struct{}, error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.entry, make(chan struct{}), nil
+}
+
+func (o *oneService) AfterService(c cloudmap.Cell, ns, svc string, f func()) (*cloudmap.ServiceEntry, error) {
+	e, _, err := o.WatchService(c, ns, svc)
+	return e, err // never changes by itself
+}
+
+func (o *oneService) AfterNamespace(cloudmap.Cell, string, func()) (*cloudmap.Namespace, []*cloudmap.ServiceEntry, uint32, error) {
+	panic("not used")
+}
+
+func (o *oneService) WatchNamespace(cloudmap.Cell, string) (*cloudmap.Namespace, []*cloudmap.ServiceEntry, uint32, <-chan struct{}, error) {
+	panic("not used")
+}
+
+// entryOf is revision rev of service web with instances id=value.
+func entryOf(rev int64, kv ...string) *cloudmap.ServiceEntry {
+	ns := &cloudmap.Namespace{Id: "ns-1", Name: "ns", Type: cloudmap.NamespaceHTTP,
+		Properties: cloudmap.NamespaceProperties{HttpProperties: &cloudmap.HttpProperties{HttpName: "ns"}}}
+	e := &cloudmap.ServiceEntry{Service: &cloudmap.Service{Id: "srv-1", Name: "web"}, Namespace: ns, Revision: rev}
+	for i := 0; i+1 < len(kv); i += 2 {
+		e.Instances = append(e.Instances, cloudmap.InstanceEntry{Health: cloudmap.Unknown,
+			Instance: &cloudmap.Instance{Id: kv[i], Attributes: map[string]string{"v": kv[i+1]}}})
+	}
+	return e
+}
+
+// adoptedPair is an adopted stream on one end of a loopback connection
+// whose other end the test reads.
+func adoptedPair(t *testing.T, src WatchSource, at *cloudmap.ServiceEntry) (*adopted, net.Conn) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	client, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	server, err := ln.Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { client.Close(); server.Close() })
+	h := &handler{log: slog.New(slog.DiscardHandler), ext: extensions{watch: src, writeTimeout: 10 * time.Second}}
+	l := newStreamLot(src, time.Hour, h.log.Info, nil)
+	s := &stream{h: h, ns: "ns", svc: "web", cur: &cursor{one: at}, out: connSink{server}}
+	a := &adopted{s: s, conn: server, raw: rawConn(server), lot: l}
+	if a.raw == nil {
+		t.Fatal("no socket under a loopback TCP connection")
+	}
+	return a, client
+}
+
+// readBlock reads one SSE event.
+func readBlock(t *testing.T, r *bufio.Reader) string {
+	t.Helper()
+	var b strings.Builder
+	for {
+		line, err := r.ReadString('\n')
+		if err != nil {
+			t.Fatalf("stream: %v", err)
+		}
+		b.WriteString(line)
+		if line == "\n" {
+			return b.String()
+		}
+	}
+}
+
+// The events a group encodes once go only to the streams at the group's
+// last state; a stream elsewhere gets the events from its own state.
+func TestDeliver_SharedEventsOnlyForStreamsAtTheGroupsState(t *testing.T) {
+	e1 := entryOf(1, "i-0", "a", "i-1", "a")
+	e2 := entryOf(2, "i-1", "a", "i-2", "a")
+	e3 := entryOf(3, "i-1", "a", "i-2", "b", "i-3", "a")
+	e3.Instances[0] = e2.Instances[0] // i-1 unchanged
+	e2.Instances[0] = e1.Instances[1]
+	src := &oneService{entry: e3}
+	from, to := &cursor{one: e2}, &cursor{one: e3}
+	shared := appendEvent(nil, "3", "change", diffService(e2, e3))
+
+	atGroup, c1 := adoptedPair(t, src, e2)
+	atGroup.deliver(from, to, shared)
+	if got := readBlock(t, bufio.NewReader(c1)); got != string(shared) {
+		t.Fatalf("stream at the group's state got %q, want the shared event %q", got, shared)
+	}
+	if atGroup.s.cur != to {
+		t.Fatal("the stream's state did not move to the group's")
+	}
+
+	behind, c2 := adoptedPair(t, src, e1)
+	behind.deliver(from, to, shared)
+	want := appendEvent(nil, "3", "change", diffService(e1, e3))
+	if got := readBlock(t, bufio.NewReader(c2)); got != string(want) || !strings.Contains(got, `"Removed":["i-0"]`) {
+		t.Fatalf("stream behind the group got %q, want its own events %q (i-0 removed)", got, want)
+	}
+}
+
+// What the socket does not take at once is written by the stream's push,
+// whole and in order.
+func TestDeliver_RestOfAFullSocketIsWrittenByThePush(t *testing.T) {
+	e1, e2 := entryOf(1, "i-1", "a"), entryOf(2, "i-1", strings.Repeat("x", 4<<20))
+	src := &oneService{entry: e2}
+	a, c := adoptedPair(t, src, e1)
+	big := appendEvent(nil, "2", "change", diffService(e1, e2))
+	a.deliver(&cursor{one: e1}, &cursor{one: e2}, big) // 4 MB: more than the socket buffers hold
+	got := make([]byte, len(big))
+	if _, err := io.ReadFull(c, got); err != nil {
+		t.Fatal(err)
+	}
+	if string(got) != string(big) {
+		t.Fatal("the event arrived altered")
+	}
+	a.mu.Lock() // the push is done when it lets go
+	defer a.mu.Unlock()
+	if a.s.cur.one != e2 || len(a.s.buf) != 0 || a.ended.Load() {
+		t.Fatalf("after the push: state at revision %d, %d bytes buffered, ended %v", a.s.cur.one.Revision, len(a.s.buf), a.ended.Load())
+	}
+}
