@@ -36,6 +36,8 @@ func TestHandler_MalformedJSON(t *testing.T) {
 		{"end after a number", list, `{"MaxResults":5`, malformed(list, "15", "unexpected end of input")},
 		{"fraction without digits", list, `{"MaxResults":1.}`, malformed(list, "14", "invalid number")},
 		{"exponent is a number, not an integer", list, `{"MaxResults":1e3}`, "Expected integer for MaxResults, got number 1e3"},
+		{"signed exponent is a number", list, `{"MaxResults":1e+3}`, "Expected integer for MaxResults, got number 1e+3"},
+		{"end after an exponent mark", list, `{"MaxResults":1e`, malformed(list, "14", "invalid number")},
 		{"integer past 64 bits that wraps to a small one", list, `{"MaxResults":18446744073709551620}`,
 			"Value 18446744073709551620 for MaxResults is out of range for a 64-bit integer"},
 	}
