@@ -102,7 +102,7 @@ type parked struct {
 	o     *operation
 	in    any
 	reqID string
-	req   *http.Request // for the hooks (heldRequest: its connection is the lot's)
+	req   parkedRequest // what the hooks see of the request
 	key   pollKey
 	index int64
 	conn  net.Conn
@@ -130,7 +130,7 @@ func (h *handler) park(w http.ResponseWriter, r *http.Request, o *operation, in 
 	if conn == nil {
 		return false
 	}
-	p := &parked{h: h, o: o, in: in, reqID: heldID(reqID), req: heldRequest(r), key: key, index: index, conn: conn, at: -1}
+	p := &parked{h: h, o: o, in: in, reqID: heldID(reqID), req: parkRequest(r), key: key, index: index, conn: conn, at: -1}
 	if rw.Reader.Buffered() > 0 { // a pipelined request follows: answer now, then close
 		p.close = true
 		p.finish()
@@ -149,7 +149,7 @@ func (h *handler) parkConn(conn net.Conn, r *http.Request, o *operation, in any,
 		return false
 	}
 	conn.SetReadDeadline(time.Time{}) // the body's: the body is read
-	p := &parked{h: h, o: o, in: in, reqID: reqID, req: r, key: key, index: index, conn: conn, close: !clean, at: -1}
+	p := &parked{h: h, o: o, in: in, reqID: reqID, req: parkRequest(r), key: key, index: index, conn: conn, close: !clean, at: -1}
 	p.wait(wait)
 	return true
 }
@@ -313,7 +313,7 @@ func (p *parked) answer(now bool) {
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	hw := headerWriter{}
 	out := p.h.getOut()
-	c := &Call{RequestID: p.reqID, Request: p.req, Input: p.in}
+	c := &Call{RequestID: p.reqID, Request: p.req.request(p.conn), Input: p.in}
 	status, body := p.h.invoke(ctx, hw, c, p.o, (*out)[:0])
 	cancel()
 	b := make([]byte, 0, 256+len(body))
@@ -382,5 +382,5 @@ func (p *parked) written(err error) {
 // did not ask to close, and when no bytes of a next request were read
 // with this one (they are in net/http's buffer, gone with it).
 func (p *parked) keepAlive() bool {
-	return p.h.ext.resumer != nil && !p.close && !p.req.Close && p.req.ProtoAtLeast(1, 1)
+	return p.h.ext.resumer != nil && !p.close && !p.req.close && p.req.minor >= 1
 }
