@@ -5,7 +5,6 @@ import (
 	"context"
 	"net"
 	"net/http"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -316,27 +315,7 @@ func (p *parked) answer(now bool) {
 	c := &Call{RequestID: p.reqID, Request: p.req.request(p.conn), Input: p.in}
 	status, body := p.h.invoke(ctx, hw, c, p.o, (*out)[:0])
 	cancel()
-	b := make([]byte, 0, 256+len(body))
-	b = append(b, "HTTP/1.1 "...)
-	b = strconv.AppendInt(b, int64(status), 10)
-	b = append(b, ' ')
-	b = append(b, http.StatusText(status)...)
-	b = append(b, "\r\nContent-Type: application/x-amz-json-1.1\r\nX-Amzn-Requestid: "...)
-	b = append(b, p.reqID...)
-	if et := hw.Get("X-Amzn-Errortype"); et != "" {
-		b = append(b, "\r\nX-Amzn-Errortype: "...)
-		b = append(b, et...)
-	}
-	b = append(b, "\r\nDate: "...)
-	b = time.Now().UTC().AppendFormat(b, http.TimeFormat)
-	b = append(b, "\r\nContent-Length: "...)
-	b = strconv.AppendInt(b, int64(len(body)), 10)
-	if p.keepAlive() {
-		b = append(b, "\r\n\r\n"...)
-	} else {
-		b = append(b, "\r\nConnection: close\r\n\r\n"...)
-	}
-	b = append(b, body...)
+	b := appendResponse(make([]byte, 0, 256+len(body)), status, p.reqID, hw.Get("X-Amzn-Errortype"), body, !p.keepAlive())
 	*out = body
 	p.h.putOut(out)
 	if now {
