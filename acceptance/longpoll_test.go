@@ -3,7 +3,9 @@ package acceptance_test
 import (
 	"context"
 	"crypto/tls"
+	"encoding/json"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	"strconv"
@@ -12,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awsmw "github.com/aws/aws-sdk-go-v2/aws/middleware"
 	sd "github.com/aws/aws-sdk-go-v2/service/servicediscovery"
 	"github.com/aws/aws-sdk-go-v2/service/servicediscovery/types"
 	"github.com/aws/smithy-go/middleware"
@@ -196,5 +199,57 @@ func TestLongPoll_KeepsItsConnection(t *testing.T) {
 	}
 	if d := pollDials.Load(); d > 2 {
 		t.Fatalf("the poller opened %d connections for a call and 6 long-polls answered at changes, want 1 (kept open)", d)
+	}
+}
+
+// A long-poll answered after it was parked (its connection held off the
+// HTTP server: here at the end of a wait of 0s, on the index it was sent
+// with) passes the hooks as any request: its access log line names the
+// request ID of its answer, the operation, the caller's access key id, the
+// remote address and the status.
+func TestAccessLog_ParkedLongPoll(t *testing.T) {
+	var logs syncBuffer
+	n := acceptance.MustStart(t, func(c *embed.Config) {
+		c.AccessLog = true
+		c.AccessKeyID, c.SecretAccessKey = "AKIDLONGPOLL", "verysecretkey"
+		c.Logger = slog.New(slog.NewJSONHandler(&logs, nil))
+	})
+	client := acceptance.NewClient(n.APIURL(), "AKIDLONGPOLL", "verysecretkey")
+	op, err := client.CreateHttpNamespace(ctx, &sd.CreateHttpNamespaceInput{Name: aws.String("shop")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := client.GetOperation(ctx, &sd.GetOperationInput{OperationId: op.OperationId})
+	if err != nil || got.Operation.Status != types.OperationStatusSuccess {
+		t.Fatalf("CreateHttpNamespace: %v %v", got, err)
+	}
+	if _, err := client.CreateService(ctx, &sd.CreateServiceInput{Name: aws.String("cart"),
+		NamespaceId: aws.String(got.Operation.Targets[string(types.OperationTargetTypeNamespace)])}); err != nil {
+		t.Fatal(err)
+	}
+	in := &sd.DiscoverInstancesRevisionInput{NamespaceName: aws.String("shop"), ServiceName: aws.String("cart")}
+	first, err := client.DiscoverInstancesRevision(ctx, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := client.DiscoverInstancesRevision(ctx, in, longPoll(*first.InstancesRevision, "0s"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, _ := awsmw.GetRequestIDMetadata(out.ResultMetadata)
+	var line map[string]any
+	for _, l := range strings.Split(strings.TrimSpace(logs.String()), "\n") {
+		var m map[string]any
+		if json.Unmarshal([]byte(l), &m) == nil && m["component"] == "access" && m["request_id"] == id {
+			line = m
+		}
+	}
+	if line == nil {
+		t.Fatalf("no access log line for the long-poll %s in\n%s", id, logs.String())
+	}
+	remote, _ := line["remote"].(string)
+	if _, _, err := net.SplitHostPort(remote); err != nil || line["op"] != "DiscoverInstancesRevision" ||
+		line["key"] != "AKIDLONGPOLL" || line["status"] != float64(200) || line["code"] != "" || line["cell"] != "123456789012/us-east-1" {
+		t.Fatalf("access log line of the parked long-poll: %v", line)
 	}
 }

@@ -181,7 +181,16 @@ func (h *holding[K, M]) onShutdown(shutdown context.Context, end func(M)) {
 // error answer, body nil for an answer without a body); the caller closes
 // the connection after.
 func writeClosing(conn net.Conn, status int, reqID, errType string, body []byte, timeout time.Duration) error {
-	b := make([]byte, 0, 256+len(body))
+	b := appendResponse(make([]byte, 0, 256+len(body)), status, reqID, errType, body, true)
+	conn.SetWriteDeadline(time.Now().Add(timeout))
+	_, err := conn.Write(b)
+	return err
+}
+
+// appendResponse appends an AWS JSON 1.1 answer as an HTTP/1.1 response to
+// b: the one encoding of an answer written on a held connection, closing
+// it (close) or keeping it for the client's next request.
+func appendResponse(b []byte, status int, reqID, errType string, body []byte, close bool) []byte {
 	b = append(b, "HTTP/1.1 "...)
 	b = strconv.AppendInt(b, int64(status), 10)
 	b = append(b, ' ')
@@ -196,11 +205,11 @@ func writeClosing(conn net.Conn, status int, reqID, errType string, body []byte,
 	b = time.Now().UTC().AppendFormat(b, http.TimeFormat)
 	b = append(b, "\r\nContent-Length: "...)
 	b = strconv.AppendInt(b, int64(len(body)), 10)
-	b = append(b, "\r\nConnection: close\r\n\r\n"...)
-	b = append(b, body...)
-	conn.SetWriteDeadline(time.Now().Add(timeout))
-	_, err := conn.Write(b)
-	return err
+	if close {
+		b = append(b, "\r\nConnection: close"...)
+	}
+	b = append(b, "\r\n\r\n"...)
+	return append(b, body...)
 }
 
 // recoverHeld, deferred by what answers on a held connection, turns a

@@ -18,10 +18,12 @@ type Call struct {
 	// RequestID is the x-amzn-RequestId of the answer.
 	RequestID string
 	// Request is the HTTP request; its body has been read. For a
-	// long-poll answered after its connection was handed over, it is a
-	// copy with the method, URL, headers and addresses, without the body,
-	// and with a background context (the request's own ended with the
-	// handler).
+	// long-poll answered after its connection was handed over, it is
+	// rebuilt from what the parked long-poll kept: the method, URL,
+	// protocol, Host, RemoteAddr, TLS state, ContentLength and Close, and
+	// of the headers only Authorization, X-Amz-Target, X-Cloudmap-Index
+	// and X-Cloudmap-Wait; no body, and a background context (the
+	// request's own ended with the handler).
 	Request *http.Request
 	// Input is the decoded input, a pointer to the operation's input struct
 	// (e.g. *cloudmap.DiscoverInstancesInput), or nil when Rejected is set.

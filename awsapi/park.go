@@ -5,7 +5,6 @@ import (
 	"context"
 	"net"
 	"net/http"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -102,7 +101,7 @@ type parked struct {
 	o     *operation
 	in    any
 	reqID string
-	req   *http.Request // for the hooks (heldRequest: its connection is the lot's)
+	req   parkedRequest // what the hooks see of the request
 	key   pollKey
 	index int64
 	conn  net.Conn
@@ -130,7 +129,7 @@ func (h *handler) park(w http.ResponseWriter, r *http.Request, o *operation, in 
 	if conn == nil {
 		return false
 	}
-	p := &parked{h: h, o: o, in: in, reqID: heldID(reqID), req: heldRequest(r), key: key, index: index, conn: conn, at: -1}
+	p := &parked{h: h, o: o, in: in, reqID: heldID(reqID), req: parkRequest(r), key: key, index: index, conn: conn, at: -1}
 	if rw.Reader.Buffered() > 0 { // a pipelined request follows: answer now, then close
 		p.close = true
 		p.finish()
@@ -149,7 +148,7 @@ func (h *handler) parkConn(conn net.Conn, r *http.Request, o *operation, in any,
 		return false
 	}
 	conn.SetReadDeadline(time.Time{}) // the body's: the body is read
-	p := &parked{h: h, o: o, in: in, reqID: reqID, req: r, key: key, index: index, conn: conn, close: !clean, at: -1}
+	p := &parked{h: h, o: o, in: in, reqID: reqID, req: parkRequest(r), key: key, index: index, conn: conn, close: !clean, at: -1}
 	p.wait(wait)
 	return true
 }
@@ -313,30 +312,10 @@ func (p *parked) answer(now bool) {
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	hw := headerWriter{}
 	out := p.h.getOut()
-	c := &Call{RequestID: p.reqID, Request: p.req, Input: p.in}
+	c := &Call{RequestID: p.reqID, Request: p.req.request(p.conn), Input: p.in}
 	status, body := p.h.invoke(ctx, hw, c, p.o, (*out)[:0])
 	cancel()
-	b := make([]byte, 0, 256+len(body))
-	b = append(b, "HTTP/1.1 "...)
-	b = strconv.AppendInt(b, int64(status), 10)
-	b = append(b, ' ')
-	b = append(b, http.StatusText(status)...)
-	b = append(b, "\r\nContent-Type: application/x-amz-json-1.1\r\nX-Amzn-Requestid: "...)
-	b = append(b, p.reqID...)
-	if et := hw.Get("X-Amzn-Errortype"); et != "" {
-		b = append(b, "\r\nX-Amzn-Errortype: "...)
-		b = append(b, et...)
-	}
-	b = append(b, "\r\nDate: "...)
-	b = time.Now().UTC().AppendFormat(b, http.TimeFormat)
-	b = append(b, "\r\nContent-Length: "...)
-	b = strconv.AppendInt(b, int64(len(body)), 10)
-	if p.keepAlive() {
-		b = append(b, "\r\n\r\n"...)
-	} else {
-		b = append(b, "\r\nConnection: close\r\n\r\n"...)
-	}
-	b = append(b, body...)
+	b := appendResponse(make([]byte, 0, 256+len(body)), status, p.reqID, hw.Get("X-Amzn-Errortype"), body, !p.keepAlive())
 	*out = body
 	p.h.putOut(out)
 	if now {
@@ -382,5 +361,5 @@ func (p *parked) written(err error) {
 // did not ask to close, and when no bytes of a next request were read
 // with this one (they are in net/http's buffer, gone with it).
 func (p *parked) keepAlive() bool {
-	return p.h.ext.resumer != nil && !p.close && !p.req.Close && p.req.ProtoAtLeast(1, 1)
+	return p.h.ext.resumer != nil && !p.close && !p.req.close && p.req.minor >= 1
 }

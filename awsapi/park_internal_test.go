@@ -47,7 +47,7 @@ func TestLot_EachWaitEndsAtItsEnd(t *testing.T) {
 			go io.Copy(io.Discard, client) // the client reads its answer
 			t.Cleanup(func() { client.Close() })
 			p := &parked{h: h, o: o, in: &cloudmap.DiscoverInstancesRevisionInput{NamespaceName: "ns", ServiceName: "web"},
-				reqID: "r", req: httptest.NewRequest("POST", "/", nil), key: pollKey{ns: "ns", svc: "web"}, index: 7,
+				reqID: "r", req: parkRequest(httptest.NewRequest("POST", "/", nil)), key: pollKey{ns: "ns", svc: "web"}, index: 7,
 				conn: server, close: true, at: -1}
 			p.wait(wait)
 			return p

@@ -302,3 +302,104 @@ func TestLongPoll_ResumerKeepsTheConnection(t *testing.T) {
 		}
 	}
 }
+
+// The hooks of a parked long-poll's answer see what they see of a request
+// answered in the handler: the operation, the request ID of the answer,
+// the input, and of the request its method, URL, protocol, Host,
+// RemoteAddr, ContentLength, Close and the headers a parked long-poll
+// keeps (Authorization, X-Amz-Target and the long-poll's); the others
+// (here User-Agent) and the body are not kept.
+func TestLongPoll_ParkedHooksSeeTheRequest(t *testing.T) {
+	src := &fakeRevision{rev: 7, ch: make(chan struct{}), watched: make(chan struct{}, 16)}
+	api := &fakeAPI{Fn: func(ctx context.Context, op string, in any) (any, error) {
+		src.mu.Lock()
+		defer src.mu.Unlock()
+		return &cloudmap.DiscoverInstancesRevisionOutput{InstancesRevision: src.rev}, nil
+	}}
+	type view struct {
+		Op, RequestID, Input                 string
+		Method, URL, Proto, Host, RequestURI string
+		Major, Minor                         int
+		Length                               int64
+		Close, Body, TLS                     bool
+		Remote, Auth, Target, Index, Wait    string
+		UserAgent                            string
+	}
+	seen := make(chan view, 2)
+	hook := func(op string, next awsapi.Invoker) awsapi.Invoker {
+		return func(ctx context.Context, c *awsapi.Call) (any, error) {
+			r := c.Request
+			seen <- view{Op: c.Operation, RequestID: c.RequestID, Input: fmt.Sprintf("%+v", c.Input),
+				Method: r.Method, URL: r.URL.String(), Proto: r.Proto, Host: r.Host, RequestURI: r.RequestURI,
+				Major: r.ProtoMajor, Minor: r.ProtoMinor, Length: r.ContentLength, Close: r.Close,
+				Body: r.Body != nil && r.Body != http.NoBody, TLS: r.TLS != nil, Remote: r.RemoteAddr,
+				Auth: r.Header.Get("Authorization"), Target: r.Header.Get("X-Amz-Target"),
+				Index: r.Header.Get("X-Cloudmap-Index"), Wait: r.Header.Get("X-Cloudmap-Wait"),
+				UserAgent: r.Header.Get("User-Agent")}
+			return next(ctx, c)
+		}
+	}
+	srv := httptest.NewServer(awsapi.NewHandler(api, awsapi.Config{Waiter: src, Hooks: []awsapi.Hook{hook}}))
+	t.Cleanup(srv.Close)
+	const auth = "AWS4-HMAC-SHA256 Credential=AKIDPARKED/20261126/us-east-1/servicediscovery/aws4_request, SignedHeaders=host, Signature=00"
+	send := func(index string) (string, chan *http.Response) {
+		done := make(chan *http.Response, 1)
+		body := `{"NamespaceName":"ns","ServiceName":"web"}`
+		req, _ := http.NewRequest(http.MethodPost, srv.URL+"/?X-Amz-Credential=AKIDQUERY%2F20261126", strings.NewReader(body))
+		req.Header.Set("X-Amz-Target", targetPrefix+"DiscoverInstancesRevision")
+		req.Header.Set("Authorization", auth)
+		req.Header.Set("User-Agent", "probe/1")
+		req.Header.Set("X-Cloudmap-Index", index)
+		req.Header.Set("X-Cloudmap-Wait", "10m")
+		go func() {
+			resp, err := srv.Client().Do(req)
+			if err != nil {
+				t.Error(err)
+			}
+			done <- resp
+		}()
+		return body, done
+	}
+	answer := func(done chan *http.Response) string {
+		resp := <-done
+		if resp == nil {
+			t.FailNow()
+		}
+		defer resp.Body.Close()
+		io.Copy(io.Discard, resp.Body)
+		if resp.StatusCode != 200 {
+			t.Fatalf("status %d", resp.StatusCode)
+		}
+		return resp.Header.Get("X-Amzn-Requestid")
+	}
+
+	// Answered at once in the handler (the index is not the revision).
+	body, done := send("6")
+	<-src.watched
+	inHandler := <-seen
+	if id := answer(done); inHandler.RequestID != id {
+		t.Fatalf("the hook saw request ID %q, the answer has %q", inHandler.RequestID, id)
+	}
+	// Parked (the index is the revision), answered at the change, on the
+	// same connection.
+	_, done = send("7")
+	<-src.watched // the handler checked the revision
+	<-src.watched // the group of parked long-polls watches the service
+	src.set(8)
+	parked := <-seen
+	if id := answer(done); parked.RequestID != id {
+		t.Fatalf("the parked hook saw request ID %q, the answer has %q", parked.RequestID, id)
+	}
+
+	want := inHandler
+	// Neither the body (read, and decoded into the input) nor User-Agent
+	// is kept.
+	want.RequestID, want.Index, want.UserAgent, want.Body = parked.RequestID, "7", "", false
+	if parked != want {
+		t.Fatalf("the hook of the parked long-poll saw\n%+v\nwant (as in the handler, index 7, no body, no User-Agent)\n%+v", parked, want)
+	}
+	if inHandler.Auth != auth || inHandler.UserAgent != "probe/1" || inHandler.Length != int64(len(body)) ||
+		inHandler.URL != "/?X-Amz-Credential=AKIDQUERY%2F20261126" || inHandler.Remote == "" || inHandler.Op != "DiscoverInstancesRevision" {
+		t.Fatalf("the hook in the handler saw %+v", inHandler)
+	}
+}

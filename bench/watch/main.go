@@ -38,6 +38,7 @@ func main() {
 	flag.IntVar(&cfg.Rounds, "rounds", 5, "registrations, each in a random service (at most 1000)")
 	flag.StringVar(&cfg.CPUProfile, "cpuprofile", "", "write the server's CPU profile of the rounds to this file")
 	flag.StringVar(&cfg.HeapProfile, "heapprofile", "", "write the server's heap profile with the waiters held to this file")
+	flag.BoolVar(&cfg.SDKHeaders, "sdk", false, "long-polls carry the headers of an aws-sdk-go-v2 call (signature, user agent; not checked)")
 	d := flag.Duration("d", 2*time.Minute, "give up after this long (at most 10m)")
 	flag.Parse()
 	if cfg.N < 1 || cfg.N > 15000 || cfg.Rounds < 1 || cfg.Rounds > 1000 || cfg.Services < 1 || cfg.Services > cfg.N ||

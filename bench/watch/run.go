@@ -24,6 +24,7 @@ type Config struct {
 	Rounds      int    // registrations, each in a random service
 	CPUProfile  string // the server's CPU profile of the rounds
 	HeapProfile string // the server's heap with the waiters held
+	SDKHeaders  bool   // long-polls carry an aws-sdk-go-v2 call's headers (sdkHeaders)
 }
 
 // Result is what a run measured.
@@ -120,7 +121,7 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 		case "sse":
 			go streamWaiter(wctx, c, srv.URL, name, got[s], armed)
 		default:
-			go pollWaiter(wctx, c, api, name, got[s], armed)
+			go pollWaiter(wctx, c, api, name, got[s], armed, cfg.SDKHeaders)
 		}
 	}
 	for range cfg.N { // every long-poll has its first answer, every stream its snapshot
@@ -222,13 +223,18 @@ func waitHeldNoGC(ctx context.Context, srv *child.Server, cfg Config, base child
 }
 
 // pollWaiter long-polls DiscoverInstancesRevision of one service and
-// reports every new revision; armed gets its first answer.
-func pollWaiter(ctx context.Context, c *http.Client, api, svc string, got chan<- time.Time, armed chan<- struct{}) {
+// reports every new revision; armed gets its first answer. With sdk its
+// calls carry sdkHeaders.
+func pollWaiter(ctx context.Context, c *http.Client, api, svc string, got chan<- time.Time, armed chan<- struct{}, sdk bool) {
 	in := map[string]string{"NamespaceName": "bench", "ServiceName": svc}
+	var extra []string
+	if sdk {
+		extra = sdkHeaders
+	}
 	var index int64
 	for ctx.Err() == nil {
 		var out struct{ InstancesRevision int64 }
-		if err := call(ctx, c, api, "DiscoverInstancesRevision", in, &out); err == nil {
+		if err := call(ctx, c, api, "DiscoverInstancesRevision", in, &out, extra...); err == nil {
 			index = out.InstancesRevision
 			break
 		}
@@ -237,7 +243,7 @@ func pollWaiter(ctx context.Context, c *http.Client, api, svc string, got chan<-
 	for ctx.Err() == nil {
 		var out struct{ InstancesRevision int64 }
 		err := call(ctx, c, api, "DiscoverInstancesRevision", in, &out,
-			"X-Cloudmap-Index", strconv.FormatInt(index, 10), "X-Cloudmap-Wait", "10m")
+			append([]string{"X-Cloudmap-Index", strconv.FormatInt(index, 10), "X-Cloudmap-Wait", "10m"}, extra...)...)
 		if err != nil {
 			continue
 		}
@@ -281,4 +287,19 @@ func percentiles(d []time.Duration) latency {
 	slices.Sort(d)
 	at := func(p float64) time.Duration { return d[min(len(d)-1, int(p*float64(len(d))))] }
 	return latency{P50: at(0.50), P90: at(0.90), P99: at(0.99), Max: d[len(d)-1]}
+}
+
+// sdkHeaders are the headers an aws-sdk-go-v2 call carries besides the
+// operation's, of their usual sizes: a SigV4 Authorization (AWS's example
+// key; the bench's server runs unsigned and reads only its credential
+// scope's region), X-Amz-Date, the SDK's User-Agent and invocation
+// headers.
+var sdkHeaders = []string{
+	"Authorization", "AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20261126/us-east-1/servicediscovery/aws4_request, " +
+		"SignedHeaders=amz-sdk-invocation-id;amz-sdk-request;content-length;content-type;host;x-amz-date;x-amz-target;" +
+		"x-cloudmap-index;x-cloudmap-wait, Signature=" + strings.Repeat("0f", 32),
+	"X-Amz-Date", "20261126T060000Z",
+	"User-Agent", "aws-sdk-go-v2/1.36.3 ua/2.1 os/linux lang/go#1.26 md/GOOS#linux md/GOARCH#amd64 api/servicediscovery#1.35.0 m/E",
+	"Amz-Sdk-Invocation-Id", "4f0e6a52-2b8c-4f0e-9d4b-6a1c2f3e4d5b",
+	"Amz-Sdk-Request", "attempt=1; max=3",
 }
