@@ -147,7 +147,10 @@ func TestWatch_SlowReaderIsDroppedOthersKeepUp(t *testing.T) {
 	src := newFakeWatch()
 	logs := make(logLines, 64)
 	srv := httptest.NewServer(awsapi.NewHandler(&fakeAPI{}, awsapi.Config{Watch: src,
-		WatchWriteTimeout: 20 * time.Millisecond, Logger: slog.New(logs)}))
+		WatchWriteTimeout: 20 * time.Millisecond, Logger: slog.New(logs),
+		// No heartbeat between the changes, however long the loop takes
+		// on a loaded machine: every event read is a change.
+		WatchHeartbeat: time.Hour}))
 	t.Cleanup(srv.Close)
 
 	// The slow watcher sends its request and never reads.
