@@ -199,7 +199,13 @@ func (l *streamLot) step(g *streamGroup, gen uint64) {
 	switch {
 	case !alive:
 		spread(ms, (*adopted).kick)
-	case from != nil && to != from:
+	case from == nil:
+		// A first look (or one that began before the previous look had
+		// stored its state: a change woke it in between): the group has
+		// no state to share events from, so each stream looks for itself;
+		// a stream that joined before the change must not miss it.
+		spread(ms, (*adopted).kick)
+	case to != from:
 		spread(ms, func(a *adopted) { a.deliver(from, to, ev) })
 	}
 }

@@ -146,3 +146,25 @@ func TestDeliver_RestOfAFullSocketIsWrittenByThePush(t *testing.T) {
 		t.Fatalf("after the push: state at revision %d, %d bytes buffered, ended %v", a.s.cur.one.Revision, len(a.s.buf), a.ended.Load())
 	}
 }
+
+// A change that wakes a group while its first look is still loading makes
+// the next step look again without a state to share events from (the
+// first look never stored one): every stream then looks for itself, and
+// one that joined before the change gets it.
+func TestStep_ChangeDuringTheFirstLookReachesTheStreams(t *testing.T) {
+	e7, e8 := entryOf(7, "i-1", "a"), entryOf(8, "i-1", "a", "i-2", "b")
+	src := &oneService{entry: e8} // the change to 8 has happened
+	a, c := adoptedPair(t, src, e7)
+	l := a.lot
+	key := streamKey{a.s.cell, a.s.ns, a.s.svc}
+	// The group as the first look left it when the change woke it: one
+	// step begun (gen 1), no state stored.
+	g := &streamGroup{key: key, members: map[*adopted]struct{}{a: {}}, gen: 1}
+	l.groups[key] = g
+	l.step(g, 1)
+	c.SetReadDeadline(time.Now().Add(time.Minute)) // a missed change fails instead of hanging
+	want := appendEvent(nil, "8", "change", diffService(e7, e8))
+	if got := readBlock(t, bufio.NewReader(c)); got != string(want) {
+		t.Fatalf("stream joined at 7 got %q, want the change to 8 %q", got, want)
+	}
+}
