@@ -72,28 +72,6 @@ func (w *serialWatch) WatchNamespace(_ cloudmap.Cell, _ string) (*cloudmap.Names
 	return w.entry.Namespace, []*cloudmap.ServiceEntry{w.entry}, uint32(100 + w.entry.Revision), w.ch, nil
 }
 
-// stream opens the change stream of query with Last-Event-ID lastID (when
-// not empty).
-func stream(t *testing.T, url, query, lastID string) *bufio.Reader {
-	t.Helper()
-	req, err := http.NewRequest(http.MethodGet, url+awsapi.WatchPath+"?"+query, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if lastID != "" {
-		req.Header.Set("Last-Event-ID", lastID)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { resp.Body.Close() })
-	if resp.StatusCode != 200 {
-		t.Fatalf("status %d", resp.StatusCode)
-	}
-	return bufio.NewReader(resp.Body)
-}
-
 // firstLines is the id and event lines of an event.
 func firstLines(ev string) string {
 	lines := strings.SplitN(ev, "\n", 3)
@@ -113,7 +91,7 @@ func TestWatch_EventIDs(t *testing.T) {
 		{"namespace", "namespace=ns", "id: 107\nevent: snapshot"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			if got := firstLines(readEvent(t, stream(t, srv.URL, c.query, ""))); got != c.want {
+			if got := firstLines(readEvent(t, openWatch(t, srv.URL, c.query, ""))); got != c.want {
 				t.Errorf("first event %q, want %q", got, c.want)
 			}
 		})
@@ -127,10 +105,10 @@ func TestWatch_Resume(t *testing.T) {
 	src := newSerialWatch(7)
 	srv := httptest.NewServer(awsapi.NewHandler(&fakeAPI{}, awsapi.Config{Watch: src}))
 	t.Cleanup(srv.Close)
-	if got := firstLines(readEvent(t, stream(t, srv.URL, "namespace=ns&service=web", "5"))); got != "id: 7\nevent: snapshot" {
+	if got := firstLines(readEvent(t, openWatch(t, srv.URL, "namespace=ns&service=web", "5"))); got != "id: 7\nevent: snapshot" {
 		t.Errorf("resuming at an old id: first event %q, want the snapshot of 7", got)
 	}
-	r := stream(t, srv.URL, "namespace=ns&service=web", "7")
+	r := openWatch(t, srv.URL, "namespace=ns&service=web", "7")
 	src.set(8)
 	if got := firstLines(readEvent(t, r)); got != "id: 8\nevent: change" {
 		t.Errorf("resuming at the current id: first event %q, want the change to 8", got)
@@ -164,7 +142,7 @@ func TestWatch_HandedOver(t *testing.T) {
 		h.ServeHTTP(spyWriter{w, &wrote}, r)
 	}))
 	t.Cleanup(srv.Close)
-	if got := firstLines(readEvent(t, stream(t, srv.URL, "namespace=ns&service=web", ""))); got != "id: 7\nevent: snapshot" {
+	if got := firstLines(readEvent(t, openWatch(t, srv.URL, "namespace=ns&service=web", ""))); got != "id: 7\nevent: snapshot" {
 		t.Fatalf("first event %q", got)
 	}
 	if wrote.Load() {
@@ -226,7 +204,7 @@ func TestWatch_GroupsWatchWhatTheirStreamsWatch(t *testing.T) {
 			src := newSerialWatch(7)
 			srv := httptest.NewServer(awsapi.NewHandler(&fakeAPI{}, awsapi.Config{Watch: src}))
 			t.Cleanup(srv.Close)
-			r := stream(t, srv.URL, c.query, "")
+			r := openWatch(t, srv.URL, c.query, "")
 			readEvent(t, r) // snapshot
 			for rev := int64(8); rev <= 9; rev++ {
 				src.set(rev)
@@ -247,7 +225,7 @@ func TestWatch_HeartbeatsKeepTheStream(t *testing.T) {
 	src := newSerialWatch(7)
 	srv := httptest.NewServer(awsapi.NewHandler(&fakeAPI{}, awsapi.Config{Watch: src, WatchHeartbeat: time.Millisecond}))
 	t.Cleanup(srv.Close)
-	r := stream(t, srv.URL, "namespace=ns&service=web", "")
+	r := openWatch(t, srv.URL, "namespace=ns&service=web", "")
 	readEvent(t, r) // snapshot
 	for range 3 {
 		if ev := readEvent(t, r); ev != ": heartbeat\n" {
@@ -309,7 +287,7 @@ func TestWatch_NamespaceStreamEvents(t *testing.T) {
 	src := &nsWatch{ns: ns, svcs: []*cloudmap.ServiceEntry{web, api}, ch: make(chan struct{})}
 	srv := httptest.NewServer(awsapi.NewHandler(&fakeAPI{}, awsapi.Config{Watch: src}))
 	t.Cleanup(srv.Close)
-	r := stream(t, srv.URL, "namespace=ns", "")
+	r := openWatch(t, srv.URL, "namespace=ns", "")
 	readEvent(t, r) // snapshot
 	for _, step := range []struct {
 		name string
@@ -337,7 +315,7 @@ func TestWatch_ServiceStreamEnds(t *testing.T) {
 	src := newSerialWatch(7)
 	srv := httptest.NewServer(awsapi.NewHandler(&fakeAPI{}, awsapi.Config{Watch: src}))
 	t.Cleanup(srv.Close)
-	r := stream(t, srv.URL, "namespace=ns&service=web", "")
+	r := openWatch(t, srv.URL, "namespace=ns&service=web", "")
 	readEvent(t, r) // snapshot
 	src.set(8)
 	if got := firstLines(readEvent(t, r)); got != "id: 8\nevent: change" {
