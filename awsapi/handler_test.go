@@ -133,18 +133,7 @@ func TestLongPoll_ParkedCallsTheAPIOnce(t *testing.T) {
 	}))
 	t.Cleanup(srv.Close)
 
-	done := make(chan *http.Response, 1)
-	go func() {
-		req, _ := http.NewRequest(http.MethodPost, srv.URL, strings.NewReader(`{"NamespaceName":"ns","ServiceName":"web"}`))
-		req.Header.Set("X-Amz-Target", targetPrefix+"DiscoverInstancesRevision")
-		req.Header.Set("X-Cloudmap-Index", "7")
-		req.Header.Set("X-Cloudmap-Wait", "10m")
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Error(err)
-		}
-		done <- resp
-	}()
+	done := longPollRevision(t, srv.URL, "7")
 	<-src.watched // the handler checked the revision
 	<-src.watched // the group of parked long-polls watches the service
 	<-returned    // the handler handed the connection over

@@ -84,18 +84,7 @@ func TestLongPoll_ParkedAnswersAtTheChange(t *testing.T) {
 	srv := httptest.NewServer(awsapi.NewHandler(api, awsapi.Config{Waiter: src, Hooks: []awsapi.Hook{hook}}))
 	t.Cleanup(srv.Close)
 
-	done := make(chan *http.Response, 1)
-	go func() {
-		req, _ := http.NewRequest(http.MethodPost, srv.URL, strings.NewReader(`{"NamespaceName":"ns","ServiceName":"web"}`))
-		req.Header.Set("X-Amz-Target", targetPrefix+"DiscoverInstancesRevision")
-		req.Header.Set("X-Cloudmap-Index", "7")
-		req.Header.Set("X-Cloudmap-Wait", "10m")
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Error(err)
-		}
-		done <- resp
-	}()
+	done := longPollRevision(t, srv.URL, "7")
 	<-src.watched // the handler checked the revision
 	<-src.watched // the group of parked long-polls watches the service
 	src.set(8)
@@ -402,4 +391,27 @@ func TestLongPoll_ParkedHooksSeeTheRequest(t *testing.T) {
 		inHandler.URL != "/?X-Amz-Credential=AKIDQUERY%2F20261126" || inHandler.Remote == "" || inHandler.Op != "DiscoverInstancesRevision" {
 		t.Fatalf("the hook in the handler saw %+v", inHandler)
 	}
+}
+
+// longPollRevision sends a DiscoverInstancesRevision long-poll at index
+// (a 10-minute wait) from a goroutine of its own; its response arrives on
+// the channel (nil when the request failed).
+func longPollRevision(t *testing.T, url, index string) <-chan *http.Response {
+	t.Helper()
+	done := make(chan *http.Response, 1)
+	req, err := http.NewRequest(http.MethodPost, url, strings.NewReader(`{"NamespaceName":"ns","ServiceName":"web"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("X-Amz-Target", targetPrefix+"DiscoverInstancesRevision")
+	req.Header.Set("X-Cloudmap-Index", index)
+	req.Header.Set("X-Cloudmap-Wait", "10m")
+	go func() {
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Error(err)
+		}
+		done <- resp
+	}()
+	return done
 }
