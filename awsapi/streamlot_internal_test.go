@@ -168,3 +168,28 @@ func TestStep_ChangeDuringTheFirstLookReachesTheStreams(t *testing.T) {
 		t.Fatalf("stream joined at 7 got %q, want the change to 8 %q", got, want)
 	}
 }
+
+// A stream that ends leaves its group at once: the group holds no ended
+// stream, and ends at its next step when none is left.
+func TestLot_AnEndedStreamLeavesItsGroup(t *testing.T) {
+	e1 := entryOf(1, "i-1", "a")
+	a, _ := adoptedPair(t, &oneService{entry: e1}, e1)
+	l := a.lot
+	l.add(a)
+	key := streamKey{a.s.cell, a.s.ns, a.s.svc}
+	a.end(nil)
+	l.mu.Lock()
+	g := l.groups[key]
+	n := len(g.members)
+	gen := g.gen
+	l.mu.Unlock()
+	if n != 0 {
+		t.Fatalf("%d members left in the group after its only stream ended", n)
+	}
+	l.step(g, gen)
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.groups[key] != nil {
+		t.Error("an empty group stayed after its step")
+	}
+}
