@@ -193,3 +193,39 @@ func TestLot_AnEndedStreamLeavesItsGroup(t *testing.T) {
 		t.Error("an empty group stayed after its step")
 	}
 }
+
+// A group's first look stores the service's state, and a change moves it
+// on: the state later changes are encoded from, once for the group.
+func TestStep_TheGroupKeepsTheStateItSaw(t *testing.T) {
+	e1, e2 := entryOf(1, "i-1", "a"), entryOf(2, "i-1", "b")
+	src := &oneService{entry: e1}
+	a, _ := adoptedPair(t, src, e1)
+	l := a.lot
+	key := streamKey{a.s.cell, a.s.ns, a.s.svc}
+	g := &streamGroup{key: key, members: map[*adopted]struct{}{a: {}}}
+	l.groups[key] = g
+	l.step(g, 0) // the first look
+	if g.last == nil || g.last.one != e1 || g.gone {
+		t.Fatalf("after the first look: state %+v, gone %v; want revision 1", g.last, g.gone)
+	}
+	src.mu.Lock()
+	src.entry = e2
+	src.mu.Unlock()
+	l.step(g, g.gen) // the change wakes it
+	if g.last == nil || g.last.one != e2 || g.gone {
+		t.Fatalf("after the change: state %+v, gone %v; want revision 2", g.last, g.gone)
+	}
+}
+
+// A stream whose socket cannot be written directly (TLS) gets its
+// heartbeat through its push.
+func TestBeat_StreamWithoutARawSocket(t *testing.T) {
+	e1 := entryOf(1, "i-1", "a")
+	a, c := adoptedPair(t, &oneService{entry: e1}, e1)
+	a.raw = nil // as under TLS
+	a.beat()
+	c.SetReadDeadline(time.Now().Add(time.Minute)) // a missing heartbeat fails instead of hanging
+	if got := readBlock(t, bufio.NewReader(c)); got != heartbeat {
+		t.Fatalf("got %q, want the heartbeat", got)
+	}
+}
