@@ -3,6 +3,8 @@ package awsapi
 import (
 	"net"
 	"net/http"
+	"runtime"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -76,5 +78,24 @@ func TestConnSink_WriteClearsItsDeadline(t *testing.T) {
 	empty := &deadlineConn{}
 	if err := (connSink{empty}).write(nil, at); err != nil || len(empty.deadlines) != 0 {
 		t.Errorf("nothing to write: err %v, deadlines %v, want no call", err, empty.deadlines)
+	}
+}
+
+// spread calls f once for every item, whatever the number of items and of
+// cores, and returns after the last call.
+func TestSpread_EveryItemOnce(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(4)) // parts of their own, even where tests run on one CPU
+	for _, n := range []int{0, 1, 10, spreadShare - 1, spreadShare, spreadShare + 1, 2000} {
+		ms := make([]int, n)
+		for i := range ms {
+			ms[i] = i
+		}
+		calls := make([]atomic.Int32, n)
+		spread(ms, func(i int) { calls[i].Add(1) })
+		for i := range calls {
+			if c := calls[i].Load(); c != 1 {
+				t.Fatalf("%d items: item %d called %d times, want once", n, i, c)
+			}
+		}
 	}
 }
