@@ -229,3 +229,30 @@ func TestBeat_StreamWithoutARawSocket(t *testing.T) {
 		t.Fatalf("got %q, want the heartbeat", got)
 	}
 }
+
+// A new InstancesRevision is an event even when the instances read the
+// same (the client's index moves on), and the same revision with other
+// instances is one too; the same entry is none.
+func TestAdvance_EventsForARevisionOrInstances(t *testing.T) {
+	e1 := entryOf(1, "i-1", "a")
+	e2 := &cloudmap.ServiceEntry{Service: e1.Service, Namespace: e1.Namespace, Revision: 2, Instances: e1.Instances}
+	e1b := entryOf(1, "i-1", "b")
+	key := streamKey{svc: "web", ns: "ns"}
+	for _, c := range []struct {
+		name     string
+		from, to *cloudmap.ServiceEntry
+		wantID   string
+	}{
+		{"new revision, same instances", e1, e2, "id: 2\n"},
+		{"same revision, other instances", e1, e1b, "id: 1\n"},
+		{"the same entry", e1, e1, ""},
+	} {
+		buf, to, _, alive := advance(&oneService{entry: c.to}, key, &cursor{one: c.from}, nil, nil)
+		if !alive || to.one != c.to {
+			t.Fatalf("%s: alive %v, state %+v", c.name, alive, to)
+		}
+		if got := string(buf); (c.wantID == "") != (got == "") || !strings.HasPrefix(got, c.wantID) {
+			t.Errorf("%s: events %q, want one with %q", c.name, got, c.wantID)
+		}
+	}
+}
