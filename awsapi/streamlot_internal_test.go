@@ -256,3 +256,45 @@ func TestAdvance_EventsForARevisionOrInstances(t *testing.T) {
 		}
 	}
 }
+
+// oneNamespace is a WatchSource of namespace "ns" holding the given
+// services, or none at all (err).
+type oneNamespace struct {
+	entries []*cloudmap.ServiceEntry
+	err     error
+}
+
+func (o *oneNamespace) WatchService(cloudmap.Cell, string, string) (*cloudmap.ServiceEntry, <-chan struct{}, error) {
+	panic("not used")
+}
+
+func (o *oneNamespace) AfterService(cloudmap.Cell, string, string, func()) (*cloudmap.ServiceEntry, error) {
+	panic("not used")
+}
+
+func (o *oneNamespace) WatchNamespace(cloudmap.Cell, string) (*cloudmap.Namespace, []*cloudmap.ServiceEntry, uint32, <-chan struct{}, error) {
+	if o.err != nil {
+		return nil, nil, 0, nil, o.err
+	}
+	return o.entries[0].Namespace, o.entries, 1, make(chan struct{}), nil
+}
+
+func (o *oneNamespace) AfterNamespace(c cloudmap.Cell, ns string, _ func()) (*cloudmap.Namespace, []*cloudmap.ServiceEntry, uint32, error) {
+	n, es, serial, _, err := o.WatchNamespace(c, ns)
+	return n, es, serial, err // never changes by itself
+}
+
+// A namespace group's first look keeps the namespace's services as its
+// state; a namespace that cannot be read leaves the group gone.
+func TestLoad_NamespaceGroup(t *testing.T) {
+	e := entryOf(1, "i-1", "a")
+	l := newStreamLot(&oneNamespace{entries: []*cloudmap.ServiceEntry{e}}, time.Hour, func(string, ...any) {}, nil)
+	c, alive := l.load(streamKey{ns: "ns"}, func() {})
+	if !alive || c == nil || len(c.many) != 1 || c.many["srv-1"] != e {
+		t.Fatalf("namespace with one service: state %+v, alive %v", c, alive)
+	}
+	l = newStreamLot(&oneNamespace{err: cloudmap.Errorf(cloudmap.ErrNamespaceNotFound, "gone")}, time.Hour, func(string, ...any) {}, nil)
+	if c, alive := l.load(streamKey{ns: "ns"}, func() {}); alive || c != nil {
+		t.Fatalf("a namespace that cannot be read: state %+v, alive %v; want gone", c, alive)
+	}
+}
