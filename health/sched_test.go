@@ -120,6 +120,18 @@ func TestChecker_Sync_StatsCountEachProbe(t *testing.T) {
 	})
 }
 
+// unansweredTargets makes every address of addrs a host that never
+// answers, and returns an HTTP check target at each (instance i-0, i-1,
+// ...) whose health starts as status.
+func unansweredTargets(n *pipeNet, status cloudmap.HealthStatus, addrs ...string) []cloudmap.HealthTarget {
+	unansweredAt(n, addrs...)
+	var list []cloudmap.HealthTarget
+	for i, a := range addrs {
+		list = append(list, target(fmt.Sprintf("i-%d", i), cloudmap.HealthCheckHTTP, a, "", 1, status))
+	}
+	return list
+}
+
 // unansweredAt makes every address of addrs a host that never answers.
 func unansweredAt(n *pipeNet, addrs ...string) {
 	for _, a := range addrs {
@@ -134,11 +146,7 @@ func TestChecker_Sync_ConcurrencyCap(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		n := newPipeNet()
 		addrs := []string{"10.0.1.1:80", "10.0.1.2:80", "10.0.1.3:80", "10.0.1.4:80"}
-		unansweredAt(n, addrs...)
-		var list []cloudmap.HealthTarget
-		for i, a := range addrs {
-			list = append(list, target(fmt.Sprintf("i-%d", i), cloudmap.HealthCheckHTTP, a, "", 1, cloudmap.Healthy))
-		}
+		list := unansweredTargets(n, cloudmap.Healthy, addrs...)
 		cfg := syncConfig(n)
 		cfg.Concurrency = 2
 		cfg.ConnectTimeout = 5 * time.Minute
@@ -166,11 +174,7 @@ func TestChecker_Sync_FailingTargetsTakeTurns(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		n := newPipeNet()
 		addrs := []string{"10.0.1.1:80", "10.0.1.2:80", "10.0.1.3:80", "10.0.1.4:80"}
-		unansweredAt(n, addrs...)
-		var list []cloudmap.HealthTarget
-		for i, a := range addrs {
-			list = append(list, target(fmt.Sprintf("i-%d", i), cloudmap.HealthCheckHTTP, a, "", 1, cloudmap.Unknown))
-		}
+		list := unansweredTargets(n, cloudmap.Unknown, addrs...)
 		cfg := syncConfig(n)
 		cfg.Concurrency = 4
 		cfg.ConnectTimeout = 100 * time.Second
